@@ -1,0 +1,104 @@
+package v1alpha1
+
+// Parameter is a named setting of an organization or account. A sensitive
+// value is never written in the spec: it is read from a Secret in the
+// organization's namespace through secretKeyRef.
+// +kubebuilder:validation:XValidation:rule="!(has(self.value) && has(self.secretKeyRef))",message="set either value or secretKeyRef, not both"
+// +kubebuilder:validation:XValidation:rule="!self.sensitive || !has(self.value)",message="a sensitive parameter must not carry its value in the spec: put it in a Secret and reference it with secretKeyRef"
+type Parameter struct {
+	// Name of the parameter.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// Value of a non-sensitive parameter.
+	// +kubebuilder:validation:MaxLength=4096
+	// +optional
+	Value *string `json:"value,omitempty"`
+
+	// SecretKeyRef points at the key of a Secret, in the organization's
+	// namespace, that holds the value.
+	// +optional
+	SecretKeyRef *SecretKeySelector `json:"secretKeyRef,omitempty"`
+
+	// Credential marks a parameter that is a credential for another system.
+	// +optional
+	Credential bool `json:"credential,omitempty"`
+
+	// Sensitive parameters are shown only to organization admins.
+	// +optional
+	Sensitive bool `json:"sensitive,omitempty"`
+}
+
+// SecretKeySelector selects a key of a Secret in the organization's namespace.
+type SecretKeySelector struct {
+	// Name of the Secret.
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
+	// Key in the Secret's data.
+	// +kubebuilder:validation:MinLength=1
+	Key string `json:"key"`
+}
+
+// Limits are the most of each resource an organization may have.
+type Limits struct {
+	// Accounts (projects) in the organization.
+	// +kubebuilder:validation:Minimum=0
+	Accounts int64 `json:"accounts"`
+	// Users is the number of members of the organization.
+	// +kubebuilder:validation:Minimum=0
+	Users int64 `json:"users"`
+	// Deployments (apps/v1) across the organization's account namespaces.
+	// +kubebuilder:validation:Minimum=0
+	Deployments int64 `json:"deployments"`
+}
+
+// Usage counts what an organization has.
+type Usage struct {
+	// Accounts in the organization.
+	Accounts int64 `json:"accounts"`
+	// Users is the number of members of the organization.
+	Users int64 `json:"users"`
+	// Deployments across the organization's account namespaces.
+	Deployments int64 `json:"deployments"`
+}
+
+// Condition types and reasons shared by every orgplane kind. They follow
+// kstatus: Ready is the summary; Reconciling and Stalled are abnormal-true.
+const (
+	// ConditionReady is True when everything the object asks for exists.
+	ConditionReady = "Ready"
+	// ConditionReconciling is True while the controller is still working.
+	ConditionReconciling = "Reconciling"
+	// ConditionStalled is True when progress needs a person to act.
+	ConditionStalled = "Stalled"
+
+	// ReasonSucceeded means the object was reconciled.
+	ReasonSucceeded = "Succeeded"
+	// ReasonProgressing means reconciliation is under way.
+	ReasonProgressing = "Progressing"
+	// ReasonFailed means the last attempt failed and will be retried.
+	ReasonFailed = "Failed"
+	// ReasonDeleting means the object is being deleted.
+	ReasonDeleting = "Deleting"
+	// ReasonNamespaceConflict means a namespace of that name exists and
+	// orgplane did not create it, so it will not be adopted.
+	ReasonNamespaceConflict = "NamespaceConflict"
+	// ReasonOrganizationNotFound means an account's namespace belongs to no
+	// organization.
+	ReasonOrganizationNotFound = "OrganizationNotFound"
+)
+
+// Labels and annotations set by orgplane.
+const (
+	// LabelOrganization names the organization an object belongs to.
+	LabelOrganization = "orgplane.io/organization"
+	// LabelAccount names the account an object belongs to.
+	LabelAccount = "orgplane.io/account"
+	// LabelManagedBy marks objects orgplane created and owns.
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	// ManagedByValue is the value of LabelManagedBy on orgplane's objects.
+	ManagedByValue = "orgplane"
+	// Finalizer holds an object until orgplane has cleaned up after it.
+	Finalizer = "orgplane.io/cleanup"
+)

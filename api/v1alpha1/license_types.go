@@ -1,0 +1,109 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// LicensePhase is the validity of a license key.
+// +kubebuilder:validation:Enum=Valid;Expired;NotYetValid;Invalid
+type LicensePhase string
+
+// License phases.
+const (
+	LicenseValid       LicensePhase = "Valid"
+	LicenseExpired     LicensePhase = "Expired"
+	LicenseNotYetValid LicensePhase = "NotYetValid"
+	LicenseInvalid     LicensePhase = "Invalid"
+)
+
+// LicenseSpec holds a signed license key and the organization it is assigned to.
+type LicenseSpec struct {
+	// Key is the signed license key (a JWT signed with Ed25519) issued by
+	// `orgplane license issue`. It carries no secret: it is verified against
+	// the public keys the manager trusts.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=16384
+	Key string `json:"key"`
+
+	// Organization the license is assigned to. Unassigned licenses apply to
+	// nothing.
+	// +optional
+	Organization string `json:"organization,omitempty"`
+}
+
+// LicenseStatus is what orgplane read from the key.
+type LicenseStatus struct {
+	// ObservedGeneration is the generation the status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// Conditions: Ready, Reconciling, Stalled.
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// Phase is the validity of the key: Valid, Expired, NotYetValid or Invalid.
+	// +optional
+	Phase LicensePhase `json:"phase,omitempty"`
+
+	// Reason explains the phase.
+	// +optional
+	Reason string `json:"reason,omitempty"`
+
+	// LicenseID is the id in the key.
+	// +optional
+	LicenseID string `json:"licenseID,omitempty"`
+
+	// Type of license: free, trial, team, enterprise.
+	// +optional
+	Type string `json:"type,omitempty"`
+
+	// Licensee the key was issued to.
+	// +optional
+	Licensee string `json:"licensee,omitempty"`
+
+	// Limits the license grants.
+	// +optional
+	Limits *Limits `json:"limits,omitempty"`
+
+	// IssuedAt is when the key was issued.
+	// +optional
+	IssuedAt *metav1.Time `json:"issuedAt,omitempty"`
+
+	// NotBefore is when the key starts to be valid.
+	// +optional
+	NotBefore *metav1.Time `json:"notBefore,omitempty"`
+
+	// ExpiresAt is when the key stops being valid.
+	// +optional
+	ExpiresAt *metav1.Time `json:"expiresAt,omitempty"`
+}
+
+// License is a signed license key, optionally assigned to an organization.
+// The assigned organization's plan and limits come from its valid licenses.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,shortName=lic,categories=orgplane
+// +kubebuilder:printcolumn:name="Organization",type=string,JSONPath=`.spec.organization`
+// +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.status.type`
+// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="Expires",type=date,JSONPath=`.status.expiresAt`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type License struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +required
+	Spec   LicenseSpec   `json:"spec"`
+	Status LicenseStatus `json:"status,omitempty"`
+}
+
+// LicenseList is a list of Licenses.
+// +kubebuilder:object:root=true
+type LicenseList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []License `json:"items"`
+}

@@ -1,0 +1,188 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Role of a member in an organization.
+// +kubebuilder:validation:Enum=admin;member
+type Role string
+
+const (
+	// RoleAdmin manages the organization, its accounts and its members.
+	RoleAdmin Role = "admin"
+	// RoleMember reads the organization and works in its accounts.
+	RoleMember Role = "member"
+)
+
+// Subject kinds a member can be.
+const (
+	SubjectUser           = "User"
+	SubjectGroup          = "Group"
+	SubjectServiceAccount = "ServiceAccount"
+)
+
+// Member is an RBAC subject with a role in an organization.
+// +kubebuilder:validation:XValidation:rule="self.kind == 'ServiceAccount' ? has(self.__namespace__) : !has(self.__namespace__)",message="namespace is required for a ServiceAccount member and not allowed for a User or Group"
+type Member struct {
+	// Kind of subject: User (a Kubernetes username, usually an email from
+	// OIDC), Group, or ServiceAccount.
+	// +kubebuilder:validation:Enum=User;Group;ServiceAccount
+	// +kubebuilder:default=User
+	// +optional
+	Kind string `json:"kind"`
+
+	// Name of the user, group or service account, as Kubernetes
+	// authentication reports it (for example alice@example.com).
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// Namespace of a ServiceAccount member.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+
+	// Role of the member: admin manages the organization, its accounts and
+	// members; member reads the organization and edits inside its accounts.
+	Role Role `json:"role"`
+}
+
+// Auth0 links the organization to an SSO organization.
+type Auth0 struct {
+	// DisplayName of the SSO organization.
+	// +optional
+	DisplayName string `json:"displayName,omitempty"`
+	// ID of the SSO organization.
+	// +optional
+	ID string `json:"id,omitempty"`
+	// Name of the SSO organization.
+	// +optional
+	Name string `json:"name,omitempty"`
+}
+
+// OrganizationSpec is what a platform team declares about a tenant.
+type OrganizationSpec struct {
+	// DisplayName is the human name of the organization, shown in consoles.
+	// Display names are unique across organizations, ignoring case.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=100
+	DisplayName string `json:"displayName"`
+
+	// Description of the organization.
+	// +kubebuilder:validation:MaxLength=1024
+	// +optional
+	Description string `json:"description,omitempty"`
+
+	// Members of the organization with their roles. At least one must be an
+	// admin.
+	// +listType=map
+	// +listMapKey=kind
+	// +listMapKey=name
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=1000
+	// +kubebuilder:validation:XValidation:rule="self.exists(m, m.role == 'admin')",message="an organization needs at least one member with role admin"
+	Members []Member `json:"members"`
+
+	// Auth0 links the organization to its SSO organization.
+	// +optional
+	Auth0 *Auth0 `json:"auth0,omitempty"`
+
+	// Parameters are named settings of the organization.
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=100
+	// +optional
+	Parameters []Parameter `json:"parameters,omitempty"`
+
+	// Suspended organizations keep everything but are refused new accounts,
+	// members and deployments.
+	// +optional
+	Suspended bool `json:"suspended,omitempty"`
+}
+
+// OrganizationStatus is what orgplane observed and provisioned.
+type OrganizationStatus struct {
+	// ObservedGeneration is the generation the status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// Conditions: Ready, Reconciling, Stalled, LicenseCompliant.
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// Namespace orgplane created for the organization; its Accounts live there.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+
+	// Plan is the type of the effective license, or "free".
+	// +optional
+	Plan string `json:"plan,omitempty"`
+
+	// License is the name of the effective License, empty on the free plan.
+	// +optional
+	License string `json:"license,omitempty"`
+
+	// LicenseExpiry is when the effective license expires.
+	// +optional
+	LicenseExpiry *metav1.Time `json:"licenseExpiry,omitempty"`
+
+	// Limits of the effective plan.
+	// +optional
+	Limits *Limits `json:"limits,omitempty"`
+
+	// Usage of the organization, counted from the cluster.
+	// +optional
+	Usage *Usage `json:"usage,omitempty"`
+
+	// UsageSummary is usage against limits for kubectl get, e.g. "2/3 accounts".
+	// +optional
+	UsageSummary string `json:"usageSummary,omitempty"`
+}
+
+// Organization is a tenant: its members with their roles, its accounts
+// (projects) and its license. orgplane gives it a namespace where its
+// Accounts live, and RBAC so admins manage those accounts with kubectl.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,shortName=org;orgs,categories=orgplane
+// +kubebuilder:printcolumn:name="Display Name",type=string,JSONPath=`.spec.displayName`
+// +kubebuilder:printcolumn:name="Plan",type=string,JSONPath=`.status.plan`
+// +kubebuilder:printcolumn:name="Usage",type=string,JSONPath=`.status.usageSummary`
+// +kubebuilder:printcolumn:name="Namespace",type=string,JSONPath=`.status.namespace`,priority=1
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$') && size(self.metadata.name) <= 30",message="organization name must be at most 30 characters of lowercase letters, digits and '-', starting and ending with a letter or digit"
+// +kubebuilder:validation:XValidation:rule="!(self.metadata.name in ['accounts', 'projects', 'users', 'verify', 'all'])",message="organization name is reserved: accounts, projects, users, verify and all are REST API routes; choose another name"
+type Organization struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +required
+	Spec   OrganizationSpec   `json:"spec"`
+	Status OrganizationStatus `json:"status,omitempty"`
+}
+
+// OrganizationList is a list of Organizations.
+// +kubebuilder:object:root=true
+type OrganizationList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Organization `json:"items"`
+}
+
+// NamespaceName is the namespace orgplane creates for an organization.
+func (o *Organization) NamespaceName() string { return "org-" + o.Name }
+
+// MembersWithRole returns the members that have the given role.
+func (o *Organization) MembersWithRole(role Role) []Member {
+	var out []Member
+	for _, m := range o.Spec.Members {
+		if m.Role == role {
+			out = append(out, m)
+		}
+	}
+	return out
+}

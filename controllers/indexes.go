@@ -1,0 +1,57 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/orgplane/orgplane/api/v1alpha1"
+)
+
+// Field indexes on the manager's cache.
+const (
+	// IndexMemberUser indexes Organizations by the usernames of their User members.
+	IndexMemberUser = "spec.members.user"
+	// IndexUsername indexes Users by spec.username.
+	IndexUsername = "spec.username"
+	// IndexUserOrganizations indexes Users by the organizations their status lists.
+	IndexUserOrganizations = "status.organizations"
+)
+
+// SetupIndexes registers the field indexes the reconcilers and the REST API read.
+func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
+	indexes := []struct {
+		obj   client.Object
+		field string
+		fn    client.IndexerFunc
+	}{
+		{&v1alpha1.Organization{}, IndexMemberUser, memberUsernames},
+		{&v1alpha1.User{}, IndexUsername, func(o client.Object) []string {
+			return []string{o.(*v1alpha1.User).Spec.Username}
+		}},
+		{&v1alpha1.User{}, IndexUserOrganizations, func(o client.Object) []string {
+			var names []string
+			for _, m := range o.(*v1alpha1.User).Status.Organizations {
+				names = append(names, m.Name)
+			}
+			return names
+		}},
+	}
+	for _, ix := range indexes {
+		if err := indexer.IndexField(ctx, ix.obj, ix.field, ix.fn); err != nil {
+			return fmt.Errorf("failed to index %T by %s: %w", ix.obj, ix.field, err)
+		}
+	}
+	return nil
+}
+
+func memberUsernames(o client.Object) []string {
+	var names []string
+	for _, m := range o.(*v1alpha1.Organization).Spec.Members {
+		if m.Kind == v1alpha1.SubjectUser {
+			names = append(names, m.Name)
+		}
+	}
+	return names
+}

@@ -1,0 +1,254 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/orgplane/orgplane/api/v1alpha1"
+)
+
+// OrganizationReconciler provisions an organization's namespace, RBAC and
+// Users, and reports its plan, limits and usage.
+type OrganizationReconciler struct {
+	client.Client
+	// APIReader reads objects the cache does not hold (namespaces orgplane
+	// did not label).
+	APIReader client.Reader
+	Recorder  recorder.EventRecorder
+	// FreeLimits are the limits of an organization with no valid license.
+	FreeLimits v1alpha1.Limits
+}
+
+// +kubebuilder:rbac:groups=orgplane.io,resources=organizations,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=orgplane.io,resources=organizations/status;organizations/finalizers,verbs=get;update;patch
+// +kubebuilder:rbac:groups=core,resources=namespaces,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings;clusterroles;clusterrolebindings,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile brings an organization's namespace, RBAC and Users to what its
+// spec says, or tears them down in order when it is deleted.
+func (r *OrganizationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
+	org := &v1alpha1.Organization{}
+	if err := r.Get(ctx, req.NamespacedName, org); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !org.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.reconcileDelete(ctx, org)
+	}
+	if err := addFinalizer(ctx, r.Client, org); err != nil {
+		return ctrl.Result{}, err
+	}
+
+	before := org.DeepCopy()
+	err := r.reconcileNormal(ctx, org)
+	r.setStatus(ctx, org, err)
+	if perr := patchStatus(ctx, r.Client, before, org); perr != nil {
+		return ctrl.Result{}, perr
+	}
+	recordTransition(r.Recorder, org, before.Status.Conditions, org.Status.Conditions)
+	return ctrl.Result{}, resultError(err)
+}
+
+func (r *OrganizationReconciler) reconcileNormal(ctx context.Context, org *v1alpha1.Organization) error {
+	phases := []func(context.Context, *v1alpha1.Organization) error{
+		r.reconcileNamespace,
+		r.reconcileNamespaceRBAC,
+		r.reconcileClusterRBAC,
+		r.reconcileUsers,
+	}
+	for _, phase := range phases {
+		if err := phase(ctx, org); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reconcileNamespace creates the organization's namespace, and refuses to
+// take over one of that name that orgplane did not create for it.
+func (r *OrganizationReconciler) reconcileNamespace(ctx context.Context, org *v1alpha1.Organization) error {
+	name := org.NamespaceName()
+	ns, err := r.getNamespace(ctx, name)
+	switch {
+	case apierrors.IsNotFound(err):
+		ns = &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: managedLabels(org.Name)}}
+		if err := controllerutil.SetControllerReference(org, ns, r.Scheme()); err != nil {
+			return err
+		}
+		if err := r.Create(ctx, ns); err != nil {
+			return fmt.Errorf("failed to create namespace %s: %w", name, err)
+		}
+		r.Recorder.Eventf(org, nil, corev1.EventTypeNormal, "NamespaceCreated", "Create", "Created namespace %s", name)
+	case err != nil:
+		return fmt.Errorf("failed to get namespace %s: %w", name, err)
+	case !metav1.IsControlledBy(ns, org):
+		return stalled(v1alpha1.ReasonNamespaceConflict,
+			"Namespace %s already exists and was not created by orgplane for this organization; delete or rename it, or rename the organization", name)
+	case !ns.DeletionTimestamp.IsZero():
+		return waiting("Namespace %s is terminating; it will be created again", name)
+	default:
+		mergeLabels(ns, managedLabels(org.Name))
+	}
+	org.Status.Namespace = name
+	return nil
+}
+
+// getNamespace reads a namespace from the cache, which holds only
+// orgplane's namespaces, and from the API server when the cache has none,
+// so that a namespace someone else created is seen.
+func (r *OrganizationReconciler) getNamespace(ctx context.Context, name string) (*corev1.Namespace, error) {
+	ns := &corev1.Namespace{}
+	err := r.Get(ctx, types.NamespacedName{Name: name}, ns)
+	if apierrors.IsNotFound(err) {
+		err = r.APIReader.Get(ctx, types.NamespacedName{Name: name}, ns)
+	}
+	return ns, err
+}
+
+func (r *OrganizationReconciler) reconcileNamespaceRBAC(ctx context.Context, org *v1alpha1.Organization) error {
+	ns := org.NamespaceName()
+	for _, role := range []v1alpha1.Role{v1alpha1.RoleAdmin, v1alpha1.RoleMember} {
+		name, members := orgMemberRole, org.Spec.Members
+		if role == v1alpha1.RoleAdmin {
+			name, members = orgAdminRole, org.MembersWithRole(v1alpha1.RoleAdmin)
+		}
+		roleObj := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
+		if _, err := ensure(ctx, r.Client, r.APIReader, roleObj, func() error {
+			mergeLabels(roleObj, managedLabels(org.Name))
+			roleObj.Rules = orgNamespaceRules(role)
+			return controllerutil.SetControllerReference(org, roleObj, r.Scheme())
+		}); err != nil {
+			return err
+		}
+		binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
+		if _, err := ensure(ctx, r.Client, r.APIReader, binding, func() error {
+			mergeLabels(binding, managedLabels(org.Name))
+			binding.RoleRef = rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: name}
+			binding.Subjects = subjects(members)
+			return controllerutil.SetControllerReference(org, binding, r.Scheme())
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reconcileClusterRBAC lets members read, and admins patch, the Organization.
+func (r *OrganizationReconciler) reconcileClusterRBAC(ctx context.Context, org *v1alpha1.Organization) error {
+	for _, role := range []v1alpha1.Role{v1alpha1.RoleAdmin, v1alpha1.RoleMember} {
+		name := orgClusterRoleName(org.Name, role)
+		members := org.Spec.Members
+		if role == v1alpha1.RoleAdmin {
+			members = org.MembersWithRole(v1alpha1.RoleAdmin)
+		}
+		cr := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}}
+		if _, err := ensure(ctx, r.Client, r.APIReader, cr, func() error {
+			mergeLabels(cr, managedLabels(org.Name))
+			cr.Rules = orgObjectRules(org.Name, role)
+			return controllerutil.SetControllerReference(org, cr, r.Scheme())
+		}); err != nil {
+			return err
+		}
+		crb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name}}
+		if _, err := ensure(ctx, r.Client, r.APIReader, crb, func() error {
+			mergeLabels(crb, managedLabels(org.Name))
+			crb.RoleRef = rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name}
+			crb.Subjects = subjects(members)
+			return controllerutil.SetControllerReference(org, crb, r.Scheme())
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reconcileUsers creates a User for every User member that has none.
+func (r *OrganizationReconciler) reconcileUsers(ctx context.Context, org *v1alpha1.Organization) error {
+	for _, username := range memberUsernames(org) {
+		users := &v1alpha1.UserList{}
+		if err := r.List(ctx, users, client.MatchingFields{IndexUsername: username}); err != nil {
+			return fmt.Errorf("failed to list users named %s: %w", username, err)
+		}
+		if len(users.Items) > 0 {
+			continue
+		}
+		user := &v1alpha1.User{
+			ObjectMeta: metav1.ObjectMeta{Name: v1alpha1.UserObjectName(username),
+				Labels: map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue}},
+			Spec: v1alpha1.UserSpec{Username: username},
+		}
+		if looksLikeEmail(username) {
+			user.Spec.Email = username
+		}
+		if err := r.Create(ctx, user); client.IgnoreAlreadyExists(err) != nil {
+			return fmt.Errorf("failed to create user %s: %w", username, err)
+		}
+	}
+	return nil
+}
+
+// SetupWithManager watches organizations and everything they own.
+func (r *OrganizationReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.Organization{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Owns(&corev1.Namespace{}).
+		Owns(&rbacv1.Role{}).
+		Owns(&rbacv1.RoleBinding{}).
+		Owns(&rbacv1.ClusterRole{}).
+		Owns(&rbacv1.ClusterRoleBinding{}).
+		Watches(&v1alpha1.Account{}, handler.EnqueueRequestsFromMapFunc(r.accountToOrganization)).
+		Watches(&v1alpha1.User{}, handler.EnqueueRequestsFromMapFunc(r.userToOrganizations)).
+		Watches(&appsv1.Deployment{}, handler.EnqueueRequestsFromMapFunc(r.namespaceToOrganization),
+			builder.OnlyMetadata, builder.WithPredicates(predicate.Funcs{
+				UpdateFunc: func(event.UpdateEvent) bool { return false },
+			})).
+		Named("organization").
+		Complete(r)
+}
+
+func (r *OrganizationReconciler) accountToOrganization(ctx context.Context, o client.Object) []reconcile.Request {
+	return r.namespaceToOrganization(ctx, o)
+}
+
+// namespaceToOrganization maps an object to the organization whose
+// namespace, or whose account's workspace namespace, holds it.
+func (r *OrganizationReconciler) namespaceToOrganization(ctx context.Context, o client.Object) []reconcile.Request {
+	ns := &corev1.Namespace{}
+	if err := r.Get(ctx, types.NamespacedName{Name: o.GetNamespace()}, ns); err != nil {
+		return nil
+	}
+	org := ns.Labels[v1alpha1.LabelOrganization]
+	if org == "" {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: org}}}
+}
+
+func (r *OrganizationReconciler) userToOrganizations(ctx context.Context, o client.Object) []reconcile.Request {
+	orgs := &v1alpha1.OrganizationList{}
+	if err := r.List(ctx, orgs, client.MatchingFields{IndexMemberUser: o.(*v1alpha1.User).Spec.Username}); err != nil {
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(orgs.Items))
+	for _, org := range orgs.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Name: org.Name}})
+	}
+	return reqs
+}

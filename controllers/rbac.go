@@ -1,0 +1,74 @@
+package controllers
+
+import (
+	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/orgplane/orgplane/api/v1alpha1"
+)
+
+// Names of the RBAC objects orgplane keeps for organizations and accounts.
+const (
+	orgAdminRole       = "orgplane-organization-admin"
+	orgMemberRole      = "orgplane-organization-member"
+	workspaceAdmins    = "orgplane-admins"
+	workspaceMembers   = "orgplane-members"
+	workspaceAdminRole = "admin"
+	workspaceEditRole  = "edit"
+)
+
+// orgClusterRoleName names the ClusterRole (and its binding) that lets the
+// organization's members with role read or, for admins, patch the
+// Organization object itself.
+func orgClusterRoleName(org string, role v1alpha1.Role) string {
+	return "orgplane:organization:" + org + ":" + string(role)
+}
+
+// subjects turns members into RBAC subjects.
+func subjects(members []v1alpha1.Member) []rbacv1.Subject {
+	out := make([]rbacv1.Subject, 0, len(members))
+	for _, m := range members {
+		s := rbacv1.Subject{Kind: m.Kind, Name: m.Name}
+		switch m.Kind {
+		case v1alpha1.SubjectServiceAccount:
+			s.Namespace = m.Namespace
+		default:
+			s.APIGroup = rbacv1.GroupName
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// orgNamespaceRules are the rules of the organization's namespace roles:
+// admins manage Accounts and read their API-key Secrets; members read Accounts.
+func orgNamespaceRules(role v1alpha1.Role) []rbacv1.PolicyRule {
+	if role == v1alpha1.RoleAdmin {
+		return []rbacv1.PolicyRule{
+			{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"accounts"},
+				Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"}},
+			{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"accounts/status"},
+				Verbs: []string{"get"}},
+			{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list", "watch"}},
+		}
+	}
+	return []rbacv1.PolicyRule{
+		{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"accounts"},
+			Verbs: []string{"get", "list", "watch"}},
+		{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"accounts/status"},
+			Verbs: []string{"get"}},
+	}
+}
+
+// orgObjectRules let members read, and admins also change, their own
+// Organization object.
+func orgObjectRules(org string, role v1alpha1.Role) []rbacv1.PolicyRule {
+	verbs := []string{"get", "watch"}
+	if role == v1alpha1.RoleAdmin {
+		verbs = append(verbs, "update", "patch")
+	}
+	group := []string{v1alpha1.GroupVersion.Group}
+	return []rbacv1.PolicyRule{
+		{APIGroups: group, Resources: []string{"organizations"}, ResourceNames: []string{org}, Verbs: verbs},
+		{APIGroups: group, Resources: []string{"organizations/status"}, ResourceNames: []string{org}, Verbs: []string{"get"}},
+	}
+}

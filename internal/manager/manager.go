@@ -1,0 +1,111 @@
+// Package manager builds the orgplane controller manager: scheme, cache,
+// indexes and reconcilers. cmd/orgplane, make dev and the tests all run it.
+package manager
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/controllers"
+)
+
+// Options configure the manager.
+type Options struct {
+	// MetricsAddr serves Prometheus metrics; "0" disables it.
+	MetricsAddr string
+	// ProbeAddr serves /healthz and /readyz; "0" disables it.
+	ProbeAddr string
+	// LeaderElection lets only one replica run the reconcilers.
+	LeaderElection bool
+	// LeaderElectionNamespace holds the leader-election Lease.
+	LeaderElectionNamespace string
+	// FreeLimits are the limits of organizations with no valid license.
+	FreeLimits v1alpha1.Limits
+}
+
+// DefaultFreeLimits are the free plan's limits unless configured otherwise.
+var DefaultFreeLimits = v1alpha1.Limits{Accounts: 3, Users: 5, Deployments: 10}
+
+// Scheme holds the Kubernetes types and orgplane's.
+func Scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		panic(err)
+	}
+	if err := v1alpha1.AddToScheme(s); err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// New builds a manager with every orgplane reconciler registered.
+func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                        Scheme(),
+		Cache:                         cacheOptions(),
+		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr},
+		HealthProbeBindAddress:        opts.ProbeAddr,
+		LeaderElection:                opts.LeaderElection,
+		LeaderElectionID:              "orgplane-manager.orgplane.io",
+		LeaderElectionNamespace:       opts.LeaderElectionNamespace,
+		LeaderElectionReleaseOnCancel: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("failed to create manager: %w", err)
+	}
+	if err := setup(mgr, opts); err != nil {
+		return nil, err
+	}
+	return mgr, nil
+}
+
+// cacheOptions keep only orgplane's own namespaces, Secrets and RBAC objects
+// in memory, and strip managedFields from everything cached.
+func cacheOptions() cache.Options {
+	managed := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue})}
+	return cache.Options{
+		DefaultTransform: cache.TransformStripManagedFields(),
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Namespace{}:          managed,
+			&corev1.Secret{}:             managed,
+			&rbacv1.Role{}:               managed,
+			&rbacv1.RoleBinding{}:        managed,
+			&rbacv1.ClusterRole{}:        managed,
+			&rbacv1.ClusterRoleBinding{}: managed,
+		},
+	}
+}
+
+func setup(mgr ctrl.Manager, opts Options) error {
+	if err := controllers.SetupIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
+	rec := mgr.GetEventRecorder("orgplane")
+	reconcilers := []interface{ SetupWithManager(ctrl.Manager) error }{
+		&controllers.OrganizationReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec, FreeLimits: opts.FreeLimits},
+		&controllers.AccountReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec},
+		&controllers.UserReconciler{Client: mgr.GetClient(), Recorder: rec},
+	}
+	for _, r := range reconcilers {
+		if err := r.SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("failed to set up %T: %w", r, err)
+		}
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return err
+	}
+	return mgr.AddReadyzCheck("readyz", healthz.Ping)
+}
