@@ -120,7 +120,7 @@ func workDir(dir string) (string, error) {
 func (cp *ControlPlane) startControllerManager(opts Options) error {
 	cmd := exec.Command(filepath.Join(opts.AssetsDir, "kube-controller-manager"),
 		"--kubeconfig="+cp.AdminKubeconfig,
-		"--controllers="+strings.Join([]string{"namespace", "garbagecollector", "deployment", "replicaset"}, ","),
+		"--controllers="+strings.Join([]string{"namespace", "garbagecollector", "deployment", "replicaset", "clusterrole-aggregation"}, ","),
 		"--leader-elect=false",
 		"--secure-port=0",
 		"--use-service-account-credentials=false",
