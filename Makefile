@@ -58,11 +58,11 @@ build: generate ## Build the orgplane binary into bin/.
 
 .PHONY: run
 run: manifests generate ## Run the manager against the current kubeconfig's cluster.
-	go run ./cmd/orgplane manager
+	go run ./cmd/orgplane manager --zap-devel
 
 .PHONY: dev
-dev: envtest manifests ## Run orgplane on a local control plane (Ctrl-C stops everything).
-	go run ./cmd/orgplane dev --assets $(ENVTEST_ASSETS) --dir $(DEV_DIR)
+dev: envtest manifests build ## Run orgplane on a local control plane (Ctrl-C stops everything).
+	$(LOCALBIN)/orgplane dev --assets $(ENVTEST_ASSETS) --dir $(DEV_DIR)
 
 .PHONY: dev-clean
 dev-clean: ## Remove the local control plane's state.

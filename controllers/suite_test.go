@@ -2,20 +2,16 @@ package controllers_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	"sigs.k8s.io/yaml"
 
 	"github.com/orgplane/orgplane/internal/localcp"
 	"github.com/orgplane/orgplane/internal/manager"
@@ -53,8 +49,7 @@ var _ = BeforeSuite(func() {
 	k8sClient, err = client.New(cp.Config, client.Options{Scheme: manager.Scheme()})
 	Expect(err).NotTo(HaveOccurred())
 
-	grantManagerRole()
-	managerCfg, _, err = cp.AddUser(managerUser)
+	managerCfg, err = cp.AddUserWithClusterRole(ctx, managerUser, filepath.Join("..", "config", "rbac", "role.yaml"))
 	Expect(err).NotTo(HaveOccurred())
 	startManager()
 })
@@ -66,20 +61,6 @@ var _ = AfterSuite(func() {
 		Expect(cp.Stop()).To(Succeed())
 	}
 })
-
-// grantManagerRole applies config/rbac/role.yaml and binds it to the manager's user.
-func grantManagerRole() {
-	data, err := os.ReadFile(filepath.Join("..", "config", "rbac", "role.yaml"))
-	Expect(err).NotTo(HaveOccurred())
-	role := &rbacv1.ClusterRole{}
-	Expect(yaml.Unmarshal(data, role)).To(Succeed())
-	Expect(k8sClient.Create(ctx, role)).To(Succeed())
-	Expect(k8sClient.Create(ctx, &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: role.Name},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
-		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "User", Name: managerUser}},
-	})).To(Succeed())
-}
 
 func startManager() {
 	mgr, err := manager.New(managerCfg, manager.Options{

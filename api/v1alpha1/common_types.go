@@ -4,7 +4,7 @@ package v1alpha1
 // value is never written in the spec: it is read from a Secret in the
 // organization's namespace through secretKeyRef.
 // +kubebuilder:validation:XValidation:rule="!(has(self.value) && has(self.secretKeyRef))",message="set either value or secretKeyRef, not both"
-// +kubebuilder:validation:XValidation:rule="!self.sensitive || !has(self.value)",message="a sensitive parameter must not carry its value in the spec: put it in a Secret and reference it with secretKeyRef"
+// +kubebuilder:validation:XValidation:rule="!(has(self.sensitive) && self.sensitive && has(self.value))",message="a sensitive parameter must not carry its value in the spec: put it in a Secret and reference it with secretKeyRef"
 type Parameter struct {
 	// Name of the parameter.
 	// +kubebuilder:validation:MinLength=1

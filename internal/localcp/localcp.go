@@ -5,6 +5,7 @@
 package localcp
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -14,8 +15,12 @@ import (
 	"syscall"
 	"time"
 
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/yaml"
 )
 
 // Options configure the control plane.
@@ -187,4 +192,36 @@ func (cp *ControlPlane) Stop() error {
 		}
 	}
 	return cp.Env.Stop()
+}
+
+// AddUserWithClusterRole creates the ClusterRole in roleFile (a manifest
+// such as config/rbac/role.yaml), binds it to a new user, and returns that
+// user's client configuration. orgplane's manager runs as such a user, so
+// it has exactly the permissions it ships with.
+func (cp *ControlPlane) AddUserWithClusterRole(ctx context.Context, name, roleFile string) (*rest.Config, error) {
+	data, err := os.ReadFile(roleFile)
+	if err != nil {
+		return nil, err
+	}
+	role := &rbacv1.ClusterRole{}
+	if err := yaml.Unmarshal(data, role); err != nil {
+		return nil, fmt.Errorf("failed to read %s: %w", roleFile, err)
+	}
+	c, err := client.New(cp.Config, client.Options{})
+	if err != nil {
+		return nil, err
+	}
+	binding := &rbacv1.ClusterRoleBinding{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding"},
+		ObjectMeta: metav1.ObjectMeta{Name: role.Name},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "User", Name: name}},
+	}
+	for _, obj := range []client.Object{role, binding} {
+		if err := c.Patch(ctx, obj, client.Apply, client.FieldOwner("orgplane-localcp"), client.ForceOwnership); err != nil {
+			return nil, fmt.Errorf("failed to apply %s: %w", obj.GetName(), err)
+		}
+	}
+	cfg, _, err := cp.AddUser(name)
+	return cfg, err
 }

@@ -1,0 +1,125 @@
+// Command orgplane runs the orgplane manager, or the whole product on a
+// local control plane for development.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/orgplane/orgplane/internal/devenv"
+	"github.com/orgplane/orgplane/internal/localcp"
+	"github.com/orgplane/orgplane/internal/manager"
+)
+
+func main() {
+	zapOpts := zap.Options{}
+	root := &cobra.Command{
+		Use:          "orgplane",
+		Short:        "Organizations, accounts, members and licenses as Kubernetes resources",
+		SilenceUsage: true,
+		PersistentPreRun: func(*cobra.Command, []string) {
+			ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+		},
+	}
+	goFlags := flag.NewFlagSet("log", flag.ExitOnError)
+	zapOpts.BindFlags(goFlags)
+	root.PersistentFlags().AddGoFlagSet(goFlags)
+	root.AddCommand(managerCommand(), devCommand())
+	if err := root.Execute(); err != nil {
+		os.Exit(1)
+	}
+}
+
+func managerFlags(cmd *cobra.Command, opts *manager.Options) {
+	f := cmd.Flags()
+	f.StringVar(&opts.MetricsAddr, "metrics-bind-address", ":8080", "address of the Prometheus metrics endpoint; 0 disables it")
+	f.StringVar(&opts.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz; 0 disables it")
+	f.BoolVar(&opts.LeaderElection, "leader-elect", false, "run the reconcilers on one replica at a time")
+	f.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader-election Lease (default: the pod's)")
+	f.Int64Var(&opts.FreeLimits.Accounts, "free-accounts", manager.DefaultFreeLimits.Accounts, "accounts allowed on the free plan")
+	f.Int64Var(&opts.FreeLimits.Users, "free-users", manager.DefaultFreeLimits.Users, "members allowed on the free plan")
+	f.Int64Var(&opts.FreeLimits.Deployments, "free-deployments", manager.DefaultFreeLimits.Deployments, "deployments allowed on the free plan")
+}
+
+func managerCommand() *cobra.Command {
+	var opts manager.Options
+	cmd := &cobra.Command{
+		Use:   "manager",
+		Short: "Run the reconcilers against the cluster of the current kubeconfig (or in-cluster)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := ctrl.GetConfig()
+			if err != nil {
+				return err
+			}
+			mgr, err := manager.New(cfg, opts)
+			if err != nil {
+				return err
+			}
+			ctrl.Log.Info("Starting manager")
+			return mgr.Start(ctrl.SetupSignalHandler())
+		},
+	}
+	managerFlags(cmd, &opts)
+	return cmd
+}
+
+func devCommand() *cobra.Command {
+	opts := devenv.Options{}
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run orgplane on a local control plane until Ctrl-C",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logs, err := devLog(opts.Dir)
+			if err != nil {
+				return err
+			}
+			defer logs.Close()
+			ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(logs)))
+			return devenv.Run(stopOnSignal(), opts, cmd.OutOrStdout())
+		},
+	}
+	managerFlags(cmd, &opts.Manager)
+	for name, addr := range map[string]string{"metrics-bind-address": "127.0.0.1:8080", "health-probe-bind-address": "127.0.0.1:8081"} {
+		cmd.Flags().Lookup(name).DefValue = addr
+		_ = cmd.Flags().Set(name, addr)
+	}
+	cmd.Flags().StringVar(&opts.AssetsDir, "assets", localcp.DefaultAssetsDir(), "directory of the control-plane binaries (make envtest)")
+	cmd.Flags().StringVar(&opts.Dir, "dir", ".dev", "directory for kubeconfigs, logs and etcd data (kept between runs; make dev-clean wipes it)")
+	cmd.Flags().StringVar(&opts.ConfigDir, "config", "config", "the project's config directory")
+	return cmd
+}
+
+// devLog opens <dir>/manager.log for the manager's logs, so that the
+// terminal shows only what make dev has to say.
+func devLog(dir string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	return os.Create(filepath.Join(dir, "manager.log"))
+}
+
+// stopOnSignal returns a context ended by the first SIGINT or SIGTERM.
+// Later signals are ignored so that shutdown always stops every process it
+// started.
+func stopOnSignal() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		fmt.Fprintln(os.Stderr, "\nShutting down (stopping the manager and the control plane) ...")
+		cancel()
+		for range sigs {
+		}
+	}()
+	return ctx
+}
