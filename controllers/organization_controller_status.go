@@ -24,6 +24,7 @@ func (r *OrganizationReconciler) setStatus(ctx context.Context, org *v1alpha1.Or
 	org.Status.Limits = &limits
 	org.Status.Usage = usage
 	org.Status.UsageSummary = usageSummary(usage, &limits)
+	recordUsage(org.Name, usage, &limits)
 	org.Status.ObservedGeneration = org.Generation
 	setKstatusConditions(&org.Status.Conditions, org.Generation, err, "Namespace, RBAC and users are provisioned")
 }

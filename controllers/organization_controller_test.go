@@ -3,6 +3,7 @@ package controllers_test
 import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -48,6 +49,11 @@ var _ = Describe("Organization reconciler", func() {
 	})
 
 	It("lets admins create accounts and members only read them; other organizations' users neither", func() {
+		other := newOrganization(uniqueName("rival"), admin(mallory))
+		Expect(k8sClient.Create(ctx, other)).To(Succeed())
+		expectReady(other)
+		Expect(canCreateAccount(mallory, other.Name)).To(BeTrue())
+
 		Eventually(func() bool { return canCreateAccount(alice, org.Name) }).Should(BeTrue())
 		Expect(canCreateAccount(carol, org.Name)).To(BeTrue())
 		Expect(canCreateAccount(bob, org.Name)).To(BeFalse())
@@ -79,6 +85,18 @@ var _ = Describe("Organization reconciler", func() {
 			err := k8sClient.Get(ctx, types.NamespacedName{Name: v1alpha1.UserObjectName(bob)}, &v1alpha1.User{})
 			return apierrors.IsNotFound(err)
 		}).Should(BeTrue())
+	})
+
+	It("counts the Deployments in its accounts' workspaces", func() {
+		acct := newAccount(org.Name, "apps")
+		Expect(k8sClient.Create(ctx, acct)).To(Succeed())
+		expectReady(acct)
+		Expect(k8sClient.Create(ctx, newDeployment(org.Name+"-apps", "api"))).To(Succeed())
+		Eventually(func(g Gomega) {
+			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(org), org)).To(Succeed())
+			g.Expect(org.Status.Usage).To(Equal(&v1alpha1.Usage{Accounts: 1, Users: 3, Deployments: 1}))
+			g.Expect(org.Status.UsageSummary).To(Equal("1/3 accounts, 3/5 users, 1/10 deployments"))
+		}).Should(Succeed())
 	})
 
 	It("restores an owned RoleBinding deleted by hand", func() {
@@ -193,6 +211,20 @@ var _ = Describe("An organization whose namespace name is taken", func() {
 		Expect(squatted.DeletionTimestamp).To(BeNil())
 	})
 })
+
+func newDeployment(namespace, name string) *appsv1.Deployment {
+	labels := map[string]string{"app": name}
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
+		Spec: appsv1.DeploymentSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "nginx"}}},
+			},
+		},
+	}
+}
 
 func kindName(o client.Object) string {
 	switch o.(type) {

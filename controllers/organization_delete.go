@@ -29,6 +29,7 @@ func (r *OrganizationReconciler) reconcileDelete(ctx context.Context, org *v1alp
 		return resultError(err)
 	}
 	ctrl.LoggerFrom(ctx).Info("Deleted organization's accounts, RBAC and namespace")
+	forgetUsage(org.Name)
 	return removeFinalizer(ctx, r.Client, org)
 }
 

@@ -109,6 +109,8 @@ func UserObjectName(username string) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(username) {
 		switch {
+		case r == '@':
+			b.WriteString("-at-")
 		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '.', r == '-':
 			b.WriteRune(r)
 		default:
