@@ -33,7 +33,7 @@ func main() {
 	goFlags := flag.NewFlagSet("log", flag.ExitOnError)
 	zapOpts.BindFlags(goFlags)
 	root.PersistentFlags().AddGoFlagSet(goFlags)
-	root.AddCommand(managerCommand(), devCommand())
+	root.AddCommand(managerCommand(), devCommand(), licenseCommand())
 	if err := root.Execute(); err != nil {
 		os.Exit(1)
 	}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+	"github.com/spf13/cobra"
+
+	"github.com/orgplane/orgplane/internal/license"
+)
+
+func licenseCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "license", Short: "Issue and inspect license keys (vendor tools, offline)"}
+	cmd.AddCommand(keygenCommand(), issueCommand(), inspectCommand())
+	return cmd
+}
+
+func keygenCommand() *cobra.Command {
+	var dir, name string
+	cmd := &cobra.Command{
+		Use:   "keygen",
+		Short: "Write a new Ed25519 key pair: <name>.key (keep secret) and <name>.pub (give to the manager)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			privPEM, pubPEM, err := license.GenerateKey()
+			if err != nil {
+				return err
+			}
+			privPath, pubPath := filepath.Join(dir, name+".key"), filepath.Join(dir, name+".pub")
+			for _, f := range []struct {
+				path string
+				data []byte
+				mode os.FileMode
+			}{{privPath, privPEM, 0o600}, {pubPath, pubPEM, 0o644}} {
+				if err := os.WriteFile(f.path, f.data, f.mode); err != nil {
+					return err
+				}
+			}
+			keys, _ := license.ParsePublicKeys(pubPEM)
+			fmt.Fprintf(cmd.OutOrStdout(), "Wrote %s and %s (key id %s)\n", privPath, pubPath, license.KeyID(keys[0]))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", ".", "directory to write the key pair to")
+	cmd.Flags().StringVar(&name, "name", "license-signing", "file name of the key pair, without extension")
+	return cmd
+}
+
+func issueCommand() *cobra.Command {
+	var keyFile, notBefore string
+	var validFor time.Duration
+	c := license.Claims{}
+	cmd := &cobra.Command{
+		Use:   "issue",
+		Short: "Sign a license key and print it",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			data, err := os.ReadFile(keyFile)
+			if err != nil {
+				return err
+			}
+			priv, err := license.ParsePrivateKey(data)
+			if err != nil {
+				return err
+			}
+			start := time.Now()
+			if notBefore != "" {
+				if start, err = time.Parse(time.RFC3339, notBefore); err != nil {
+					return fmt.Errorf("--not-before: %w (use RFC 3339, e.g. 2027-01-01T00:00:00Z)", err)
+				}
+			}
+			if c.ID == "" {
+				c.ID = uuid.NewString()
+			}
+			c.IssuedAt = jwt.NewNumericDate(time.Now())
+			c.NotBefore = jwt.NewNumericDate(start)
+			c.ExpiresAt = jwt.NewNumericDate(start.Add(validFor))
+			key, err := license.Issue(priv, c)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), key)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&keyFile, "key", "license-signing.key", "private key written by 'orgplane license keygen'")
+	f.StringVar(&c.ID, "id", "", "license id (default: a new UUID)")
+	f.StringVar(&c.Type, "type", "team", "license type: trial, team, enterprise, ...")
+	f.StringVar(&c.Licensee, "licensee", "", "who the license is issued to (required)")
+	f.StringVar(&c.Organization, "organization", "", "bind the license to this organization (default: any)")
+	f.Int64Var(&c.Limits.Accounts, "accounts", 10, "accounts allowed")
+	f.Int64Var(&c.Limits.Users, "users", 25, "members allowed")
+	f.Int64Var(&c.Limits.Deployments, "deployments", 50, "deployments allowed")
+	f.StringVar(&notBefore, "not-before", "", "start of validity, RFC 3339 (default: now)")
+	f.DurationVar(&validFor, "valid-for", 365*24*time.Hour, "length of validity")
+	_ = cmd.MarkFlagRequired("licensee")
+	return cmd
+}
+
+func inspectCommand() *cobra.Command {
+	var pubFiles []string
+	cmd := &cobra.Command{
+		Use:   "inspect [KEY|-]",
+		Short: "Verify a license key against public keys and print its claims and validity",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			key, err := readKeyArg(cmd.InOrStdin(), args)
+			if err != nil {
+				return err
+			}
+			v, err := license.LoadVerifier(pubFiles...)
+			if err != nil {
+				return err
+			}
+			claims, phase, verr := v.Verify(key, time.Now())
+			out := map[string]any{"phase": phase, "claims": claims}
+			if verr != nil {
+				out["reason"] = verr.Error()
+			}
+			enc := json.NewEncoder(cmd.OutOrStdout())
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(out); err != nil {
+				return err
+			}
+			if phase != license.Valid {
+				return fmt.Errorf("license is %s: %v", phase, verr)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringSliceVar(&pubFiles, "public-key", []string{"license-signing.pub"}, "trusted public key files (repeatable)")
+	return cmd
+}
+
+func readKeyArg(stdin io.Reader, args []string) (string, error) {
+	if len(args) == 1 && args[0] != "-" {
+		return strings.TrimSpace(args[0]), nil
+	}
+	b, err := io.ReadAll(stdin)
+	return strings.TrimSpace(string(b)), err
+}
