@@ -15,6 +15,8 @@ const (
 	IndexMemberUser = "spec.members.user"
 	// IndexUsername indexes Users by spec.username.
 	IndexUsername = "spec.username"
+	// IndexLicenseOrganization indexes Licenses by spec.organization.
+	IndexLicenseOrganization = "spec.organization"
 	// IndexUserOrganizations indexes Users by the organizations their status lists.
 	IndexUserOrganizations = "status.organizations"
 )
@@ -29,6 +31,9 @@ func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 		{&v1alpha1.Organization{}, IndexMemberUser, memberUsernames},
 		{&v1alpha1.User{}, IndexUsername, func(o client.Object) []string {
 			return []string{o.(*v1alpha1.User).Spec.Username}
+		}},
+		{&v1alpha1.License{}, IndexLicenseOrganization, func(o client.Object) []string {
+			return []string{o.(*v1alpha1.License).Spec.Organization}
 		}},
 		{&v1alpha1.User{}, IndexUserOrganizations, func(o client.Object) []string {
 			var names []string

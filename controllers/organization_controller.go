@@ -41,6 +41,7 @@ type OrganizationReconciler struct {
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings;clusterroles;clusterrolebindings,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete,namespace=orgplane-system
 
 // Reconcile brings an organization's namespace, RBAC and Users to what its
 // spec says, or tears them down in order when it is deleted.
@@ -215,6 +216,7 @@ func (r *OrganizationReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&rbacv1.ClusterRoleBinding{}).
 		Watches(&v1alpha1.Account{}, handler.EnqueueRequestsFromMapFunc(r.accountToOrganization)).
 		Watches(&v1alpha1.User{}, handler.EnqueueRequestsFromMapFunc(r.userToOrganizations)).
+		Watches(&v1alpha1.License{}, handler.EnqueueRequestsFromMapFunc(licenseToOrganization)).
 		Watches(&appsv1.Deployment{}, handler.EnqueueRequestsFromMapFunc(r.namespaceToOrganization),
 			builder.OnlyMetadata, builder.WithPredicates(predicate.Funcs{
 				UpdateFunc: func(event.UpdateEvent) bool { return false },

@@ -3,50 +3,97 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/usage"
 )
 
 // PlanFree is the plan of an organization with no valid license.
 const PlanFree = "free"
 
-// setStatus records plan, limits, usage and the kstatus conditions.
+// setStatus records plan, limits, usage and the conditions.
 func (r *OrganizationReconciler) setStatus(ctx context.Context, org *v1alpha1.Organization, err error) {
-	usage, uerr := r.usage(ctx, org)
+	inv, uerr := usage.Take(ctx, r.Client, org)
 	if uerr != nil && err == nil {
 		err = uerr
 	}
-	limits := r.FreeLimits
-	org.Status.Plan = PlanFree
-	org.Status.Limits = &limits
-	org.Status.Usage = usage
-	org.Status.UsageSummary = usageSummary(usage, &limits)
-	recordUsage(org.Name, usage, &limits)
+	lic, lerr := EffectiveLicense(ctx, r.Client, org.Name, time.Now())
+	if lerr != nil && err == nil {
+		err = lerr
+	}
+	setPlan(org, lic, r.FreeLimits)
+	org.Status.Usage = inv.Usage()
+	org.Status.UsageSummary = usageSummary(org.Status.Usage, org.Status.Limits)
+	recordUsage(org.Name, org.Status.Usage, org.Status.Limits)
 	org.Status.ObservedGeneration = org.Generation
+	setLicenseCompliant(org)
 	setKstatusConditions(&org.Status.Conditions, org.Generation, err, "Namespace, RBAC and users are provisioned")
 }
 
-// usage counts the organization's accounts, members and the Deployments in
-// its accounts' workspace namespaces, from the cache.
-func (r *OrganizationReconciler) usage(ctx context.Context, org *v1alpha1.Organization) (*v1alpha1.Usage, error) {
-	accounts := &v1alpha1.AccountList{}
-	if err := r.List(ctx, accounts, client.InNamespace(org.NamespaceName())); err != nil {
-		return nil, fmt.Errorf("failed to list accounts: %w", err)
+func setPlan(org *v1alpha1.Organization, lic *v1alpha1.License, free v1alpha1.Limits) {
+	if lic == nil {
+		org.Status.Plan, org.Status.License, org.Status.LicenseExpiry = PlanFree, "", nil
+		org.Status.Limits = &free
+		return
 	}
-	u := &v1alpha1.Usage{Accounts: int64(len(accounts.Items)), Users: int64(len(org.Spec.Members))}
-	for i := range accounts.Items {
-		deployments := &metav1.PartialObjectMetadataList{}
-		deployments.SetGroupVersionKind(deploymentListGVK)
-		ws := accounts.Items[i].WorkspaceName(org.Name)
-		if err := r.List(ctx, deployments, client.InNamespace(ws)); err != nil {
-			return nil, fmt.Errorf("failed to list deployments in %s: %w", ws, err)
+	limits := *lic.Status.Limits
+	org.Status.Plan, org.Status.License, org.Status.LicenseExpiry = lic.Status.Type, lic.Name, lic.Status.ExpiresAt
+	org.Status.Limits = &limits
+}
+
+func setLicenseCompliant(org *v1alpha1.Organization) {
+	violations := usage.Violations(org.Status.Usage, org.Status.Limits)
+	if len(violations) == 0 {
+		set(&org.Status.Conditions, org.Generation, v1alpha1.ConditionLicenseCompliant, metav1.ConditionTrue,
+			v1alpha1.ReasonWithinLimits, fmt.Sprintf("Usage fits the %s plan", org.Status.Plan))
+		return
+	}
+	parts := make([]string, len(violations))
+	for i, v := range violations {
+		parts[i] = v.String()
+	}
+	set(&org.Status.Conditions, org.Generation, v1alpha1.ConditionLicenseCompliant, metav1.ConditionFalse,
+		v1alpha1.ReasonLimitsExceeded, fmt.Sprintf("Usage exceeds the %s plan (%s); nothing is deleted, new creates are refused until usage fits",
+			org.Status.Plan, strings.Join(parts, "; ")))
+}
+
+// EffectiveLicense is the organization's valid license with the highest
+// limits (accounts, then users, then deployments), then the latest expiry;
+// nil means the free plan.
+func EffectiveLicense(ctx context.Context, c client.Reader, org string, now time.Time) (*v1alpha1.License, error) {
+	licenses := &v1alpha1.LicenseList{}
+	if err := c.List(ctx, licenses, client.MatchingFields{IndexLicenseOrganization: org}); err != nil {
+		return nil, fmt.Errorf("failed to list licenses: %w", err)
+	}
+	var best *v1alpha1.License
+	for i := range licenses.Items {
+		l := &licenses.Items[i]
+		if usable(l, now) && (best == nil || better(l, best)) {
+			best = l
 		}
-		u.Deployments += int64(len(deployments.Items))
 	}
-	return u, nil
+	return best, nil
+}
+
+func usable(l *v1alpha1.License, now time.Time) bool {
+	s := l.Status
+	return s.Phase == v1alpha1.LicenseValid && s.ObservedGeneration == l.Generation && s.Limits != nil &&
+		s.ExpiresAt != nil && now.Before(s.ExpiresAt.Time) && (s.NotBefore == nil || !now.Before(s.NotBefore.Time))
+}
+
+func better(a, b *v1alpha1.License) bool {
+	la, lb := a.Status.Limits, b.Status.Limits
+	for _, pair := range [][2]int64{{la.Accounts, lb.Accounts}, {la.Users, lb.Users}, {la.Deployments, lb.Deployments}} {
+		if pair[0] != pair[1] {
+			return pair[0] > pair[1]
+		}
+	}
+	return a.Status.ExpiresAt.After(b.Status.ExpiresAt.Time)
 }
 
 func usageSummary(u *v1alpha1.Usage, l *v1alpha1.Limits) string {

@@ -40,6 +40,9 @@ func (r *OrganizationReconciler) deleteChildren(ctx context.Context, org *v1alph
 	if err := r.deleteClusterRBAC(ctx, org); err != nil {
 		return err
 	}
+	if err := r.unassignLicenses(ctx, org); err != nil {
+		return err
+	}
 	return r.deleteNamespace(ctx, org)
 }
 
@@ -88,4 +91,21 @@ func (r *OrganizationReconciler) deleteNamespace(ctx context.Context, org *v1alp
 		}
 	}
 	return waiting("Deleting: waiting for namespace %s to be deleted", ns.Name)
+}
+
+// unassignLicenses frees the organization's licenses for another use.
+func (r *OrganizationReconciler) unassignLicenses(ctx context.Context, org *v1alpha1.Organization) error {
+	licenses := &v1alpha1.LicenseList{}
+	if err := r.List(ctx, licenses, client.MatchingFields{IndexLicenseOrganization: org.Name}); err != nil {
+		return fmt.Errorf("failed to list licenses: %w", err)
+	}
+	for i := range licenses.Items {
+		l := &licenses.Items[i]
+		patch := client.MergeFrom(l.DeepCopy())
+		l.Spec.Organization = ""
+		if err := client.IgnoreNotFound(r.Patch(ctx, l, patch)); err != nil {
+			return fmt.Errorf("failed to unassign license %s: %w", l.Name, err)
+		}
+	}
+	return nil
 }

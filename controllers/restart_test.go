@@ -22,15 +22,15 @@ var _ = Describe("A manager restarted mid-way", Ordered, func() {
 			orgs = append(orgs, org)
 		}
 		for _, org := range orgs {
-			Eventually(func() error {
-				return k8sClient.Get(ctx, client.ObjectKey{Name: "org-" + org.Name}, &corev1.Namespace{})
-			}).Should(Succeed())
-		}
-		stopManager()
-
-		for _, org := range orgs {
 			Eventually(func() error { return k8sClient.Create(ctx, newAccount(org.Name, "app")) }).Should(Succeed())
 		}
+		By("stopping the manager before everything converged, then starting a new one")
+		stopManager()
+		DeferCleanup(func() {
+			if mainReplica == nil {
+				startManager()
+			}
+		})
 		startManager()
 
 		for _, org := range orgs {

@@ -2,6 +2,11 @@ package controllers_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/tls"
+	"net"
+	"strconv"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/orgplane/orgplane/internal/license"
 	"github.com/orgplane/orgplane/internal/localcp"
 	"github.com/orgplane/orgplane/internal/manager"
 )
@@ -22,13 +28,14 @@ import (
 const managerUser = "orgplane-manager"
 
 var (
-	ctx        context.Context
-	cancel     context.CancelFunc
-	cp         *localcp.ControlPlane
-	k8sClient  client.Client
-	managerCfg *rest.Config
-	stopMgr    context.CancelFunc
-	mgrDone    chan struct{}
+	ctx         context.Context
+	cancel      context.CancelFunc
+	cp          *localcp.ControlPlane
+	k8sClient   client.Client
+	managerCfg  *rest.Config
+	mainReplica *replica
+	// licenseKey signs the test licenses; the managers trust its public key.
+	licenseKey ed25519.PrivateKey
 )
 
 func TestControllers(t *testing.T) {
@@ -44,12 +51,17 @@ var _ = BeforeSuite(func() {
 	ctx, cancel = context.WithCancel(context.Background())
 
 	var err error
-	cp, err = localcp.Start(localcp.Options{CRDDir: filepath.Join("..", "config", "crd", "bases")})
+	cp, err = localcp.Start(localcp.Options{
+		CRDDir:     filepath.Join("..", "config", "crd", "bases"),
+		WebhookDir: filepath.Join("..", "config", "webhook"),
+	})
 	Expect(err).NotTo(HaveOccurred())
 	k8sClient, err = client.New(cp.Config, client.Options{Scheme: manager.Scheme()})
 	Expect(err).NotTo(HaveOccurred())
 
-	managerCfg, err = cp.AddUserWithClusterRole(ctx, managerUser, filepath.Join("..", "config", "rbac", "role.yaml"))
+	managerCfg, err = cp.AddUserWithRoles(ctx, managerUser, filepath.Join("..", "config", "rbac", "role.yaml"))
+	Expect(err).NotTo(HaveOccurred())
+	_, licenseKey, err = ed25519.GenerateKey(rand.Reader)
 	Expect(err).NotTo(HaveOccurred())
 	startManager()
 })
@@ -62,25 +74,58 @@ var _ = AfterSuite(func() {
 	}
 })
 
-func startManager() {
+// replica is one running manager.
+type replica struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// runReplica starts a manager serving webhooks on port.
+func runReplica(port int, leaderElection bool) *replica {
 	mgr, err := manager.New(managerCfg, manager.Options{
 		MetricsAddr: "0", ProbeAddr: "0", FreeLimits: manager.DefaultFreeLimits, SkipNameValidation: true,
+		LicenseVerifier: license.NewVerifier(licenseKey.Public().(ed25519.PublicKey)),
+		Webhooks:        true, WebhookHost: cp.Webhook.LocalServingHost, WebhookPort: port,
+		WebhookCertDir: cp.Webhook.LocalServingCertDir,
+		LeaderElection: leaderElection, LeaderElectionNamespace: "orgplane-system",
 	})
 	Expect(err).NotTo(HaveOccurred())
-	var mctx context.Context
-	mctx, stopMgr = context.WithCancel(ctx)
-	mgrDone = make(chan struct{})
+	mctx, stop := context.WithCancel(ctx)
+	r := &replica{cancel: stop, done: make(chan struct{})}
 	go func() {
 		defer GinkgoRecover()
-		defer close(mgrDone)
+		defer close(r.done)
 		Expect(mgr.Start(mctx)).To(Succeed())
 	}()
+	return r
+}
+
+func (r *replica) stop() {
+	r.cancel()
+	<-r.done
+}
+
+// startManager runs the main manager where the API server calls the webhooks.
+func startManager() {
+	mainReplica = runReplica(cp.Webhook.LocalServingPort, false)
+	waitForWebhooks()
 }
 
 func stopManager() {
-	if stopMgr != nil {
-		stopMgr()
-		<-mgrDone
-		stopMgr = nil
+	if mainReplica != nil {
+		mainReplica.stop()
+		mainReplica = nil
 	}
+}
+
+// waitForWebhooks waits until the API server can reach a webhook server.
+func waitForWebhooks() {
+	addr := net.JoinHostPort(cp.Webhook.LocalServingHost, strconv.Itoa(cp.Webhook.LocalServingPort))
+	Eventually(func() error {
+		conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // readiness probe only
+		if err == nil {
+			conn.Close()
+		}
+		return err
+	}).Should(Succeed())
 }

@@ -84,6 +84,14 @@ const (
 	// ReasonNamespaceConflict means a namespace of that name exists and
 	// orgplane did not create it, so it will not be adopted.
 	ReasonNamespaceConflict = "NamespaceConflict"
+	// ConditionLicenseCompliant is True when the organization's usage fits
+	// its plan's limits.
+	ConditionLicenseCompliant = "LicenseCompliant"
+	// ReasonWithinLimits means usage fits the limits.
+	ReasonWithinLimits = "WithinLimits"
+	// ReasonLimitsExceeded means usage exceeds a limit; new creates are
+	// refused until it fits again. Nothing is deleted.
+	ReasonLimitsExceeded = "LimitsExceeded"
 	// ReasonOrganizationNotFound means an account's namespace belongs to no
 	// organization.
 	ReasonOrganizationNotFound = "OrganizationNotFound"

@@ -136,9 +136,27 @@ type OrganizationStatus struct {
 	// +optional
 	Usage *Usage `json:"usage,omitempty"`
 
+	// Reservations are creates that admission let through against the
+	// limits and that may not be counted yet. Admission adds and prunes
+	// them under optimistic concurrency, as ResourceQuota does.
+	// +listType=atomic
+	// +optional
+	Reservations []Reservation `json:"reservations,omitempty"`
+
 	// UsageSummary is usage against limits for kubectl get, e.g. "2/3 accounts".
 	// +optional
 	UsageSummary string `json:"usageSummary,omitempty"`
+}
+
+// Reservation is one admitted create counted against a limit.
+type Reservation struct {
+	// Resource is accounts or deployments.
+	Resource string `json:"resource"`
+	// Name of the object created: an account's name, or a Deployment's
+	// namespace/name.
+	Name string `json:"name"`
+	// Expires is when the reservation lapses if the object never appeared.
+	Expires metav1.Time `json:"expires"`
 }
 
 // Organization is a tenant: its members with their roles, its accounts

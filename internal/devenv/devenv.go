@@ -60,7 +60,7 @@ func Run(ctx context.Context, opts Options, out io.Writer) error {
 }
 
 func runManager(ctx context.Context, cp *localcp.ControlPlane, opts Options, out io.Writer) error {
-	cfg, err := cp.AddUserWithClusterRole(ctx, "orgplane-manager", filepath.Join(opts.ConfigDir, "rbac", "role.yaml"))
+	cfg, err := cp.AddUserWithRoles(ctx, "orgplane-manager", filepath.Join(opts.ConfigDir, "rbac", "role.yaml"))
 	if err != nil {
 		return err
 	}

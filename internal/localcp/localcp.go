@@ -5,7 +5,9 @@
 package localcp
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,12 +17,14 @@ import (
 	"syscall"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	"sigs.k8s.io/yaml"
 )
 
 // Options configure the control plane.
@@ -34,6 +38,9 @@ type Options struct {
 	Dir string
 	// EtcdDataDir keeps etcd's state between runs when set.
 	EtcdDataDir string
+	// WebhookDir holds webhook configurations to install, pointed at a
+	// local port (see ControlPlane.Webhook). None are installed when empty.
+	WebhookDir string
 	// Output receives the control plane's logs when set.
 	Output io.Writer
 }
@@ -47,8 +54,11 @@ type ControlPlane struct {
 	Dir string
 	// AdminKubeconfig is the path of a cluster-admin kubeconfig.
 	AdminKubeconfig string
-	kcm             *exec.Cmd
-	kcmDone         chan struct{}
+	// Webhook is where the API server calls the webhooks: serve them on
+	// LocalServingHost:LocalServingPort with the certificate in LocalServingCertDir.
+	Webhook *envtest.WebhookInstallOptions
+	kcm     *exec.Cmd
+	kcmDone chan struct{}
 }
 
 // Start starts etcd, kube-apiserver and kube-controller-manager, and
@@ -70,13 +80,17 @@ func Start(opts Options) (*ControlPlane, error) {
 		ErrorIfCRDPathMissing:    true,
 		AttachControlPlaneOutput: opts.Output != nil,
 	}
+	if opts.WebhookDir != "" {
+		env.WebhookInstallOptions = envtest.WebhookInstallOptions{Paths: []string{opts.WebhookDir}}
+	}
 	env.ControlPlane.Etcd = &envtest.Etcd{DataDir: opts.EtcdDataDir, Out: opts.Output, Err: opts.Output}
 	env.ControlPlane.APIServer = &envtest.APIServer{Out: opts.Output, Err: opts.Output}
 	cfg, err := env.Start()
 	if err != nil {
 		return nil, fmt.Errorf("failed to start kube-apiserver and etcd: %w", err)
 	}
-	cp := &ControlPlane{Env: env, Config: cfg, Dir: dir, AdminKubeconfig: filepath.Join(dir, "admin.kubeconfig")}
+	cp := &ControlPlane{Env: env, Config: cfg, Dir: dir, AdminKubeconfig: filepath.Join(dir, "admin.kubeconfig"),
+		Webhook: &env.WebhookInstallOptions}
 	if err := os.WriteFile(cp.AdminKubeconfig, env.KubeConfig, 0o600); err != nil {
 		_ = env.Stop()
 		return nil, err
@@ -194,34 +208,58 @@ func (cp *ControlPlane) Stop() error {
 	return cp.Env.Stop()
 }
 
-// AddUserWithClusterRole creates the ClusterRole in roleFile (a manifest
-// such as config/rbac/role.yaml), binds it to a new user, and returns that
-// user's client configuration. orgplane's manager runs as such a user, so
-// it has exactly the permissions it ships with.
-func (cp *ControlPlane) AddUserWithClusterRole(ctx context.Context, name, roleFile string) (*rest.Config, error) {
+// AddUserWithRoles applies the ClusterRoles and Roles in roleFile (a
+// manifest such as config/rbac/role.yaml), binds each to a new user, and
+// returns that user's client configuration. orgplane's manager runs as such
+// a user, so it has exactly the permissions it ships with.
+func (cp *ControlPlane) AddUserWithRoles(ctx context.Context, name, roleFile string) (*rest.Config, error) {
 	data, err := os.ReadFile(roleFile)
 	if err != nil {
 		return nil, err
-	}
-	role := &rbacv1.ClusterRole{}
-	if err := yaml.Unmarshal(data, role); err != nil {
-		return nil, fmt.Errorf("failed to read %s: %w", roleFile, err)
 	}
 	c, err := client.New(cp.Config, client.Options{})
 	if err != nil {
 		return nil, err
 	}
-	binding := &rbacv1.ClusterRoleBinding{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding"},
-		ObjectMeta: metav1.ObjectMeta{Name: role.Name},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
-		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "User", Name: name}},
-	}
-	for _, obj := range []client.Object{role, binding} {
-		if err := c.Patch(ctx, obj, client.Apply, client.FieldOwner("orgplane-localcp"), client.ForceOwnership); err != nil {
-			return nil, fmt.Errorf("failed to apply %s: %w", obj.GetName(), err)
+	decoder := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	for {
+		role := &unstructured.Unstructured{}
+		if err := decoder.Decode(&role.Object); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return nil, fmt.Errorf("failed to read %s: %w", roleFile, err)
+		}
+		if len(role.Object) == 0 {
+			continue
+		}
+		if err := applyWithBinding(ctx, c, role, name); err != nil {
+			return nil, err
 		}
 	}
 	cfg, _, err := cp.AddUser(name)
 	return cfg, err
+}
+
+// applyWithBinding applies a ClusterRole or Role and binds it to user.
+func applyWithBinding(ctx context.Context, c client.Client, role *unstructured.Unstructured, user string) error {
+	binding := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "rbac.authorization.k8s.io/v1",
+		"kind":       role.GetKind() + "Binding",
+		"metadata":   map[string]any{"name": role.GetName()},
+		"roleRef":    map[string]any{"apiGroup": rbacv1.GroupName, "kind": role.GetKind(), "name": role.GetName()},
+		"subjects":   []any{map[string]any{"apiGroup": rbacv1.GroupName, "kind": "User", "name": user}},
+	}}
+	if ns := role.GetNamespace(); ns != "" {
+		binding.SetNamespace(ns)
+		nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}
+		if err := c.Create(ctx, nsObj); client.IgnoreAlreadyExists(err) != nil {
+			return err
+		}
+	}
+	for _, obj := range []*unstructured.Unstructured{role, binding} {
+		if err := c.Patch(ctx, obj, client.Apply, client.FieldOwner("orgplane-localcp"), client.ForceOwnership); err != nil {
+			return fmt.Errorf("failed to apply %s %s: %w", obj.GetKind(), obj.GetName(), err)
+		}
+	}
+	return nil
 }

@@ -18,9 +18,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/controllers"
+	"github.com/orgplane/orgplane/internal/admission"
+	"github.com/orgplane/orgplane/internal/license"
 )
 
 // Options configure the manager.
@@ -35,6 +38,18 @@ type Options struct {
 	LeaderElectionNamespace string
 	// FreeLimits are the limits of organizations with no valid license.
 	FreeLimits v1alpha1.Limits
+	// LicenseVerifier verifies license keys. When nil, the keys in
+	// LicensePublicKeyFiles are trusted.
+	LicenseVerifier *license.Verifier
+	// LicensePublicKeyFiles are PEM files of trusted license public keys.
+	LicensePublicKeyFiles []string
+	// Webhooks serves the validating webhooks (limits, licenses).
+	Webhooks bool
+	// WebhookHost, WebhookPort and WebhookCertDir configure the webhook
+	// server (tls.crt and tls.key in WebhookCertDir).
+	WebhookHost    string
+	WebhookPort    int
+	WebhookCertDir string
 	// SkipNameValidation allows several managers in one process (tests).
 	SkipNameValidation bool
 }
@@ -56,7 +71,17 @@ func Scheme() *runtime.Scheme {
 
 // New builds a manager with every orgplane reconciler registered.
 func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
+	if opts.LicenseVerifier == nil {
+		v, err := license.LoadVerifier(opts.LicensePublicKeyFiles...)
+		if err != nil {
+			return nil, fmt.Errorf("failed to load license public keys: %w", err)
+		}
+		opts.LicenseVerifier = v
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		WebhookServer: webhook.NewServer(webhook.Options{
+			Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.WebhookCertDir,
+		}),
 		Scheme:                        Scheme(),
 		Cache:                         cacheOptions(),
 		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr},
@@ -102,6 +127,7 @@ func setup(mgr ctrl.Manager, opts Options) error {
 		&controllers.OrganizationReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec, FreeLimits: opts.FreeLimits},
 		&controllers.AccountReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec},
 		&controllers.UserReconciler{Client: mgr.GetClient(), Recorder: rec},
+		&controllers.LicenseReconciler{Client: mgr.GetClient(), Verifier: opts.LicenseVerifier, Recorder: rec},
 	}
 	for _, r := range reconcilers {
 		if err := r.SetupWithManager(mgr); err != nil {
@@ -111,5 +137,11 @@ func setup(mgr ctrl.Manager, opts Options) error {
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err
 	}
-	return mgr.AddReadyzCheck("readyz", healthz.Ping)
+	if !opts.Webhooks {
+		return mgr.AddReadyzCheck("readyz", healthz.Ping)
+	}
+	if err := admission.Setup(mgr, opts.FreeLimits, opts.LicenseVerifier); err != nil {
+		return fmt.Errorf("failed to set up webhooks: %w", err)
+	}
+	return mgr.AddReadyzCheck("readyz", mgr.GetWebhookServer().StartedChecker())
 }

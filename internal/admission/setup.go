@@ -1,0 +1,31 @@
+package admission
+
+import (
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/license"
+)
+
+// Setup registers the validating webhooks with the manager's webhook server.
+func Setup(mgr ctrl.Manager, free v1alpha1.Limits, verifier *license.Verifier) error {
+	cached, live := mgr.GetClient(), mgr.GetAPIReader()
+	limiter := &Limiter{Client: mgr.GetClient(), Reader: live, FreeLimits: free, TTL: 30 * time.Second}
+	if err := ctrl.NewWebhookManagedBy(mgr, &v1alpha1.Account{}).
+		WithValidator(&AccountValidator{Limiter: limiter, Reader: cached}).Complete(); err != nil {
+		return err
+	}
+	if err := ctrl.NewWebhookManagedBy(mgr, &appsv1.Deployment{}).
+		WithValidator(&DeploymentValidator{Limiter: limiter, Reader: cached}).Complete(); err != nil {
+		return err
+	}
+	if err := ctrl.NewWebhookManagedBy(mgr, &v1alpha1.Organization{}).
+		WithValidator(&OrganizationValidator{FreeLimits: free}).Complete(); err != nil {
+		return err
+	}
+	return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.License{}).
+		WithValidator(&LicenseValidator{Verifier: verifier, Reader: live}).Complete()
+}

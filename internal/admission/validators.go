@@ -1,0 +1,214 @@
+package admission
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/license"
+	"github.com/orgplane/orgplane/internal/usage"
+)
+
+// +kubebuilder:webhook:path=/validate-orgplane-io-v1alpha1-account,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=orgplane.io,resources=accounts,verbs=create,versions=v1alpha1,name=accounts.orgplane.io,admissionReviewVersions=v1
+
+// AccountValidator refuses an account over its organization's limit.
+type AccountValidator struct {
+	Limiter *Limiter
+	Reader  client.Reader
+}
+
+var _ admission.Validator[*v1alpha1.Account] = &AccountValidator{}
+
+// ValidateCreate reserves one account in the organization whose namespace holds it.
+func (v *AccountValidator) ValidateCreate(ctx context.Context, a *v1alpha1.Account) (admission.Warnings, error) {
+	org, err := organizationOfNamespace(ctx, v.Reader, a.Namespace, "org-")
+	if err != nil || org == "" {
+		return nil, err
+	}
+	return nil, v.Limiter.Reserve(ctx, org, usage.Accounts, a.Name, isDryRun(ctx))
+}
+
+// ValidateUpdate allows every update.
+func (v *AccountValidator) ValidateUpdate(context.Context, *v1alpha1.Account, *v1alpha1.Account) (admission.Warnings, error) {
+	return nil, nil
+}
+
+// ValidateDelete allows every delete.
+func (v *AccountValidator) ValidateDelete(context.Context, *v1alpha1.Account) (admission.Warnings, error) {
+	return nil, nil
+}
+
+// +kubebuilder:webhook:path=/validate-apps-v1-deployment,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=apps,resources=deployments,verbs=create,versions=v1,name=deployments.orgplane.io,admissionReviewVersions=v1,patch=`{"namespaceSelector":{"matchExpressions":[{"key":"orgplane.io/account","operator":"Exists"}]}}`
+
+// DeploymentValidator refuses a Deployment in an account's workspace over
+// its organization's limit. It is registered only for namespaces labelled
+// orgplane.io/account, so nothing else depends on orgplane being up.
+type DeploymentValidator struct {
+	Limiter *Limiter
+	Reader  client.Reader
+}
+
+var _ admission.Validator[*appsv1.Deployment] = &DeploymentValidator{}
+
+// ValidateCreate reserves one deployment in the workspace's organization.
+func (v *DeploymentValidator) ValidateCreate(ctx context.Context, d *appsv1.Deployment) (admission.Warnings, error) {
+	org, err := organizationOfNamespace(ctx, v.Reader, d.Namespace, "")
+	if err != nil || org == "" {
+		return nil, err
+	}
+	return nil, v.Limiter.Reserve(ctx, org, usage.Deployments, d.Namespace+"/"+d.Name, isDryRun(ctx))
+}
+
+// ValidateUpdate allows every update.
+func (v *DeploymentValidator) ValidateUpdate(context.Context, *appsv1.Deployment, *appsv1.Deployment) (admission.Warnings, error) {
+	return nil, nil
+}
+
+// ValidateDelete allows every delete.
+func (v *DeploymentValidator) ValidateDelete(context.Context, *appsv1.Deployment) (admission.Warnings, error) {
+	return nil, nil
+}
+
+// organizationOfNamespace is the organization orgplane labelled namespace
+// with; with a prefix, only a namespace named prefix+organization counts.
+func organizationOfNamespace(ctx context.Context, r client.Reader, namespace, prefix string) (string, error) {
+	ns := &corev1.Namespace{}
+	if err := r.Get(ctx, types.NamespacedName{Name: namespace}, ns); err != nil {
+		return "", client.IgnoreNotFound(err)
+	}
+	org := ns.Labels[v1alpha1.LabelOrganization]
+	if ns.Labels[v1alpha1.LabelManagedBy] != v1alpha1.ManagedByValue || (prefix != "" && namespace != prefix+org) {
+		return "", nil
+	}
+	return org, nil
+}
+
+func isDryRun(ctx context.Context) bool {
+	req, err := admission.RequestFromContext(ctx)
+	return err == nil && req.DryRun != nil && *req.DryRun
+}
+
+// +kubebuilder:webhook:path=/validate-orgplane-io-v1alpha1-organization,mutating=false,failurePolicy=fail,sideEffects=None,groups=orgplane.io,resources=organizations,verbs=create;update,versions=v1alpha1,name=organizations.orgplane.io,admissionReviewVersions=v1
+
+// OrganizationValidator refuses adding members over the users limit. The
+// members live in the Organization itself, so the API server's own
+// optimistic concurrency on it makes the check atomic.
+type OrganizationValidator struct {
+	FreeLimits v1alpha1.Limits
+}
+
+var _ admission.Validator[*v1alpha1.Organization] = &OrganizationValidator{}
+
+// ValidateCreate checks the members against the free plan.
+func (v *OrganizationValidator) ValidateCreate(_ context.Context, o *v1alpha1.Organization) (admission.Warnings, error) {
+	return nil, v.checkMembers(o, 0, &v.FreeLimits)
+}
+
+// ValidateUpdate checks added members against the organization's limits.
+func (v *OrganizationValidator) ValidateUpdate(_ context.Context, old, o *v1alpha1.Organization) (admission.Warnings, error) {
+	limits := old.Status.Limits
+	if limits == nil {
+		limits = &v.FreeLimits
+	}
+	return nil, v.checkMembers(o, len(old.Spec.Members), limits)
+}
+
+// ValidateDelete allows every delete.
+func (v *OrganizationValidator) ValidateDelete(context.Context, *v1alpha1.Organization) (admission.Warnings, error) {
+	return nil, nil
+}
+
+func (v *OrganizationValidator) checkMembers(o *v1alpha1.Organization, before int, limits *v1alpha1.Limits) error {
+	n := len(o.Spec.Members)
+	if n <= before || int64(n) <= limits.Users {
+		return nil
+	}
+	return overLimit(o, usage.Users, int64(before), limits.Users)
+}
+
+// +kubebuilder:webhook:path=/validate-orgplane-io-v1alpha1-license,mutating=false,failurePolicy=fail,sideEffects=None,groups=orgplane.io,resources=licenses,verbs=create;update,versions=v1alpha1,name=licenses.orgplane.io,admissionReviewVersions=v1
+
+// LicenseValidator refuses keys that fail verification, and assigning a
+// license whose limits are below the organization's current usage.
+type LicenseValidator struct {
+	Verifier *license.Verifier
+	Reader   client.Reader
+}
+
+var _ admission.Validator[*v1alpha1.License] = &LicenseValidator{}
+
+// ValidateCreate checks the key and the assignment.
+func (v *LicenseValidator) ValidateCreate(ctx context.Context, l *v1alpha1.License) (admission.Warnings, error) {
+	return v.validate(ctx, l)
+}
+
+// ValidateUpdate checks a changed key or assignment.
+func (v *LicenseValidator) ValidateUpdate(ctx context.Context, old, l *v1alpha1.License) (admission.Warnings, error) {
+	if old.Spec == l.Spec {
+		return nil, nil
+	}
+	return v.validate(ctx, l)
+}
+
+// ValidateDelete allows every delete: the organization falls back to
+// another license or the free plan, and nothing is deleted.
+func (v *LicenseValidator) ValidateDelete(context.Context, *v1alpha1.License) (admission.Warnings, error) {
+	return nil, nil
+}
+
+func (v *LicenseValidator) validate(ctx context.Context, l *v1alpha1.License) (admission.Warnings, error) {
+	claims, phase, err := v.Verifier.Verify(l.Spec.Key, time.Now())
+	if phase == license.Invalid {
+		return nil, invalidLicense(l, fmt.Sprintf("spec.key: %v", err))
+	}
+	if claims.Organization != "" && l.Spec.Organization != "" && claims.Organization != l.Spec.Organization {
+		return nil, invalidLicense(l, fmt.Sprintf("spec.organization: the key is bound to organization %q, not %q", claims.Organization, l.Spec.Organization))
+	}
+	var warnings admission.Warnings
+	if phase != license.Valid {
+		warnings = append(warnings, fmt.Sprintf("license is %s: %v", phase, err))
+	}
+	if l.Spec.Organization == "" || phase != license.Valid {
+		return warnings, nil
+	}
+	return warnings, v.checkUsage(ctx, l, claims)
+}
+
+// checkUsage refuses the assignment when the organization already uses
+// more than the license allows.
+func (v *LicenseValidator) checkUsage(ctx context.Context, l *v1alpha1.License, c *license.Claims) error {
+	org := &v1alpha1.Organization{}
+	if err := v.Reader.Get(ctx, types.NamespacedName{Name: l.Spec.Organization}, org); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	inv, err := usage.Take(ctx, v.Reader, org)
+	if err != nil {
+		return err
+	}
+	limits := &v1alpha1.Limits{Accounts: c.Limits.Accounts, Users: c.Limits.Users, Deployments: c.Limits.Deployments}
+	violations := usage.Violations(inv.Usage(), limits)
+	if len(violations) == 0 {
+		return nil
+	}
+	parts := make([]string, len(violations))
+	for i, vi := range violations {
+		parts[i] = vi.String()
+	}
+	return apierrors.NewConflict(schema.GroupResource{Group: v1alpha1.GroupVersion.Group, Resource: "licenses"}, l.Name,
+		fmt.Errorf("license limits are below the current usage of organization %s (%s); remove what exceeds them first or choose a larger license",
+			org.Name, strings.Join(parts, "; ")))
+}
+
+func invalidLicense(l *v1alpha1.License, msg string) error {
+	return apierrors.NewBadRequest(fmt.Sprintf("License %s refused: %s", l.Name, msg))
+}

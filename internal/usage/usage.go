@@ -1,0 +1,106 @@
+// Package usage counts what an organization has: its accounts, its members
+// and the Deployments in its accounts' workspace namespaces. The reconciler
+// counts from its cache; admission counts from the API server.
+package usage
+
+import (
+	"context"
+	"fmt"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/orgplane/orgplane/api/v1alpha1"
+)
+
+// Resources limited by a license.
+const (
+	Accounts    = "accounts"
+	Users       = "users"
+	Deployments = "deployments"
+)
+
+var deploymentListGVK = schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "DeploymentList"}
+
+// Inventory names what an organization has, per resource: account names,
+// member subjects, and namespace/name of Deployments.
+type Inventory map[string][]string
+
+// Usage is the count of each resource.
+func (inv Inventory) Usage() *v1alpha1.Usage {
+	return &v1alpha1.Usage{
+		Accounts:    int64(len(inv[Accounts])),
+		Users:       int64(len(inv[Users])),
+		Deployments: int64(len(inv[Deployments])),
+	}
+}
+
+// Take lists what org has through r.
+func Take(ctx context.Context, r client.Reader, org *v1alpha1.Organization) (Inventory, error) {
+	inv := Inventory{}
+	for _, m := range org.Spec.Members {
+		inv[Users] = append(inv[Users], m.Kind+"/"+m.Name)
+	}
+	accounts := &v1alpha1.AccountList{}
+	if err := r.List(ctx, accounts, client.InNamespace(org.NamespaceName())); err != nil {
+		return nil, fmt.Errorf("failed to list accounts: %w", err)
+	}
+	for _, a := range accounts.Items {
+		inv[Accounts] = append(inv[Accounts], a.Name)
+		ws := org.Name + "-" + a.Name
+		deployments := &metav1.PartialObjectMetadataList{}
+		deployments.SetGroupVersionKind(deploymentListGVK)
+		if err := r.List(ctx, deployments, client.InNamespace(ws)); err != nil {
+			return nil, fmt.Errorf("failed to list deployments in %s: %w", ws, err)
+		}
+		for _, d := range deployments.Items {
+			inv[Deployments] = append(inv[Deployments], ws+"/"+d.Name)
+		}
+	}
+	return inv, nil
+}
+
+// Of returns the count of resource in u.
+func Of(u *v1alpha1.Usage, resource string) int64 {
+	switch resource {
+	case Accounts:
+		return u.Accounts
+	case Users:
+		return u.Users
+	}
+	return u.Deployments
+}
+
+// LimitOf returns the limit of resource in l.
+func LimitOf(l *v1alpha1.Limits, resource string) int64 {
+	switch resource {
+	case Accounts:
+		return l.Accounts
+	case Users:
+		return l.Users
+	}
+	return l.Deployments
+}
+
+// Violation is a resource whose usage exceeds its limit.
+type Violation struct {
+	Resource string `json:"resource"`
+	Used     int64  `json:"used"`
+	Limit    int64  `json:"limit"`
+}
+
+func (v Violation) String() string {
+	return fmt.Sprintf("%s: %d used, limit %d", v.Resource, v.Used, v.Limit)
+}
+
+// Violations lists the resources of u over l.
+func Violations(u *v1alpha1.Usage, l *v1alpha1.Limits) []Violation {
+	var out []Violation
+	for _, r := range []string{Accounts, Users, Deployments} {
+		if used, limit := Of(u, r), LimitOf(l, r); used > limit {
+			out = append(out, Violation{Resource: r, Used: used, Limit: limit})
+		}
+	}
+	return out
+}
