@@ -6,8 +6,8 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"net"
-	"strconv"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 

@@ -61,7 +61,7 @@ func (l *Limiter) tryReserve(ctx context.Context, orgName, resource, name string
 	if err := l.Reader.Get(ctx, types.NamespacedName{Name: orgName}, org); err != nil {
 		return fmt.Errorf("failed to read organization %s: %w", orgName, err)
 	}
-	inv, err := usage.Take(ctx, l.Reader, org)
+	inv, err := usage.TakeOnly(ctx, l.Reader, org, resource)
 	if err != nil {
 		return err
 	}

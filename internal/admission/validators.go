@@ -19,7 +19,7 @@ import (
 	"github.com/orgplane/orgplane/internal/usage"
 )
 
-// +kubebuilder:webhook:path=/validate-orgplane-io-v1alpha1-account,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=orgplane.io,resources=accounts,verbs=create,versions=v1alpha1,name=accounts.orgplane.io,admissionReviewVersions=v1
+// +kubebuilder:webhook:path=/validate-orgplane-io-v1alpha1-account,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=orgplane.io,resources=accounts,verbs=create,versions=v1alpha1,name=accounts.orgplane.io,admissionReviewVersions=v1,timeoutSeconds=30
 
 // AccountValidator refuses an account over its organization's limit.
 type AccountValidator struct {
@@ -48,7 +48,7 @@ func (v *AccountValidator) ValidateDelete(context.Context, *v1alpha1.Account) (a
 	return nil, nil
 }
 
-// +kubebuilder:webhook:path=/validate-apps-v1-deployment,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=apps,resources=deployments,verbs=create,versions=v1,name=deployments.orgplane.io,admissionReviewVersions=v1,patch=`{"namespaceSelector":{"matchExpressions":[{"key":"orgplane.io/account","operator":"Exists"}]}}`
+// +kubebuilder:webhook:path=/validate-apps-v1-deployment,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=apps,resources=deployments,verbs=create,versions=v1,name=deployments.orgplane.io,admissionReviewVersions=v1,timeoutSeconds=30,patch=`{"namespaceSelector":{"matchExpressions":[{"key":"orgplane.io/account","operator":"Exists"}]}}`
 
 // DeploymentValidator refuses a Deployment in an account's workspace over
 // its organization's limit. It is registered only for namespaces labelled
@@ -98,7 +98,7 @@ func isDryRun(ctx context.Context) bool {
 	return err == nil && req.DryRun != nil && *req.DryRun
 }
 
-// +kubebuilder:webhook:path=/validate-orgplane-io-v1alpha1-organization,mutating=false,failurePolicy=fail,sideEffects=None,groups=orgplane.io,resources=organizations,verbs=create;update,versions=v1alpha1,name=organizations.orgplane.io,admissionReviewVersions=v1
+// +kubebuilder:webhook:path=/validate-orgplane-io-v1alpha1-organization,mutating=false,failurePolicy=fail,sideEffects=None,groups=orgplane.io,resources=organizations,verbs=create;update,versions=v1alpha1,name=organizations.orgplane.io,admissionReviewVersions=v1,timeoutSeconds=30
 
 // OrganizationValidator refuses adding members over the users limit. The
 // members live in the Organization itself, so the API server's own
@@ -136,7 +136,7 @@ func (v *OrganizationValidator) checkMembers(o *v1alpha1.Organization, before in
 	return overLimit(o, usage.Users, int64(before), limits.Users)
 }
 
-// +kubebuilder:webhook:path=/validate-orgplane-io-v1alpha1-license,mutating=false,failurePolicy=fail,sideEffects=None,groups=orgplane.io,resources=licenses,verbs=create;update,versions=v1alpha1,name=licenses.orgplane.io,admissionReviewVersions=v1
+// +kubebuilder:webhook:path=/validate-orgplane-io-v1alpha1-license,mutating=false,failurePolicy=fail,sideEffects=None,groups=orgplane.io,resources=licenses,verbs=create;update,versions=v1alpha1,name=licenses.orgplane.io,admissionReviewVersions=v1,timeoutSeconds=30
 
 // LicenseValidator refuses keys that fail verification, and assigning a
 // license whose limits are below the organization's current usage.

@@ -78,6 +78,12 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		}
 		opts.LicenseVerifier = v
 	}
+	cfg = rest.CopyConfig(cfg)
+	if cfg.QPS == 0 {
+		// Admission reads and reserves on the request path: client-side
+		// throttling at client-go's default of 5 QPS would time it out.
+		cfg.QPS, cfg.Burst = 200, 400
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		WebhookServer: webhook.NewServer(webhook.Options{
 			Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.WebhookCertDir,

@@ -38,6 +38,12 @@ func (inv Inventory) Usage() *v1alpha1.Usage {
 
 // Take lists what org has through r.
 func Take(ctx context.Context, r client.Reader, org *v1alpha1.Organization) (Inventory, error) {
+	return TakeOnly(ctx, r, org, Deployments)
+}
+
+// TakeOnly lists what org has through r, skipping the per-account
+// Deployment lists unless deployments are asked for.
+func TakeOnly(ctx context.Context, r client.Reader, org *v1alpha1.Organization, resource string) (Inventory, error) {
 	inv := Inventory{}
 	for _, m := range org.Spec.Members {
 		inv[Users] = append(inv[Users], m.Kind+"/"+m.Name)
@@ -48,6 +54,9 @@ func Take(ctx context.Context, r client.Reader, org *v1alpha1.Organization) (Inv
 	}
 	for _, a := range accounts.Items {
 		inv[Accounts] = append(inv[Accounts], a.Name)
+		if resource != Deployments {
+			continue
+		}
 		ws := org.Name + "-" + a.Name
 		deployments := &metav1.PartialObjectMetadataList{}
 		deployments.SetGroupVersionKind(deploymentListGVK)
