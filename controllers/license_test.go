@@ -76,6 +76,8 @@ func concurrently(n int, fn func(i int) error) []error {
 	return errs
 }
 
+func inNamespace(ns string) client.InNamespace { return client.InNamespace(ns) }
+
 func countRefused(errs []error, message string) (admitted, refused int) {
 	for _, err := range errs {
 		switch {

@@ -1,0 +1,100 @@
+package controllers_test
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/license"
+)
+
+// roundRobin is a TCP load balancer in front of several webhook servers,
+// as a Service is in front of a Deployment's replicas.
+type roundRobin struct {
+	ln       net.Listener
+	backends []string
+	next     atomic.Uint64
+}
+
+func startRoundRobin(addr string, backends []string) *roundRobin {
+	var ln net.Listener
+	Eventually(func() (err error) { ln, err = net.Listen("tcp", addr); return err }).Should(Succeed())
+	rr := &roundRobin{ln: ln, backends: backends}
+	go rr.serve()
+	return rr
+}
+
+func (rr *roundRobin) serve() {
+	for {
+		conn, err := rr.ln.Accept()
+		if err != nil {
+			return
+		}
+		backend := rr.backends[rr.next.Add(1)%uint64(len(rr.backends))]
+		go pipe(conn, backend)
+	}
+}
+
+func pipe(conn net.Conn, backend string) {
+	defer conn.Close()
+	up, err := net.DialTimeout("tcp", backend, 5*time.Second)
+	if err != nil {
+		return
+	}
+	defer up.Close()
+	go func() { _, _ = io.Copy(up, conn) }()
+	_, _ = io.Copy(conn, up)
+}
+
+func freePort() int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	Expect(err).NotTo(HaveOccurred())
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+var _ = Describe("Two manager replicas behind one webhook address", Ordered, func() {
+	var replicas []*replica
+	var rr *roundRobin
+
+	BeforeAll(func() {
+		stopManager()
+		host := cp.Webhook.LocalServingHost
+		var backends []string
+		for range 2 {
+			port := freePort()
+			replicas = append(replicas, runReplica(port, true))
+			backends = append(backends, net.JoinHostPort(host, strconv.Itoa(port)))
+		}
+		rr = startRoundRobin(net.JoinHostPort(host, strconv.Itoa(cp.Webhook.LocalServingPort)), backends)
+		waitForWebhooks()
+		DeferCleanup(func() {
+			rr.ln.Close()
+			for _, r := range replicas {
+				r.stop()
+			}
+			startManager()
+		})
+	})
+
+	It("still admit exactly 10 of 50 concurrent account creates on a 10-account license", func() {
+		org, _ := licensedOrganization("twin", license.Limits{Accounts: 10, Users: 10, Deployments: 10}, time.Hour)
+		errs := concurrently(50, func(i int) error {
+			return k8sClient.Create(ctx, newAccount(org.Name, fmt.Sprintf("a%d", i)))
+		})
+		admitted, refused := countRefused(errs, "has reached its limit of 10 accounts")
+		Expect(admitted).To(Equal(10))
+		Expect(refused).To(Equal(40))
+		accounts := &v1alpha1.AccountList{}
+		Expect(k8sClient.List(ctx, accounts, inNamespace(org.NamespaceName()))).To(Succeed())
+		Expect(accounts.Items).To(HaveLen(10))
+		Expect(rr.next.Load()).To(BeNumerically(">=", 2), "both replicas were called")
+	})
+})
