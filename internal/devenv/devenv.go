@@ -46,6 +46,7 @@ func Run(ctx context.Context, opts Options, out io.Writer) error {
 		CRDDir:      filepath.Join(opts.ConfigDir, "crd", "bases"),
 		Dir:         opts.Dir,
 		EtcdDataDir: filepath.Join(opts.Dir, "etcd"),
+		WebhookDir:  filepath.Join(opts.ConfigDir, "webhook"),
 	})
 	if err != nil {
 		return err
@@ -64,14 +65,22 @@ func runManager(ctx context.Context, cp *localcp.ControlPlane, opts Options, out
 	if err != nil {
 		return err
 	}
-	mgr, err := manager.New(cfg, opts.Manager)
+	vendorKey, err := ensureVendorKey(opts.Dir)
+	if err != nil {
+		return err
+	}
+	mopts := opts.Manager
+	mopts.LicensePublicKeyFiles = append(mopts.LicensePublicKeyFiles, vendorKey+".pub")
+	mopts.Webhooks, mopts.WebhookHost, mopts.WebhookPort, mopts.WebhookCertDir = true,
+		cp.Webhook.LocalServingHost, cp.Webhook.LocalServingPort, cp.Webhook.LocalServingCertDir
+	mgr, err := manager.New(cfg, mopts)
 	if err != nil {
 		return err
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return mgr.Start(gctx) })
 	g.Go(func() error {
-		if err := prepare(gctx, cp, opts); err != nil {
+		if err := prepare(gctx, cp, opts, vendorKey); err != nil {
 			return err
 		}
 		printWelcome(out, cp, opts)
@@ -80,8 +89,9 @@ func runManager(ctx context.Context, cp *localcp.ControlPlane, opts Options, out
 	return g.Wait()
 }
 
-// prepare writes the demo kubeconfigs and applies the samples.
-func prepare(ctx context.Context, cp *localcp.ControlPlane, opts Options) error {
+// prepare writes the demo kubeconfigs, applies the samples and gives acme a
+// demo license signed by the dev vendor key.
+func prepare(ctx context.Context, cp *localcp.ControlPlane, opts Options, vendorKey string) error {
 	for _, u := range DemoUsers {
 		if _, _, err := cp.AddUser(u.Name); err != nil {
 			return err
@@ -91,7 +101,10 @@ func prepare(ctx context.Context, cp *localcp.ControlPlane, opts Options) error 
 	if err != nil {
 		return err
 	}
-	return ApplySamples(ctx, c, filepath.Join(opts.ConfigDir, "samples"))
+	if err := ApplySamples(ctx, c, filepath.Join(opts.ConfigDir, "samples")); err != nil {
+		return err
+	}
+	return applyDemoLicense(ctx, c, vendorKey)
 }
 
 // ApplySamples server-side applies the sample Organizations and Users, waits
@@ -151,6 +164,7 @@ orgplane is running on a local control plane (kube-apiserver v%s at %s, etcd, ku
   demo users:        %s (%s)
                      %s (%s)
   logs:              %s
+  license vendor key: %s.key (orgplane license issue --key ...); the manager trusts %s.pub
   Ctrl-C stops everything; state is kept in %s (make dev-clean wipes it).
 
 Try, in another terminal:
@@ -162,6 +176,6 @@ Try, in another terminal:
 		cp.AdminKubeconfig,
 		filepath.Join(cp.Dir, DemoUsers[0].Name+".kubeconfig"), DemoUsers[0].Role,
 		filepath.Join(cp.Dir, DemoUsers[1].Name+".kubeconfig"), DemoUsers[1].Role,
-		cp.Dir, cp.Dir,
+		filepath.Join(cp.Dir, "manager.log"), VendorKeyPath(cp.Dir), VendorKeyPath(cp.Dir), cp.Dir,
 		cp.AdminKubeconfig, kubectl, kubectl, filepath.Join(cp.Dir, DemoUsers[0].Name+".kubeconfig"), kubectl)
 }

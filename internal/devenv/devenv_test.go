@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -70,11 +71,45 @@ func TestDevPrintsAWorkingKubeconfig(t *testing.T) {
 	if got := run("explain", "organization.spec.members"); !regexp.MustCompile(`(?s)role.*enum: admin, member`).MatchString(got) {
 		t.Errorf("kubectl explain organization.spec.members does not explain role:\n%s", got)
 	}
+	waitUntil(t, func() bool {
+		return run("get", "organization", "acme", "-o", "jsonpath={.status.plan} {.status.license}") == "team acme-team"
+	})
+	t.Run("a license issued with the vendor CLI and applied with kubectl sets the plan", func(t *testing.T) {
+		vendorKey := waitFor(t, out, regexp.MustCompile(`license vendor key: (\S+\.key)`))
+		key := orgplane(t, "license", "issue", "--key", vendorKey, "--licensee", "Globex", "--organization", "globex",
+			"--type", "enterprise", "--accounts", "20", "--users", "30", "--deployments", "40")
+		apply := exec.Command(kubectl, "--kubeconfig", kubeconfig, "apply", "-f", "-")
+		apply.Stdin = strings.NewReader("apiVersion: orgplane.io/v1alpha1\nkind: License\nmetadata:\n  name: globex-enterprise\n" +
+			"spec:\n  organization: globex\n  key: " + strings.TrimSpace(key) + "\n")
+		if b, err := apply.CombinedOutput(); err != nil {
+			t.Fatalf("kubectl apply: %v\n%s", err, b)
+		}
+		waitUntil(t, func() bool {
+			return run("get", "organization", "globex", "-o", "jsonpath={.status.plan} {.status.limits.accounts}") == "enterprise 20"
+		})
+	})
 	alice := waitFor(t, out, regexp.MustCompile(`(\S+alice@acme\.example\.kubeconfig)`))
 	cmd := exec.Command(kubectl, "--kubeconfig", alice, "-n", "org-acme", "get", "accounts")
 	if b, err := cmd.CombinedOutput(); err != nil || !regexp.MustCompile(`(?m)^web\s`).Match(b) {
 		t.Errorf("alice cannot list acme's accounts: %v\n%s", err, b)
 	}
+}
+
+// orgplane runs the orgplane command, built from this tree.
+func orgplane(t *testing.T, args ...string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "orgplane")
+	if b, err := exec.Command("go", "build", "-o", bin, "../../cmd/orgplane").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, b)
+	}
+	cmd := exec.Command(bin, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	b, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("orgplane %v: %v\n%s", args, err, stderr.String())
+	}
+	return string(b)
 }
 
 func waitFor(t *testing.T, out *syncBuffer, re *regexp.Regexp) string {

@@ -1,0 +1,72 @@
+package devenv
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/orgplane/orgplane/internal/license"
+)
+
+// VendorKeyPath is the dev vendor key pair's path without extension.
+func VendorKeyPath(dir string) string { return filepath.Join(dir, "vendor", "license-signing") }
+
+// ensureVendorKey writes a vendor key pair into dir once and returns its
+// path without extension.
+func ensureVendorKey(dir string) (string, error) {
+	path := VendorKeyPath(dir)
+	if _, err := os.Stat(path + ".key"); err == nil {
+		return path, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	privPEM, pubPEM, err := license.GenerateKey()
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path+".key", privPEM, 0o600); err != nil {
+		return "", err
+	}
+	return path, os.WriteFile(path+".pub", pubPEM, 0o644)
+}
+
+// applyDemoLicense gives acme a year-long team license, unless it has one.
+func applyDemoLicense(ctx context.Context, c client.Client, vendorKey string) error {
+	data, err := os.ReadFile(vendorKey + ".key")
+	if err != nil {
+		return err
+	}
+	priv, err := license.ParsePrivateKey(data)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	key, err := license.Issue(priv, license.Claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			ID: "demo-acme-team", IssuedAt: jwt.NewNumericDate(now),
+			NotBefore: jwt.NewNumericDate(now.Add(-time.Minute)), ExpiresAt: jwt.NewNumericDate(now.AddDate(1, 0, 0)),
+		},
+		Type: "team", Licensee: "Acme Corporation", Organization: "acme",
+		Limits: license.Limits{Accounts: 10, Users: 25, Deployments: 50},
+	})
+	if err != nil {
+		return err
+	}
+	lic := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "orgplane.io/v1alpha1", "kind": "License",
+		"metadata": map[string]any{"name": "acme-team"},
+		"spec":     map[string]any{"key": key, "organization": "acme"},
+	}}
+	err = c.Create(ctx, lic)
+	return client.IgnoreAlreadyExists(err)
+}
