@@ -49,6 +49,11 @@ verify-generated: manifests generate ## Fail if generated files differ from what
 test: envtest verify-generated vet ## Build the toolchain if needed, generate, vet, and run every test.
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "Not gofmt-clean:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go test ./... -count=1 -timeout 30m
+	go test ./internal/license -run '^$$' -fuzz FuzzVerify -fuzztime 20s
+
+.PHONY: fuzz
+fuzz: ## Fuzz the license decoder for FUZZTIME (default 2m).
+	go test ./internal/license -run '^$$' -fuzz FuzzVerify -fuzztime $(or $(FUZZTIME),2m)
 
 ##@ Build
 

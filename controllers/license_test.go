@@ -185,3 +185,27 @@ var _ = Describe("Licenses", func() {
 		Expect(err).To(MatchError(ContainSubstring("has reached its limit of 3 accounts (4 in use, free plan")))
 	})
 })
+
+var _ = Describe("Self-issued licenses", func() {
+	It("issues one trial per organization with the controller's key, and nothing not offered", func() {
+		org := newOrganization(uniqueName("trial"), admin("root@trial.example"))
+		Expect(k8sClient.Create(ctx, org)).To(Succeed())
+		issuer := &license.SelfIssuer{Client: k8sClient, Key: issuerKey, Offers: license.DefaultOffers}
+
+		lic, err := issuer.Issue(ctx, org.Name, "trial")
+		Expect(err).NotTo(HaveOccurred())
+		expectReady(lic)
+		Expect(lic.Status.Type).To(Equal("trial"))
+		Eventually(func(g Gomega) {
+			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(org), org)).To(Succeed())
+			g.Expect(org.Status.Plan).To(Equal("trial"))
+			g.Expect(org.Status.Limits.Accounts).To(BeEquivalentTo(10))
+		}).Should(Succeed())
+
+		_, err = issuer.Issue(ctx, org.Name, "trial")
+		Expect(err).To(MatchError(license.ErrAlreadyIssued))
+		_, err = issuer.Issue(ctx, org.Name, "enterprise")
+		Expect(err).To(MatchError(license.ErrNotOffered))
+		Expect(err.Error()).To(ContainSubstring("offered: trial"))
+	})
+})

@@ -36,6 +36,8 @@ var (
 	mainReplica *replica
 	// licenseKey signs the test licenses; the managers trust its public key.
 	licenseKey ed25519.PrivateKey
+	// issuerKey is the controller's own key for self-issued licenses.
+	issuerKey ed25519.PrivateKey
 )
 
 func TestControllers(t *testing.T) {
@@ -63,6 +65,8 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 	_, licenseKey, err = ed25519.GenerateKey(rand.Reader)
 	Expect(err).NotTo(HaveOccurred())
+	_, issuerKey, err = ed25519.GenerateKey(rand.Reader)
+	Expect(err).NotTo(HaveOccurred())
 	startManager()
 })
 
@@ -84,7 +88,7 @@ type replica struct {
 func runReplica(port int, leaderElection bool) *replica {
 	mgr, err := manager.New(managerCfg, manager.Options{
 		MetricsAddr: "0", ProbeAddr: "0", FreeLimits: manager.DefaultFreeLimits, SkipNameValidation: true,
-		LicenseVerifier: license.NewVerifier(licenseKey.Public().(ed25519.PublicKey)),
+		LicenseVerifier: license.NewVerifier(licenseKey.Public().(ed25519.PublicKey), issuerKey.Public().(ed25519.PublicKey)),
 		Webhooks:        true, WebhookHost: cp.Webhook.LocalServingHost, WebhookPort: port,
 		WebhookCertDir: cp.Webhook.LocalServingCertDir,
 		LeaderElection: leaderElection, LeaderElectionNamespace: "orgplane-system",

@@ -4,7 +4,9 @@ package manager
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
+	"os"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -43,6 +45,9 @@ type Options struct {
 	LicenseVerifier *license.Verifier
 	// LicensePublicKeyFiles are PEM files of trusted license public keys.
 	LicensePublicKeyFiles []string
+	// LicenseIssuerKeyFile is the controller's own private key for
+	// self-issued licenses (trials); its public key is trusted too.
+	LicenseIssuerKeyFile string
 	// Webhooks serves the validating webhooks (limits, licenses).
 	Webhooks bool
 	// WebhookHost, WebhookPort and WebhookCertDir configure the webhook
@@ -72,9 +77,9 @@ func Scheme() *runtime.Scheme {
 // New builds a manager with every orgplane reconciler registered.
 func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if opts.LicenseVerifier == nil {
-		v, err := license.LoadVerifier(opts.LicensePublicKeyFiles...)
+		v, err := loadVerifier(opts)
 		if err != nil {
-			return nil, fmt.Errorf("failed to load license public keys: %w", err)
+			return nil, err
 		}
 		opts.LicenseVerifier = v
 	}
@@ -150,4 +155,32 @@ func setup(mgr ctrl.Manager, opts Options) error {
 		return fmt.Errorf("failed to set up webhooks: %w", err)
 	}
 	return mgr.AddReadyzCheck("readyz", mgr.GetWebhookServer().StartedChecker())
+}
+
+// loadVerifier trusts the configured public keys and the issuer key's.
+func loadVerifier(opts Options) (*license.Verifier, error) {
+	var keys []ed25519.PublicKey
+	for _, f := range opts.LicensePublicKeyFiles {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("failed to read license public key: %w", err)
+		}
+		pubs, err := license.ParsePublicKeys(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		keys = append(keys, pubs...)
+	}
+	if opts.LicenseIssuerKeyFile != "" {
+		data, err := os.ReadFile(opts.LicenseIssuerKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("failed to read license issuer key: %w", err)
+		}
+		priv, err := license.ParsePrivateKey(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", opts.LicenseIssuerKeyFile, err)
+		}
+		keys = append(keys, priv.Public().(ed25519.PublicKey))
+	}
+	return license.NewVerifier(keys...), nil
 }
