@@ -1,7 +1,6 @@
 package controllers_test
 
 import (
-	"fmt"
 	"io"
 	"net"
 	"strconv"
@@ -10,9 +9,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-
-	"github.com/orgplane/orgplane/api/v1alpha1"
-	"github.com/orgplane/orgplane/internal/license"
 )
 
 // roundRobin is a TCP load balancer in front of several webhook servers,
@@ -85,16 +81,7 @@ var _ = Describe("Two manager replicas behind one webhook address", Ordered, fun
 	})
 
 	It("still admit exactly 10 of 50 concurrent account creates on a 10-account license", func() {
-		org, _ := licensedOrganization("twin", license.Limits{Accounts: 10, Users: 10, Deployments: 10}, time.Hour)
-		errs := concurrently(50, func(i int) error {
-			return k8sClient.Create(ctx, newAccount(org.Name, fmt.Sprintf("a%d", i)))
-		})
-		admitted, refused := countRefused(errs, "has reached its limit of 10 accounts")
-		Expect(admitted).To(Equal(10))
-		Expect(refused).To(Equal(40))
-		accounts := &v1alpha1.AccountList{}
-		Expect(k8sClient.List(ctx, accounts, inNamespace(org.NamespaceName()))).To(Succeed())
-		Expect(accounts.Items).To(HaveLen(10))
+		expectTenOfFiftyAccounts("twin")
 		Expect(rr.next.Load()).To(BeNumerically(">=", 2), "both replicas were called")
 	})
 })
