@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -13,6 +14,12 @@ import (
 const (
 	// IndexMemberUser indexes Organizations by the usernames of their User members.
 	IndexMemberUser = "spec.members.user"
+	// IndexMemberSubject indexes Organizations by their members as the API
+	// server authenticates them: a username (User members and ServiceAccount
+	// members as system:serviceaccount:<ns>:<name>) or "group:<name>".
+	IndexMemberSubject = "spec.members.subject"
+	// IndexDisplayName indexes Organizations by lowercased display name.
+	IndexDisplayName = "spec.displayName.lower"
 	// IndexUsername indexes Users by spec.username.
 	IndexUsername = "spec.username"
 	// IndexLicenseOrganization indexes Licenses by spec.organization.
@@ -29,6 +36,16 @@ func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 		fn    client.IndexerFunc
 	}{
 		{&v1alpha1.Organization{}, IndexMemberUser, memberUsernames},
+		{&v1alpha1.Organization{}, IndexMemberSubject, func(o client.Object) []string {
+			var keys []string
+			for _, m := range o.(*v1alpha1.Organization).Spec.Members {
+				keys = append(keys, SubjectKey(m))
+			}
+			return keys
+		}},
+		{&v1alpha1.Organization{}, IndexDisplayName, func(o client.Object) []string {
+			return []string{strings.ToLower(o.(*v1alpha1.Organization).Spec.DisplayName)}
+		}},
 		{&v1alpha1.User{}, IndexUsername, func(o client.Object) []string {
 			return []string{o.(*v1alpha1.User).Spec.Username}
 		}},
@@ -60,3 +77,17 @@ func memberUsernames(o client.Object) []string {
 	}
 	return names
 }
+
+// SubjectKey is how IndexMemberSubject names a member.
+func SubjectKey(m v1alpha1.Member) string {
+	switch m.Kind {
+	case v1alpha1.SubjectGroup:
+		return GroupKey(m.Name)
+	case v1alpha1.SubjectServiceAccount:
+		return "system:serviceaccount:" + m.Namespace + ":" + m.Name
+	}
+	return m.Name
+}
+
+// GroupKey is how IndexMemberSubject names a group.
+func GroupKey(group string) string { return "group:" + group }

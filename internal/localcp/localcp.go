@@ -41,6 +41,9 @@ type Options struct {
 	// WebhookDir holds webhook configurations to install, pointed at a
 	// local port (see ControlPlane.Webhook). None are installed when empty.
 	WebhookDir string
+	// Aggregation configures the front proxy and a serving certificate for
+	// an aggregated API (see ControlPlane.RegisterAPIService).
+	Aggregation bool
 	// Output receives the control plane's logs when set.
 	Output io.Writer
 }
@@ -57,8 +60,10 @@ type ControlPlane struct {
 	// Webhook is where the API server calls the webhooks: serve them on
 	// LocalServingHost:LocalServingPort with the certificate in LocalServingCertDir.
 	Webhook *envtest.WebhookInstallOptions
-	kcm     *exec.Cmd
-	kcmDone chan struct{}
+	// Aggregation is set when the control plane was started with aggregation.
+	Aggregation *Aggregation
+	kcm         *exec.Cmd
+	kcmDone     chan struct{}
 }
 
 // Start starts etcd, kube-apiserver and kube-controller-manager, and
@@ -85,12 +90,18 @@ func Start(opts Options) (*ControlPlane, error) {
 	}
 	env.ControlPlane.Etcd = &envtest.Etcd{DataDir: opts.EtcdDataDir, Out: opts.Output, Err: opts.Output}
 	env.ControlPlane.APIServer = &envtest.APIServer{Out: opts.Output, Err: opts.Output}
+	var agg *Aggregation
+	if opts.Aggregation {
+		if agg, err = configureAggregation(env.ControlPlane.APIServer, dir); err != nil {
+			return nil, fmt.Errorf("failed to configure aggregation: %w", err)
+		}
+	}
 	cfg, err := env.Start()
 	if err != nil {
 		return nil, fmt.Errorf("failed to start kube-apiserver and etcd: %w", err)
 	}
 	cp := &ControlPlane{Env: env, Config: cfg, Dir: dir, AdminKubeconfig: filepath.Join(dir, "admin.kubeconfig"),
-		Webhook: &env.WebhookInstallOptions}
+		Webhook: &env.WebhookInstallOptions, Aggregation: agg}
 	if err := os.WriteFile(cp.AdminKubeconfig, env.KubeConfig, 0o600); err != nil {
 		_ = env.Stop()
 		return nil, err

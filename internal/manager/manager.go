@@ -26,6 +26,7 @@ import (
 	"github.com/orgplane/orgplane/controllers"
 	"github.com/orgplane/orgplane/internal/admission"
 	"github.com/orgplane/orgplane/internal/license"
+	restapi "github.com/orgplane/orgplane/internal/rest"
 )
 
 // Options configure the manager.
@@ -55,6 +56,10 @@ type Options struct {
 	WebhookHost    string
 	WebhookPort    int
 	WebhookCertDir string
+	// RESTAddr serves the REST API when set (host:port), with the
+	// certificate in RESTCertDir.
+	RESTAddr    string
+	RESTCertDir string
 	// SkipNameValidation allows several managers in one process (tests).
 	SkipNameValidation bool
 }
@@ -143,6 +148,12 @@ func setup(mgr ctrl.Manager, opts Options) error {
 	for _, r := range reconcilers {
 		if err := r.SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("failed to set up %T: %w", r, err)
+		}
+	}
+	if opts.RESTAddr != "" {
+		server := restapi.New(mgr, restapi.Options{Addr: opts.RESTAddr, CertDir: opts.RESTCertDir, Config: mgr.GetConfig()})
+		if err := mgr.Add(server); err != nil {
+			return err
 		}
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

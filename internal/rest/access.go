@@ -1,0 +1,105 @@
+package rest
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	authorizationv1 "k8s.io/api/authorization/v1"
+	"k8s.io/apiserver/pkg/authentication/user"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/controllers"
+)
+
+// membership is an organization the caller belongs to, with their role.
+type membership struct {
+	org  *v1alpha1.Organization
+	role v1alpha1.Role
+}
+
+// memberships lists, from the cache's member index, the organizations the
+// caller belongs to as a user, service account or group member, sorted by name.
+func (s *Server) memberships(ctx context.Context, u user.Info) ([]membership, error) {
+	keys := []string{u.GetName()}
+	for _, g := range u.GetGroups() {
+		keys = append(keys, controllers.GroupKey(g))
+	}
+	byName := map[string]*membership{}
+	for _, key := range keys {
+		orgs := &v1alpha1.OrganizationList{}
+		if err := s.cache.List(ctx, orgs, client.MatchingFields{controllers.IndexMemberSubject: key}); err != nil {
+			return nil, fmt.Errorf("failed to list organizations: %w", err)
+		}
+		for i := range orgs.Items {
+			addMembership(byName, &orgs.Items[i], key)
+		}
+	}
+	out := make([]membership, 0, len(byName))
+	for _, m := range byName {
+		out = append(out, *m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].org.Name < out[j].org.Name })
+	return out, nil
+}
+
+// addMembership records org with the highest role that key holds in it.
+func addMembership(byName map[string]*membership, org *v1alpha1.Organization, key string) {
+	if !org.DeletionTimestamp.IsZero() {
+		return
+	}
+	for _, m := range org.Spec.Members {
+		if controllers.SubjectKey(m) != key {
+			continue
+		}
+		cur, ok := byName[org.Name]
+		if !ok {
+			byName[org.Name] = &membership{org: org, role: m.Role}
+		} else if m.Role == v1alpha1.RoleAdmin {
+			cur.role = v1alpha1.RoleAdmin
+		}
+	}
+}
+
+// roleIn is the caller's role in org: admin or member, admin for platform
+// admins (who may update organizations cluster-wide), or "" for none.
+func (s *Server) roleIn(ctx context.Context, u user.Info, org *v1alpha1.Organization) (v1alpha1.Role, error) {
+	ms, err := s.memberships(ctx, u)
+	if err != nil {
+		return "", err
+	}
+	for _, m := range ms {
+		if m.org.Name == org.Name {
+			return m.role, nil
+		}
+	}
+	platform, err := s.isPlatformAdmin(ctx, u)
+	if platform {
+		return v1alpha1.RoleAdmin, err
+	}
+	return "", err
+}
+
+// isPlatformAdmin asks the API server whether the caller may update every
+// Organization.
+func (s *Server) isPlatformAdmin(ctx context.Context, u user.Info) (bool, error) {
+	sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+		User: u.GetName(), Groups: u.GetGroups(), UID: u.GetUID(), Extra: extra(u),
+		ResourceAttributes: &authorizationv1.ResourceAttributes{
+			Verb: "update", Group: v1alpha1.GroupVersion.Group, Resource: "organizations",
+		},
+	}}
+	if err := s.writer.Create(ctx, sar); err != nil {
+		return false, fmt.Errorf("failed to review access: %w", err)
+	}
+	return sar.Status.Allowed, nil
+}
+
+func extra(u user.Info) map[string]authorizationv1.ExtraValue {
+	out := map[string]authorizationv1.ExtraValue{}
+	for k, v := range u.GetExtra() {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,77 @@
+package rest
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apiserver/pkg/authentication/user"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/controllers"
+)
+
+// userNamed is the User object of a username, or nil.
+func (s *Server) userNamed(ctx context.Context, username string) (*v1alpha1.User, error) {
+	users := &v1alpha1.UserList{}
+	if err := s.cache.List(ctx, users, client.MatchingFields{controllers.IndexUsername: username}); err != nil {
+		return nil, err
+	}
+	if len(users.Items) == 0 {
+		return nil, nil
+	}
+	return &users.Items[0], nil
+}
+
+// contextOrganization is the caller's organization in context: the one of
+// their User's activeAccount, or their only organization.
+func (s *Server) contextOrganization(ctx context.Context, u user.Info) (membership, error) {
+	ms, err := s.memberships(ctx, u)
+	if err != nil {
+		return membership{}, err
+	}
+	if len(ms) == 0 {
+		return membership{}, httpError(http.StatusForbidden, "You are not a member of any organization", nil)
+	}
+	org, _, err := s.activeAccount(ctx, u)
+	if err != nil {
+		return membership{}, err
+	}
+	for _, m := range ms {
+		if m.org.Name == org {
+			return m, nil
+		}
+	}
+	if len(ms) == 1 {
+		return ms[0], nil
+	}
+	return membership{}, httpError(http.StatusForbidden, fmt.Sprintf(
+		"You belong to %d organizations and have no active account: set spec.activeAccount (\"<organization>/<account>\") on your User", len(ms)), nil)
+}
+
+// activeAccount splits the caller's User's activeAccount.
+func (s *Server) activeAccount(ctx context.Context, u user.Info) (org, account string, err error) {
+	found, err := s.userNamed(ctx, u.GetName())
+	if err != nil || found == nil {
+		return "", "", err
+	}
+	org, account, _ = strings.Cut(found.Spec.ActiveAccount, "/")
+	return org, account, nil
+}
+
+// activeAccountID is the id (uid) of the caller's active account, or "".
+func (s *Server) activeAccountID(ctx context.Context, u user.Info) (string, error) {
+	org, account, err := s.activeAccount(ctx, u)
+	if err != nil || account == "" {
+		return "", err
+	}
+	a := &v1alpha1.Account{}
+	err = s.cache.Get(ctx, types.NamespacedName{Namespace: "org-" + org, Name: account}, a)
+	if err != nil {
+		return "", client.IgnoreNotFound(err)
+	}
+	return string(a.UID), nil
+}

@@ -1,0 +1,163 @@
+package rest
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/orgplane/orgplane/api/v1alpha1"
+)
+
+// Resource is an object in the seeds' shape.
+type Resource struct {
+	APIVersion string   `json:"apiVersion"`
+	Kind       string   `json:"kind"`
+	Metadata   Metadata `json:"metadata"`
+	Spec       any      `json:"spec"`
+	Status     any      `json:"status"`
+}
+
+// Metadata is the seeds' metadata block.
+type Metadata struct {
+	AdditionalInfo  AdditionalInfo    `json:"additionalInfo"`
+	DateModified    string            `json:"dateModified"`
+	Deprecated      bool              `json:"deprecated"`
+	Description     string            `json:"description"`
+	DisplayName     string            `json:"displayName"`
+	Hash            string            `json:"hash"`
+	Icon            string            `json:"icon"`
+	ID              string            `json:"id"`
+	Labels          map[string]string `json:"labels"`
+	Name            string            `json:"name"`
+	ResourceDocLink string            `json:"resourceDocLink"`
+	Stability       string            `json:"stability"`
+	Version         int64             `json:"version"`
+	Warning         string            `json:"warning"`
+}
+
+// AdditionalInfo is the seeds' documentation block.
+type AdditionalInfo struct {
+	Documentation []Link `json:"documentation"`
+	Message       string `json:"message"`
+}
+
+// Link is a documentation link.
+type Link struct {
+	Text string `json:"text"`
+	URL  string `json:"url"`
+}
+
+// Parameter is a parameter as the seeds show it.
+type Parameter struct {
+	Credential bool    `json:"credential"`
+	Name       string  `json:"name"`
+	Sensitive  bool    `json:"sensitive"`
+	Value      *string `json:"value"`
+}
+
+// OrganizationSpec is an organization's spec as the seeds show it.
+type OrganizationSpec struct {
+	Auth0      v1alpha1.Auth0 `json:"auth0"`
+	Parameters []Parameter    `json:"parameters"`
+}
+
+// AccountSpec is an account's spec as the seeds show it; the keys are
+// shown to organization admins only.
+type AccountSpec struct {
+	AlternateSecretKeys []string    `json:"alternateSecretKeys"`
+	Parameters          []Parameter `json:"parameters"`
+	SecretKey           string      `json:"secretKey"`
+}
+
+// UserSpec is a user's spec as the seeds show it.
+type UserSpec struct {
+	ActiveAccount    string `json:"activeAccount"`
+	Email            string `json:"email"`
+	NextLoginAccount string `json:"nextLoginAccount"`
+	RequestedMFA     bool   `json:"requestedMFA"`
+}
+
+func metadata(obj metav1.Object, displayName, description string, spec any, conds []metav1.Condition) Metadata {
+	labels := obj.GetLabels()
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	return Metadata{
+		AdditionalInfo: AdditionalInfo{Documentation: []Link{}},
+		DateModified:   modified(obj, conds).UTC().Format(time.RFC3339),
+		Description:    description, DisplayName: displayName, Hash: hash(spec),
+		ID: string(obj.GetUID()), Labels: labels, Name: obj.GetName(),
+		Stability: "alpha", Version: obj.GetGeneration(),
+	}
+}
+
+// modified is the latest of creation and the conditions' transitions.
+func modified(obj metav1.Object, conds []metav1.Condition) time.Time {
+	t := obj.GetCreationTimestamp().Time
+	for _, c := range conds {
+		if c.LastTransitionTime.After(t) {
+			t = c.LastTransitionTime.Time
+		}
+	}
+	return t
+}
+
+func hash(spec any) string {
+	b, _ := json.Marshal(spec)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
+// parameters renders parameters; sensitive values are never shown here
+// (they live in Secrets).
+func parameters(ps []v1alpha1.Parameter) []Parameter {
+	out := make([]Parameter, 0, len(ps))
+	for _, p := range ps {
+		v := p.Value
+		if p.Sensitive {
+			v = nil
+		}
+		out = append(out, Parameter{Credential: p.Credential, Name: p.Name, Sensitive: p.Sensitive, Value: v})
+	}
+	return out
+}
+
+func renderOrganization(o *v1alpha1.Organization) Resource {
+	spec := OrganizationSpec{Parameters: parameters(o.Spec.Parameters)}
+	if o.Spec.Auth0 != nil {
+		spec.Auth0 = *o.Spec.Auth0
+	}
+	return Resource{
+		APIVersion: v1alpha1.GroupVersion.String(), Kind: "Organization",
+		Metadata: metadata(o, o.Spec.DisplayName, o.Spec.Description, o.Spec, o.Status.Conditions),
+		Spec:     spec, Status: o.Status,
+	}
+}
+
+// renderAccount renders an account; keys come from its Secret, for admins.
+func renderAccount(a *v1alpha1.Account, keys *corev1.Secret) Resource {
+	spec := AccountSpec{AlternateSecretKeys: []string{}, Parameters: parameters(a.Spec.Parameters)}
+	if keys != nil {
+		spec.SecretKey = string(keys.Data["secretKey"])
+		_ = json.Unmarshal(keys.Data["alternateSecretKeys"], &spec.AlternateSecretKeys)
+	}
+	return Resource{
+		APIVersion: v1alpha1.GroupVersion.String(), Kind: "Account",
+		Metadata: metadata(a, a.Spec.DisplayName, a.Spec.Description, a.Spec, a.Status.Conditions),
+		Spec:     spec, Status: a.Status,
+	}
+}
+
+func renderUser(u *v1alpha1.User) Resource {
+	return Resource{
+		APIVersion: v1alpha1.GroupVersion.String(), Kind: "User",
+		Metadata: metadata(u, u.Spec.Username, "", u.Spec, u.Status.Conditions),
+		Spec: UserSpec{ActiveAccount: u.Spec.ActiveAccount, Email: u.Spec.Email,
+			NextLoginAccount: u.Spec.NextLoginAccount, RequestedMFA: u.Spec.RequestedMFA},
+		Status: u.Status,
+	}
+}

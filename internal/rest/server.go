@@ -1,0 +1,98 @@
+// Package rest serves the aggregated API api.orgplane.io/v1: the routes of
+// the seed documents, at /v1/... directly and at /apis/api.orgplane.io/v1/...
+// through kube-apiserver, with the same handler. Callers are authenticated
+// by k8s.io/apiserver's delegating authentication (front-proxy headers with
+// the proxy's client certificate, bearer tokens by TokenReview, client
+// certificates) and authorized by organization membership.
+package rest
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+)
+
+// Group and version of the aggregated API.
+const (
+	Group   = "api.orgplane.io"
+	Version = "v1"
+)
+
+// Options configure the REST server.
+type Options struct {
+	// Addr is host:port to listen on.
+	Addr string
+	// CertDir holds tls.crt and tls.key.
+	CertDir string
+	// Config is the manager's client configuration, used for delegated
+	// authentication (TokenReview, the cluster's client and front-proxy CAs).
+	Config *rest.Config
+}
+
+// +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
+// +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
+// +kubebuilder:rbac:groups=core,resources=configmaps,verbs=get;list;watch,namespace=kube-system
+
+// Server is the REST API. It is a manager Runnable that serves on every
+// replica, not only the leader, and reads from the manager's cache.
+type Server struct {
+	opts   Options
+	cache  client.Reader
+	writer client.Client
+}
+
+var _ manager.LeaderElectionRunnable = &Server{}
+
+// New returns a server reading from mgr's cache.
+func New(mgr ctrl.Manager, opts Options) *Server {
+	return &Server{opts: opts, cache: mgr.GetClient(), writer: mgr.GetClient()}
+}
+
+// NeedLeaderElection is false: every replica serves.
+func (s *Server) NeedLeaderElection() bool { return false }
+
+// Start serves until ctx ends.
+func (s *Server) Start(ctx context.Context) error {
+	authn, err := newAuthenticator(ctx, s.opts.Config)
+	if err != nil {
+		return err
+	}
+	watcher, err := certwatcher.New(filepath.Join(s.opts.CertDir, "tls.crt"), filepath.Join(s.opts.CertDir, "tls.key"))
+	if err != nil {
+		return fmt.Errorf("failed to load the REST serving certificate: %w", err)
+	}
+	go func() { _ = watcher.Start(ctx) }()
+	srv := &http.Server{
+		Addr:              s.opts.Addr,
+		Handler:           authn.wrap(s.routes()),
+		ReadHeaderTimeout: 10 * time.Second,
+		TLSConfig: &tls.Config{
+			GetCertificate: watcher.GetCertificate,
+			// Client certificates are verified by the authenticator,
+			// against the cluster's client CA or the front-proxy CA.
+			ClientAuth: tls.RequestClientCert,
+			MinVersion: tls.VersionTLS12,
+		},
+	}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	ctrl.Log.WithName("rest").Info("Serving the REST API", "addr", s.opts.Addr)
+	if err := srv.ListenAndServeTLS("", ""); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
