@@ -25,7 +25,7 @@ func ReadManifests(dir string) ([]*unstructured.Unstructured, error) {
 		if filepath.Base(f) == "kustomization.yaml" {
 			continue
 		}
-		objs, err := readFile(f)
+		objs, err := ReadManifestFile(f)
 		if err != nil {
 			return nil, err
 		}
@@ -34,7 +34,8 @@ func ReadManifests(dir string) ([]*unstructured.Unstructured, error) {
 	return out, nil
 }
 
-func readFile(path string) ([]*unstructured.Unstructured, error) {
+// ReadManifestFile reads every object of one YAML file.
+func ReadManifestFile(path string) ([]*unstructured.Unstructured, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
