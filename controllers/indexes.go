@@ -20,6 +20,8 @@ const (
 	IndexMemberSubject = "spec.members.subject"
 	// IndexDisplayName indexes Organizations by lowercased display name.
 	IndexDisplayName = "spec.displayName.lower"
+	// IndexUID indexes Organizations by metadata.uid (the REST API's id).
+	IndexUID = "metadata.uid"
 	// IndexUsername indexes Users by spec.username.
 	IndexUsername = "spec.username"
 	// IndexLicenseOrganization indexes Licenses by spec.organization.
@@ -45,6 +47,9 @@ func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 		}},
 		{&v1alpha1.Organization{}, IndexDisplayName, func(o client.Object) []string {
 			return []string{strings.ToLower(o.(*v1alpha1.Organization).Spec.DisplayName)}
+		}},
+		{&v1alpha1.Organization{}, IndexUID, func(o client.Object) []string {
+			return []string{string(o.GetUID())}
 		}},
 		{&v1alpha1.User{}, IndexUsername, func(o client.Object) []string {
 			return []string{o.(*v1alpha1.User).Spec.Username}

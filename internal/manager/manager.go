@@ -151,7 +151,12 @@ func setup(mgr ctrl.Manager, opts Options) error {
 		}
 	}
 	if opts.RESTAddr != "" {
-		server := restapi.New(mgr, restapi.Options{Addr: opts.RESTAddr, CertDir: opts.RESTCertDir, Config: mgr.GetConfig()})
+		issuer, err := selfIssuer(mgr, opts)
+		if err != nil {
+			return err
+		}
+		server := restapi.New(mgr, restapi.Options{Addr: opts.RESTAddr, CertDir: opts.RESTCertDir, Config: mgr.GetConfig(),
+			Issuer: issuer, Recorder: mgr.GetEventRecorder("orgplane-rest")})
 		if err := mgr.Add(server); err != nil {
 			return err
 		}
@@ -194,4 +199,20 @@ func loadVerifier(opts Options) (*license.Verifier, error) {
 		keys = append(keys, priv.Public().(ed25519.PublicKey))
 	}
 	return license.NewVerifier(keys...), nil
+}
+
+// selfIssuer signs trials with the issuer key, when one is configured.
+func selfIssuer(mgr ctrl.Manager, opts Options) (*license.SelfIssuer, error) {
+	if opts.LicenseIssuerKeyFile == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(opts.LicenseIssuerKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	key, err := license.ParsePrivateKey(data)
+	if err != nil {
+		return nil, err
+	}
+	return &license.SelfIssuer{Client: mgr.GetClient(), Key: key, Offers: license.DefaultOffers}, nil
 }

@@ -2,6 +2,8 @@ package rest_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -24,6 +26,7 @@ import (
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/internal/devenv"
+	"github.com/orgplane/orgplane/internal/license"
 	"github.com/orgplane/orgplane/internal/localcp"
 	"github.com/orgplane/orgplane/internal/manager"
 )
@@ -40,6 +43,7 @@ var (
 	k8sClient client.Client
 	restPort  int
 	users     = map[string]*rest.Config{}
+	vendorKey ed25519.PrivateKey
 )
 
 func TestREST(t *testing.T) {
@@ -85,7 +89,10 @@ func startManager(config string) {
 	cfg, err := cp.AddUserWithRoles(ctx, "orgplane-manager", filepath.Join(config, "rbac", "role.yaml"))
 	Expect(err).NotTo(HaveOccurred())
 	restPort = freePort()
+	_, vendorKey, err = ed25519.GenerateKey(rand.Reader)
+	Expect(err).NotTo(HaveOccurred())
 	mgr, err := manager.New(cfg, manager.Options{
+		LicenseVerifier: license.NewVerifier(vendorKey.Public().(ed25519.PublicKey)),
 		MetricsAddr: "0", ProbeAddr: "0", FreeLimits: manager.DefaultFreeLimits,
 		Webhooks: true, WebhookHost: cp.Webhook.LocalServingHost, WebhookPort: cp.Webhook.LocalServingPort,
 		WebhookCertDir: cp.Webhook.LocalServingCertDir,

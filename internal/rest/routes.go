@@ -28,14 +28,19 @@ type handler func(w http.ResponseWriter, r *http.Request, u user.Info) error
 func (s *Server) routes() http.Handler {
 	v1 := http.NewServeMux()
 	for pattern, h := range map[string]handler{
-		"GET /v1/organizations":              s.listOrganizations,
-		"GET /v1/organizations/accounts":     s.contextAccounts,
-		"GET /v1/organizations/projects":     s.contextAccounts,
-		"GET /v1/organizations/accounts/all": s.allAccounts,
-		"GET /v1/organizations/projects/all": s.allAccounts,
-		"GET /v1/organizations/users":        s.contextUsers,
-		"PUT /v1/organizations/verify":       s.verifyDisplayName,
-		"GET /v1/organizations/{name}":       s.getOrganization,
+		"GET /v1/organizations":                 s.listOrganizations,
+		"GET /v1/organizations/accounts":        s.contextAccounts,
+		"GET /v1/organizations/projects":        s.contextAccounts,
+		"GET /v1/organizations/accounts/all":    s.allAccounts,
+		"GET /v1/organizations/projects/all":    s.allAccounts,
+		"GET /v1/organizations/users":           s.contextUsers,
+		"PUT /v1/organizations/verify":          s.verifyDisplayName,
+		"GET /v1/organizations/{name}":          s.getOrganization,
+		"POST /v1/organizations":                s.createOrganization,
+		"DELETE /v1/organizations/{id}":         s.deleteOrganization,
+		"PATCH /v1/organizations/{id}/metadata": s.patchMetadata,
+		"PUT /v1/organization-license":          s.putContextLicense,
+		"PUT /v1/organizations/{id}/license":    s.putLicenseByID,
 	} {
 		v1.Handle(pattern, authenticated(h))
 	}

@@ -16,10 +16,13 @@ import (
 	"time"
 
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+
+	"github.com/orgplane/orgplane/internal/license"
 )
 
 // Group and version of the aggregated API.
@@ -37,9 +40,15 @@ type Options struct {
 	// Config is the manager's client configuration, used for delegated
 	// authentication (TokenReview, the cluster's client and front-proxy CAs).
 	Config *rest.Config
+	// Issuer issues self-issued licenses (createLicenseType); nil when the
+	// manager has no issuer key.
+	Issuer *license.SelfIssuer
+	// Recorder records who asked for each write.
+	Recorder events.EventRecorder
 }
 
 // +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
+// +kubebuilder:rbac:groups=orgplane.io,resources=organizations,verbs=create;delete
 // +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
 // +kubebuilder:rbac:groups=core,resources=configmaps,verbs=get;list;watch,namespace=kube-system
 
@@ -48,6 +57,7 @@ type Options struct {
 type Server struct {
 	opts   Options
 	cache  client.Reader
+	live   client.Reader
 	writer client.Client
 }
 
@@ -55,7 +65,7 @@ var _ manager.LeaderElectionRunnable = &Server{}
 
 // New returns a server reading from mgr's cache.
 func New(mgr ctrl.Manager, opts Options) *Server {
-	return &Server{opts: opts, cache: mgr.GetClient(), writer: mgr.GetClient()}
+	return &Server{opts: opts, cache: mgr.GetClient(), live: mgr.GetAPIReader(), writer: mgr.GetClient()}
 }
 
 // NeedLeaderElection is false: every replica serves.

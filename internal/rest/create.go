@@ -1,0 +1,202 @@
+package rest
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/apiserver/pkg/authentication/user"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/controllers"
+)
+
+// AnnotationRequestedBy records who asked the REST API for a write.
+const AnnotationRequestedBy = "orgplane.io/requested-by"
+
+// readyTimeout bounds how long a create waits for what it asked for.
+const readyTimeout = 60 * time.Second
+
+// CreateRequest is the body of POST /v1/organizations.
+type CreateRequest struct {
+	AccountName      string `json:"accountName"`
+	EulaAccepted     bool   `json:"eulaAccepted"`
+	LicenseType      string `json:"licenseType"`
+	OrganizationName string `json:"organizationName"`
+	LicenseKey       string `json:"licenseKey"`
+}
+
+// createOrganization creates an organization with the caller as admin, its
+// first account and the bindings, makes that account the caller's active
+// one, and returns once they exist. A failure part-way deletes what it made.
+func (s *Server) createOrganization(w http.ResponseWriter, r *http.Request, u user.Info) error {
+	var req CreateRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if err := validateCreate(&req); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	org, err := s.newOrganization(ctx, &req, u)
+	if err != nil {
+		return err
+	}
+	acct, err := s.provision(ctx, org, &req, u)
+	if err != nil {
+		s.rollback(org)
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"organization": renderOrganization(org), "account": renderAccount(acct, nil)})
+	return nil
+}
+
+var invalidName = regexp.MustCompile(`[^a-z0-9]+`)
+
+// slug turns a display name into an object name of at most max characters.
+func slug(s string, max int) string {
+	out := strings.Trim(invalidName.ReplaceAllString(strings.ToLower(s), "-"), "-")
+	if len(out) > max {
+		out = strings.Trim(out[:max], "-")
+	}
+	return out
+}
+
+func validateCreate(req *CreateRequest) error {
+	missing := []string{}
+	if strings.TrimSpace(req.OrganizationName) == "" {
+		missing = append(missing, "organizationName")
+	}
+	if strings.TrimSpace(req.AccountName) == "" {
+		missing = append(missing, "accountName")
+	}
+	if len(missing) > 0 {
+		return httpError(http.StatusBadRequest, "Missing required fields: "+strings.Join(missing, ", "), map[string]any{"missing": missing})
+	}
+	if slug(req.OrganizationName, 30) == "" || slug(req.AccountName, 32) == "" {
+		return httpError(http.StatusBadRequest, "organizationName and accountName need at least one letter or digit", nil)
+	}
+	if len(req.OrganizationName) > 100 {
+		return httpError(http.StatusBadRequest, "organizationName is longer than 100 characters", nil)
+	}
+	return nil
+}
+
+// newOrganization claims the display name and creates the Organization.
+func (s *Server) newOrganization(ctx context.Context, req *CreateRequest, u user.Info) (*v1alpha1.Organization, error) {
+	name := slug(req.OrganizationName, 30)
+	if err := s.claimDisplayName(ctx, req.OrganizationName, name); err != nil {
+		return nil, err
+	}
+	org := &v1alpha1.Organization{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: map[string]string{AnnotationRequestedBy: u.GetName()}},
+		Spec: v1alpha1.OrganizationSpec{DisplayName: req.OrganizationName,
+			Members: []v1alpha1.Member{{Kind: v1alpha1.SubjectUser, Name: u.GetName(), Role: v1alpha1.RoleAdmin}}},
+	}
+	if err := s.writer.Create(ctx, org); err != nil {
+		_ = s.releaseDisplayName(context.Background(), req.OrganizationName, name)
+		return nil, err
+	}
+	s.record(org, u, "Created organization through the REST API")
+	return org, nil
+}
+
+// provision waits for the organization's namespace, creates the first
+// account, waits for it, applies the license asked for, and sets the
+// caller's active account.
+func (s *Server) provision(ctx context.Context, org *v1alpha1.Organization, req *CreateRequest, u user.Info) (*v1alpha1.Account, error) {
+	if err := s.waitReady(ctx, org); err != nil {
+		return nil, err
+	}
+	acct := &v1alpha1.Account{
+		ObjectMeta: metav1.ObjectMeta{Name: slug(req.AccountName, 32), Namespace: org.NamespaceName(),
+			Annotations: map[string]string{AnnotationRequestedBy: u.GetName()}},
+		Spec: v1alpha1.AccountSpec{DisplayName: req.AccountName},
+	}
+	if err := s.writer.Create(ctx, acct); err != nil {
+		return nil, err
+	}
+	if err := s.waitReady(ctx, acct); err != nil {
+		return nil, err
+	}
+	if err := s.applyRequestedLicense(ctx, org.Name, req.LicenseKey, req.LicenseType); err != nil {
+		return nil, err
+	}
+	return acct, s.setActiveAccount(ctx, u, org.Name+"/"+acct.Name)
+}
+
+// waitReady waits until obj, read from the cache, is Ready.
+func (s *Server) waitReady(ctx context.Context, obj client.Object) error {
+	var conds *[]metav1.Condition
+	switch o := obj.(type) {
+	case *v1alpha1.Organization:
+		conds = &o.Status.Conditions
+	case *v1alpha1.Account:
+		conds = &o.Status.Conditions
+	}
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, readyTimeout, true, func(ctx context.Context) (bool, error) {
+		if err := s.cache.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
+			return false, client.IgnoreNotFound(err)
+		}
+		return meta.IsStatusConditionTrue(*conds, v1alpha1.ConditionReady), nil
+	})
+	if err != nil {
+		return fmt.Errorf("%T %s did not become ready: %w", obj, obj.GetName(), err)
+	}
+	return nil
+}
+
+// setActiveAccount makes account ("<org>/<account>") the caller's active one.
+func (s *Server) setActiveAccount(ctx context.Context, u user.Info, account string) error {
+	return wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, readyTimeout, true, func(ctx context.Context) (bool, error) {
+		found, err := s.userNamed(ctx, u.GetName())
+		if err != nil || found == nil {
+			return false, err
+		}
+		patch := client.MergeFrom(found.DeepCopy())
+		found.Spec.ActiveAccount = account
+		return true, s.writer.Patch(ctx, found, patch)
+	})
+}
+
+// rollback deletes an organization made part-way; its finalizer removes the
+// accounts, namespaces and bindings, and the display-name claim goes with it.
+func (s *Server) rollback(org *v1alpha1.Organization) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = client.IgnoreNotFound(s.writer.Delete(ctx, org))
+	_ = s.releaseDisplayName(ctx, org.Spec.DisplayName, org.Name)
+}
+
+// record emits an Event on obj naming who asked.
+func (s *Server) record(obj client.Object, u user.Info, note string) {
+	if s.opts.Recorder != nil {
+		s.opts.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, "RequestedByUser", "REST", "%s (requested by %s)", note, u.GetName())
+	}
+}
+
+// organizationByID finds an organization by name or by id (uid).
+func (s *Server) organizationByID(ctx context.Context, id string) (*v1alpha1.Organization, error) {
+	org := &v1alpha1.Organization{}
+	err := s.cache.Get(ctx, types.NamespacedName{Name: id}, org)
+	if err == nil {
+		return org, nil
+	}
+	orgs := &v1alpha1.OrganizationList{}
+	if lerr := s.cache.List(ctx, orgs, client.MatchingFields{controllers.IndexUID: id}); lerr != nil {
+		return nil, lerr
+	}
+	if len(orgs.Items) == 1 {
+		return &orgs.Items[0], nil
+	}
+	return nil, httpError(http.StatusNotFound, fmt.Sprintf("Organization %q not found", id), nil)
+}

@@ -1,0 +1,192 @@
+package rest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apiserver/pkg/authentication/user"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/license"
+)
+
+// LicenseRequest is the body of the license routes.
+type LicenseRequest struct {
+	LicenseKey        string `json:"licenseKey"`
+	CreateLicenseType string `json:"createLicenseType"`
+}
+
+// adminOf finds the organization by id and checks the caller administers it.
+func (s *Server) adminOf(ctx context.Context, u user.Info, id string) (*v1alpha1.Organization, error) {
+	org, err := s.organizationByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	role, err := s.roleIn(ctx, u, org)
+	switch {
+	case err != nil:
+		return nil, err
+	case role == "":
+		return nil, httpError(http.StatusNotFound, fmt.Sprintf("Organization %q not found among yours", id), nil)
+	case role != v1alpha1.RoleAdmin:
+		return nil, httpError(http.StatusForbidden, fmt.Sprintf("Only admins of organization %s may do this; you are a member", org.Name), nil)
+	}
+	return org, nil
+}
+
+// putContextLicense sets the license of the caller's organization in context.
+func (s *Server) putContextLicense(w http.ResponseWriter, r *http.Request, u user.Info) error {
+	m, err := s.contextOrganization(r.Context(), u)
+	if err != nil {
+		return err
+	}
+	return s.putLicense(w, r, u, string(m.org.UID))
+}
+
+// putLicenseByID sets the license of organization {id}.
+func (s *Server) putLicenseByID(w http.ResponseWriter, r *http.Request, u user.Info) error {
+	return s.putLicense(w, r, u, r.PathValue("id"))
+}
+
+func (s *Server) putLicense(w http.ResponseWriter, r *http.Request, u user.Info, id string) error {
+	var req LicenseRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if strings.TrimSpace(req.LicenseKey) == "" && req.CreateLicenseType == "" {
+		return httpError(http.StatusBadRequest, "Send licenseKey (a signed key) or createLicenseType (e.g. trial)", nil)
+	}
+	org, err := s.adminOf(r.Context(), u, id)
+	if err != nil {
+		return err
+	}
+	if err := s.applyRequestedLicense(r.Context(), org.Name, req.LicenseKey, req.CreateLicenseType); err != nil {
+		return err
+	}
+	s.record(org, u, "Updated the organization's license")
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// applyRequestedLicense assigns a signed key to org, replacing the key it
+// got through the REST API before, or has the controller issue one of
+// type typ. Admission refuses a bad key (400) and limits below current
+// usage (409, with the violations).
+func (s *Server) applyRequestedLicense(ctx context.Context, org, key, typ string) error {
+	if typ != "" {
+		return s.selfIssue(ctx, org, typ)
+	}
+	if key == "" {
+		return nil
+	}
+	lic := &v1alpha1.License{ObjectMeta: metav1.ObjectMeta{Name: org + "-license"}}
+	_, err := createOrUpdate(ctx, s.writer, lic, func() {
+		lic.Spec = v1alpha1.LicenseSpec{Key: strings.TrimSpace(key), Organization: org}
+	})
+	return err
+}
+
+func (s *Server) selfIssue(ctx context.Context, org, typ string) error {
+	if s.opts.Issuer == nil {
+		return httpError(http.StatusBadRequest, "This installation issues no licenses itself; send a licenseKey", nil)
+	}
+	_, err := s.opts.Issuer.Issue(ctx, org, typ)
+	if errors.Is(err, license.ErrNotOffered) {
+		return httpError(http.StatusBadRequest, err.Error(), nil)
+	}
+	if errors.Is(err, license.ErrAlreadyIssued) {
+		return httpError(http.StatusConflict, err.Error(), nil)
+	}
+	return err
+}
+
+// createOrUpdate creates obj or updates it with mutate applied.
+func createOrUpdate(ctx context.Context, c client.Client, obj client.Object, mutate func()) (bool, error) {
+	mutate()
+	err := c.Create(ctx, obj)
+	if !apierrors.IsAlreadyExists(err) {
+		return true, err
+	}
+	if err := c.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
+		return false, err
+	}
+	mutate()
+	return false, c.Update(ctx, obj)
+}
+
+// deleteOrganization deletes organization {id}; admins only.
+func (s *Server) deleteOrganization(w http.ResponseWriter, r *http.Request, u user.Info) error {
+	org, err := s.adminOf(r.Context(), u, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	s.record(org, u, "Deleting organization")
+	if err := client.IgnoreNotFound(s.writer.Delete(r.Context(), org)); err != nil {
+		return err
+	}
+	_ = s.releaseDisplayName(r.Context(), org.Spec.DisplayName, org.Name)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// patchMetadata renames organization {id}'s display name; admins only.
+func (s *Server) patchMetadata(w http.ResponseWriter, r *http.Request, u user.Info) error {
+	var body struct {
+		Name string `json:"name"`
+	}
+	if err := decode(r, &body); err != nil {
+		return err
+	}
+	if strings.TrimSpace(body.Name) == "" || len(body.Name) > 100 {
+		return httpError(http.StatusBadRequest, "Field \"name\" must be a display name of 1 to 100 characters", nil)
+	}
+	org, err := s.adminOf(r.Context(), u, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.rename(r.Context(), org, body.Name, u); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// rename claims the new display name, patches it, then frees the old one.
+func (s *Server) rename(ctx context.Context, org *v1alpha1.Organization, name string, u user.Info) error {
+	old := org.Spec.DisplayName
+	sameClaim := claimName(old) == claimName(name)
+	if !sameClaim {
+		if err := s.claimDisplayName(ctx, name, org.Name); err != nil {
+			return err
+		}
+	}
+	patch := client.MergeFrom(org.DeepCopy())
+	org.Spec.DisplayName = name
+	mergeAnnotation(org, AnnotationRequestedBy, u.GetName())
+	if err := s.writer.Patch(ctx, org, patch); err != nil {
+		if !sameClaim {
+			_ = s.releaseDisplayName(context.Background(), name, org.Name)
+		}
+		return err
+	}
+	s.record(org, u, fmt.Sprintf("Renamed organization from %q to %q", old, name))
+	if sameClaim {
+		return nil
+	}
+	return s.releaseDisplayName(ctx, old, org.Name)
+}
+
+func mergeAnnotation(obj client.Object, k, v string) {
+	a := obj.GetAnnotations()
+	if a == nil {
+		a = map[string]string{}
+	}
+	a[k] = v
+	obj.SetAnnotations(a)
+}

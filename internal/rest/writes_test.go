@@ -1,0 +1,126 @@
+package rest_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/license"
+)
+
+func signedKey(org string, accounts int64) string {
+	now := time.Now()
+	key, err := license.Issue(vendorKey, license.Claims{
+		RegisteredClaims: jwt.RegisteredClaims{ID: fmt.Sprintf("%s-%d-%d", org, accounts, now.UnixNano()),
+			NotBefore: jwt.NewNumericDate(now.Add(-time.Minute)), ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour))},
+		Type: "team", Licensee: org, Organization: org, Limits: license.Limits{Accounts: accounts, Users: 10, Deployments: 10},
+	})
+	Expect(err).NotTo(HaveOccurred())
+	return key
+}
+
+func orgID(name string) string {
+	org := &v1alpha1.Organization{}
+	Expect(k8sClient.Get(ctx, client.ObjectKey{Name: name}, org)).To(Succeed())
+	return string(org.UID)
+}
+
+var _ = Describe("POST /v1/organizations", func() {
+	It("creates the organization and its first account, and makes it the caller's active account", func() {
+		code, body := direct("POST", "carol@nowhere.example", "/v1/organizations",
+			`{"organizationName":"Initech Labs","accountName":"TPS Reports","eulaAccepted":true}`, nil)
+		Expect(code).To(Equal(http.StatusOK), string(body))
+		var created struct {
+			Organization struct{ Metadata struct{ Name, DisplayName string } } `json:"organization"`
+			Account      struct{ Metadata struct{ ID, Name string } }          `json:"account"`
+		}
+		Expect(json.Unmarshal(body, &created)).To(Succeed())
+		Expect(created.Organization.Metadata.Name).To(Equal("initech-labs"))
+		Expect(created.Organization.Metadata.DisplayName).To(Equal("Initech Labs"))
+		Expect(created.Account.Metadata.Name).To(Equal("tps-reports"))
+
+		_, body = direct("GET", "carol@nowhere.example", "/v1/organizations/accounts/all", "", nil)
+		var all struct {
+			ActiveAccountID      string `json:"activeAccountId"`
+			OrganizationAccounts []struct {
+				Organization struct{ Metadata struct{ Name string } } `json:"organization"`
+			} `json:"organizationAccounts"`
+		}
+		Expect(json.Unmarshal(body, &all)).To(Succeed())
+		Expect(all.OrganizationAccounts).To(HaveLen(1))
+		Expect(all.OrganizationAccounts[0].Organization.Metadata.Name).To(Equal("initech-labs"))
+		Expect(all.ActiveAccountID).To(Equal(created.Account.Metadata.ID))
+	})
+
+	It("lets exactly one of 20 concurrent creates with the same display name succeed", func() {
+		codes := make([]int, 20)
+		var wg sync.WaitGroup
+		for i := range codes {
+			wg.Add(1)
+			go func() {
+				defer GinkgoRecover()
+				defer wg.Done()
+				name := "Umbrella Corp"
+				if i%2 == 1 {
+					name = "UMBRELLA corp"
+				}
+				codes[i], _ = direct("POST", "carol@nowhere.example", "/v1/organizations",
+					fmt.Sprintf(`{"organizationName":%q,"accountName":"labs"}`, name), nil)
+			}()
+		}
+		wg.Wait()
+		Expect(codes).To(HaveEach(BeElementOf(http.StatusOK, http.StatusConflict)))
+		Expect(strings.Count(fmt.Sprint(codes), "200")).To(Equal(1), "codes: %v", codes)
+	})
+
+	It("refuses missing fields and unknown fields with 400, creating nothing", func() {
+		code, body := direct("POST", alice, "/v1/organizations", `{"organizationName":"Half"}`, nil)
+		Expect(code).To(Equal(http.StatusBadRequest))
+		Expect(string(body)).To(ContainSubstring("Missing required fields: accountName"))
+		code, _ = direct("POST", alice, "/v1/organizations", `{"organizationName":"Half","accountName":"a","color":"red"}`, nil)
+		Expect(code).To(Equal(http.StatusBadRequest))
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "half"}, &v1alpha1.Organization{})).NotTo(Succeed())
+	})
+})
+
+var _ = Describe("Organization writes", func() {
+	It("refuses a member deleting the organization with 403", func() {
+		code, body := direct("DELETE", bob, "/v1/organizations/"+orgID("acme"), "", nil)
+		Expect(code).To(Equal(http.StatusForbidden), string(body))
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "acme"}, &v1alpha1.Organization{})).To(Succeed())
+	})
+
+	It("answers 409 with the violations for a license below usage, and 400 for a tampered key", func() {
+		code, body := direct("PUT", bob, "/v1/organizations/"+orgID("globex")+"/license",
+			fmt.Sprintf(`{"licenseKey":%q}`, signedKey("globex", 0)), nil)
+		Expect(code).To(Equal(http.StatusConflict), string(body))
+		Expect(string(body)).To(ContainSubstring("accounts: 1 used, limit 0"))
+
+		parts := strings.Split(signedKey("globex", 5), ".")
+		tampered := parts[0] + "." + strings.Split(signedKey("globex", 500), ".")[1] + "." + parts[2]
+		code, body = direct("PUT", bob, "/v1/organizations/globex/license", fmt.Sprintf(`{"licenseKey":%q}`, tampered), nil)
+		Expect(code).To(Equal(http.StatusBadRequest), string(body))
+
+		code, body = direct("PUT", bob, "/v1/organizations/globex/license", fmt.Sprintf(`{"licenseKey":%q}`, signedKey("globex", 5)), nil)
+		Expect(code).To(Equal(http.StatusNoContent), string(body))
+	})
+
+	It("renames the display name, freeing the old one", func() {
+		code, body := direct("PATCH", bob, "/v1/organizations/globex/metadata", `{"name":"Globex Corporation"}`, nil)
+		Expect(code).To(Equal(http.StatusOK), string(body))
+		_, body = direct("PUT", bob, "/v1/organizations/verify", `{"name":"globex corporation"}`, nil)
+		Eventually(func() string {
+			_, body = direct("PUT", bob, "/v1/organizations/verify", `{"name":"globex corporation"}`, nil)
+			return string(body)
+		}).Should(MatchJSON(`{"valid":false}`))
+	})
+})
