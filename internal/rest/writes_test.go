@@ -40,8 +40,10 @@ var _ = Describe("POST /v1/organizations", func() {
 			`{"organizationName":"Initech Labs","accountName":"TPS Reports","eulaAccepted":true}`, nil)
 		Expect(code).To(Equal(http.StatusOK), string(body))
 		var created struct {
-			Organization struct{ Metadata struct{ Name, DisplayName string } } `json:"organization"`
-			Account      struct{ Metadata struct{ ID, Name string } }          `json:"account"`
+			Organization struct {
+				Metadata struct{ Name, DisplayName string }
+			} `json:"organization"`
+			Account struct{ Metadata struct{ ID, Name string } } `json:"account"`
 		}
 		Expect(json.Unmarshal(body, &created)).To(Succeed())
 		Expect(created.Organization.Metadata.Name).To(Equal("initech-labs"))
