@@ -198,5 +198,5 @@ func (s *Server) organizationByID(ctx context.Context, id string) (*v1alpha1.Org
 	if len(orgs.Items) == 1 {
 		return &orgs.Items[0], nil
 	}
-	return nil, httpError(http.StatusNotFound, fmt.Sprintf("Organization %q not found", id), nil)
+	return nil, httpError(http.StatusNotFound, fmt.Sprintf("Organization %q not found among yours", id), nil)
 }

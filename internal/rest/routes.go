@@ -24,30 +24,85 @@ const maxBody = 64 << 10
 // handler serves one route for an authenticated caller.
 type handler func(w http.ResponseWriter, r *http.Request, u user.Info) error
 
-// routes serves every route at /v1/... and at /apis/api.orgplane.io/v1/...
+// route is one method and path of the API, with the seed it comes from.
+type route struct {
+	Method, Path, Seed, Summary string
+	fn                          func(*Server, http.ResponseWriter, *http.Request, user.Info) error
+}
+
+// table lists every route served at /v1/... and at /apis/api.orgplane.io/v1/...
+// The OpenAPI document and docs/api.md are made from it.
+var table = []route{
+	{"PUT", "/v1/organization-license", "002/003", "Set the license of the organization in context", (*Server).putContextLicense},
+	{"GET", "/v1/organizations", "002, 004", "The caller's organizations (active_only=true leaves out suspended ones)", (*Server).listOrganizations004},
+	{"POST", "/v1/organizations", "002/003, 000", "Create an organization, its first account and bindings (JSON); or an organization alone (form: name)", (*Server).createOrganizationAny},
+	{"GET", "/v1/organizations/accounts", "002", "Accounts of the organization in context", (*Server).contextAccounts},
+	{"GET", "/v1/organizations/accounts/all", "002", "Every organization of the caller with its accounts", (*Server).allAccounts},
+	{"GET", "/v1/organizations/projects", "002", "Same as /accounts", (*Server).contextAccounts},
+	{"GET", "/v1/organizations/projects/all", "002", "Same as /accounts/all", (*Server).allAccounts},
+	{"GET", "/v1/organizations/users", "002", "Users of the organization in context", (*Server).contextUsers},
+	{"PUT", "/v1/organizations/verify", "002", "Whether a display name is free", (*Server).verifyDisplayName},
+	{"GET", "/v1/organizations/{id}", "002, 000, 004", "One of the caller's organizations, by name or id", (*Server).getOrganization},
+	{"PUT", "/v1/organizations/{id}", "004", "Update name, description, active", (*Server).updateOrganization004},
+	{"PATCH", "/v1/organizations/{id}", "000", "Update name (form: name, slug)", (*Server).patchOrganization000},
+	{"DELETE", "/v1/organizations/{id}", "002, 000, 004", "Delete an organization (admins)", (*Server).deleteOrganization},
+	{"PATCH", "/v1/organizations/{id}/metadata", "002", "Change the display name (admins)", (*Server).patchMetadata},
+	{"GET", "/v1/organizations/{id}/license", "004", "Plan, limits, usage and license; no license means free", (*Server).getLicense004},
+	{"PUT", "/v1/organizations/{id}/license", "002/003, 004", "Set the license: licenseKey, createLicenseType, or license_id", (*Server).putLicenseByID},
+	{"DELETE", "/v1/organizations/{id}/license", "004", "Unassign licenses: free plan", (*Server).unassignLicense004},
+	{"GET", "/v1/organizations/{id}/members", "004", "Members with their roles", (*Server).listMembers},
+	{"POST", "/v1/organizations/{id}/members", "004", "Add a member by email (admins)", (*Server).addMember},
+	{"DELETE", "/v1/organizations/{id}/members/{user_id}", "004", "Remove a member (admins)", (*Server).removeMember},
+	{"GET", "/v1/organizations/{id}/deployments", "004", "Deployments in the organization's workspaces", (*Server).listDeployments},
+	{"GET", "/v1/identity/organizations", "001", "The caller's organizations, paged (offset, limit ≤ 100)", (*Server).listIdentityOrganizations},
+	{"POST", "/v1/identity/organizations", "001", "Create an organization", (*Server).createIdentityOrganization},
+	{"GET", "/v1/identity/organizations/{id}", "001", "One organization with the caller's role", (*Server).getIdentityOrganization},
+	{"POST", "/v1/identity/organizations/{id}", "001", "Rename an organization (admins)", (*Server).editIdentityOrganization},
+}
+
+// seed004Paths are seed 004's own paths, served on the direct endpoint.
+var seed004Paths = map[string]string{
+	"GET /organizations":                           "GET /v1/organizations",
+	"POST /organizations":                          "",
+	"GET /organizations/{id}":                      "GET /v1/organizations/{id}",
+	"PUT /organizations/{id}":                      "PUT /v1/organizations/{id}",
+	"DELETE /organizations/{id}":                   "DELETE /v1/organizations/{id}",
+	"GET /organizations/{id}/members":              "GET /v1/organizations/{id}/members",
+	"POST /organizations/{id}/members":             "POST /v1/organizations/{id}/members",
+	"DELETE /organizations/{id}/members/{user_id}": "DELETE /v1/organizations/{id}/members/{user_id}",
+	"GET /organizations/{id}/license":              "GET /v1/organizations/{id}/license",
+	"PUT /organizations/{id}/license":              "PUT /v1/organizations/{id}/license",
+	"DELETE /organizations/{id}/license":           "DELETE /v1/organizations/{id}/license",
+	"GET /organizations/{id}/deployments":          "GET /v1/organizations/{id}/deployments",
+}
+
+// bind makes a route's handler for s.
+func (rt route) bind(s *Server) handler {
+	return func(w http.ResponseWriter, r *http.Request, u user.Info) error { return rt.fn(s, w, r, u) }
+}
+
+// routes serves every route at /v1/... and at /apis/api.orgplane.io/v1/...,
+// seed 004's own paths, discovery and the OpenAPI document.
 func (s *Server) routes() http.Handler {
 	v1 := http.NewServeMux()
-	for pattern, h := range map[string]handler{
-		"GET /v1/organizations":                 s.listOrganizations,
-		"GET /v1/organizations/accounts":        s.contextAccounts,
-		"GET /v1/organizations/projects":        s.contextAccounts,
-		"GET /v1/organizations/accounts/all":    s.allAccounts,
-		"GET /v1/organizations/projects/all":    s.allAccounts,
-		"GET /v1/organizations/users":           s.contextUsers,
-		"PUT /v1/organizations/verify":          s.verifyDisplayName,
-		"GET /v1/organizations/{name}":          s.getOrganization,
-		"POST /v1/organizations":                s.createOrganization,
-		"DELETE /v1/organizations/{id}":         s.deleteOrganization,
-		"PATCH /v1/organizations/{id}/metadata": s.patchMetadata,
-		"PUT /v1/organization-license":          s.putContextLicense,
-		"PUT /v1/organizations/{id}/license":    s.putLicenseByID,
-	} {
-		v1.Handle(pattern, authenticated(h))
+	byPattern := map[string]handler{}
+	for _, rt := range table {
+		h := rt.bind(s)
+		byPattern[rt.Method+" "+rt.Path] = h
+		v1.Handle(rt.Method+" "+rt.Path, authenticated(h))
 	}
+	v1.HandleFunc("GET /v1/openapi.json", serveOpenAPI)
 	top := http.NewServeMux()
 	top.Handle("/v1/", v1)
 	top.Handle("/apis/"+Group+"/"+Version+"/", http.StripPrefix("/apis/"+Group, v1))
 	top.HandleFunc("GET /apis/"+Group+"/"+Version, discovery)
+	for pattern, target := range seed004Paths {
+		h := byPattern[target]
+		if target == "" {
+			h = s.createOrganization004
+		}
+		top.Handle(pattern, authenticated(h))
+	}
 	return top
 }
 
@@ -89,33 +144,10 @@ func decode(r *http.Request, into any) error {
 	return nil
 }
 
-func (s *Server) listOrganizations(w http.ResponseWriter, r *http.Request, u user.Info) error {
-	ms, err := s.memberships(r.Context(), u)
+func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request, u user.Info) error {
+	org, _, err := s.memberOf(r, u, r.PathValue("id"))
 	if err != nil {
 		return err
-	}
-	out := make([]Resource, 0, len(ms))
-	for _, m := range ms {
-		out = append(out, renderOrganization(m.org))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"organizations": out})
-	return nil
-}
-
-func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request, u user.Info) error {
-	org := &v1alpha1.Organization{}
-	err := s.cache.Get(r.Context(), types.NamespacedName{Name: r.PathValue("name")}, org)
-	if client.IgnoreNotFound(err) != nil {
-		return err
-	}
-	role := v1alpha1.Role("")
-	if err == nil {
-		if role, err = s.roleIn(r.Context(), u, org); err != nil {
-			return err
-		}
-	}
-	if role == "" {
-		return httpError(http.StatusNotFound, fmt.Sprintf("Organization %q not found among yours", r.PathValue("name")), nil)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"organization": renderOrganization(org)})
 	return nil

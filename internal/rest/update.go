@@ -20,6 +20,8 @@ import (
 type LicenseRequest struct {
 	LicenseKey        string `json:"licenseKey"`
 	CreateLicenseType string `json:"createLicenseType"`
+	// LicenseID assigns an existing License (seed 004).
+	LicenseID string `json:"license_id"`
 }
 
 // adminOf finds the organization by id and checks the caller administers it.
@@ -59,8 +61,11 @@ func (s *Server) putLicense(w http.ResponseWriter, r *http.Request, u user.Info,
 	if err := decode(r, &req); err != nil {
 		return err
 	}
+	if req.LicenseID != "" {
+		return s.assignLicense(w, r, u, id, req.LicenseID)
+	}
 	if strings.TrimSpace(req.LicenseKey) == "" && req.CreateLicenseType == "" {
-		return httpError(http.StatusBadRequest, "Send licenseKey (a signed key) or createLicenseType (e.g. trial)", nil)
+		return httpError(http.StatusBadRequest, "Send licenseKey (a signed key), createLicenseType (e.g. trial) or license_id", nil)
 	}
 	org, err := s.adminOf(r.Context(), u, id)
 	if err != nil {

@@ -1,0 +1,93 @@
+package rest
+
+import (
+	"fmt"
+	"mime"
+	"net/http"
+
+	"k8s.io/apiserver/pkg/authentication/user"
+)
+
+// createOrganizationAny serves POST /v1/organizations: a form-encoded body
+// is seed 000's create (name); JSON is seed 002's (organization and first
+// account). Where the two disagree, 002 wins.
+func (s *Server) createOrganizationAny(w http.ResponseWriter, r *http.Request, u user.Info) error {
+	if isForm(r) {
+		return s.createOrganization000(w, r, u)
+	}
+	return s.createOrganization(w, r, u)
+}
+
+func isForm(r *http.Request) bool {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mt == "application/x-www-form-urlencoded"
+}
+
+// parseForm reads a form body; bad input is 422 as seed 000 says.
+func parseForm(r *http.Request, allowed ...string) error {
+	if !isForm(r) {
+		return httpError(http.StatusUnprocessableEntity, "Send a form-encoded body (application/x-www-form-urlencoded)", nil)
+	}
+	if err := r.ParseForm(); err != nil {
+		return httpError(http.StatusUnprocessableEntity, fmt.Sprintf("Invalid form body: %v", err), nil)
+	}
+	for k := range r.PostForm {
+		if !contains(allowed, k) {
+			return httpError(http.StatusUnprocessableEntity, fmt.Sprintf("Unknown field %q; allowed: %v", k, allowed), nil)
+		}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// wrapped is seed 000's response envelope.
+func wrapped(u user.Info, obj any) map[string]any {
+	return map[string]any{"response": obj, "client": map[string]any{"user": u.GetName()}}
+}
+
+// createOrganization000 creates an organization named by the form's name,
+// with the caller as admin.
+func (s *Server) createOrganization000(w http.ResponseWriter, r *http.Request, u user.Info) error {
+	if err := parseForm(r, "name"); err != nil {
+		return err
+	}
+	org, err := s.createNamed(r, u, r.PostForm.Get("name"), "", http.StatusUnprocessableEntity)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, wrapped(u, renderOrganization(org)))
+	return nil
+}
+
+// patchOrganization000 updates the display name (name); slug is the
+// organization's object name, which cannot change.
+func (s *Server) patchOrganization000(w http.ResponseWriter, r *http.Request, u user.Info) error {
+	if err := parseForm(r, "name", "slug"); err != nil {
+		return err
+	}
+	org, err := s.adminOf(r.Context(), u, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if slug := r.PostForm.Get("slug"); slug != "" && slug != org.Name {
+		return httpError(http.StatusUnprocessableEntity, fmt.Sprintf("slug is the organization's name (%s) and cannot change", org.Name), nil)
+	}
+	if name := r.PostForm.Get("name"); name != "" && name != org.Spec.DisplayName {
+		if err := checkDisplayName(name, http.StatusUnprocessableEntity); err != nil {
+			return err
+		}
+		if err := s.rename(r.Context(), org, name, u); err != nil {
+			return err
+		}
+	}
+	writeJSON(w, http.StatusOK, wrapped(u, renderOrganization(org)))
+	return nil
+}

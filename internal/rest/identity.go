@@ -1,0 +1,125 @@
+package rest
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"k8s.io/apiserver/pkg/authentication/user"
+
+	"github.com/orgplane/orgplane/api/v1alpha1"
+)
+
+// IdentityOrganization is an organization in seed 001's shape.
+type IdentityOrganization struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	CreatedBy   CreatedBy `json:"createdBy"`
+	CreatedAt   string    `json:"createdAt"`
+}
+
+// CreatedBy names who created an organization.
+type CreatedBy struct {
+	UserID string `json:"userId"`
+	Type   string `json:"type"`
+}
+
+func identity(o *v1alpha1.Organization) IdentityOrganization {
+	creator := o.Annotations[AnnotationRequestedBy]
+	if creator == "" {
+		if admins := o.MembersWithRole(v1alpha1.RoleAdmin); len(admins) > 0 {
+			creator = admins[0].Name
+		}
+	}
+	return IdentityOrganization{
+		ID: string(o.UID), Name: o.Spec.DisplayName, Description: o.Spec.Description,
+		CreatedBy: CreatedBy{UserID: creator, Type: "user"},
+		CreatedAt: o.CreationTimestamp.UTC().Format(time.RFC3339),
+	}
+}
+
+// listIdentityOrganizations pages through the caller's organizations.
+func (s *Server) listIdentityOrganizations(w http.ResponseWriter, r *http.Request, u user.Info) error {
+	offset, err := queryInt(r, "offset", 0, 0, 1<<30)
+	if err != nil {
+		return err
+	}
+	limit, err := queryInt(r, "limit", 20, 1, 100)
+	if err != nil {
+		return err
+	}
+	ms, err := s.memberships(r.Context(), u)
+	if err != nil {
+		return err
+	}
+	page := []IdentityOrganization{}
+	for i := offset; i < len(ms) && i < offset+limit; i++ {
+		page = append(page, identity(ms[i].org))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"organizations": page, "totalResults": len(ms), "offset": offset, "limit": limit})
+	return nil
+}
+
+// queryInt reads an integer query parameter between min and max.
+func queryInt(r *http.Request, name string, def, min, max int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < min || n > max {
+		return 0, httpError(http.StatusBadRequest, name+" must be an integer from "+strconv.Itoa(min)+" to "+strconv.Itoa(max), nil)
+	}
+	return n, nil
+}
+
+// createIdentityOrganization creates an organization named name with the
+// caller as admin.
+func (s *Server) createIdentityOrganization(w http.ResponseWriter, r *http.Request, u user.Info) error {
+	var body struct {
+		Name        string `json:"name"`
+		Description string `json:"description"`
+	}
+	if err := decode(r, &body); err != nil {
+		return err
+	}
+	org, err := s.createNamed(r, u, body.Name, body.Description, http.StatusBadRequest)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, identity(org))
+	return nil
+}
+
+// getIdentityOrganization returns one of the caller's organizations with their role.
+func (s *Server) getIdentityOrganization(w http.ResponseWriter, r *http.Request, u user.Info) error {
+	org, role, err := s.memberOf(r, u, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"organization": identity(org), "organizationMembership": map[string]any{"role": role}})
+	return nil
+}
+
+// editIdentityOrganization renames one of the caller's organizations.
+func (s *Server) editIdentityOrganization(w http.ResponseWriter, r *http.Request, u user.Info) error {
+	var body struct {
+		Name string `json:"name"`
+	}
+	if err := decode(r, &body); err != nil {
+		return err
+	}
+	if err := checkDisplayName(body.Name, http.StatusBadRequest); err != nil {
+		return err
+	}
+	org, err := s.adminOf(r.Context(), u, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.rename(r.Context(), org, body.Name, u); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, identity(org))
+	return nil
+}

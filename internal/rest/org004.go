@@ -1,0 +1,327 @@
+package rest
+
+import (
+	"fmt"
+	"net/http"
+	"net/mail"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apiserver/pkg/authentication/user"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/controllers"
+)
+
+// Seed 004's routes, served at /v1/organizations/{id}/... and, on the
+// direct endpoint, at the seed's own /organizations/... paths.
+
+// listOrganizations004 lists the caller's organizations; active_only=true
+// leaves out suspended ones.
+func (s *Server) listOrganizations004(w http.ResponseWriter, r *http.Request, u user.Info) error {
+	ms, err := s.memberships(r.Context(), u)
+	if err != nil {
+		return err
+	}
+	activeOnly := r.URL.Query().Get("active_only") == "true"
+	out := []Resource{}
+	for _, m := range ms {
+		if !activeOnly || !m.org.Spec.Suspended {
+			out = append(out, renderOrganization(m.org))
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"organizations": out})
+	return nil
+}
+
+// createOrganization004 creates an organization {name, description} with
+// the caller as admin.
+func (s *Server) createOrganization004(w http.ResponseWriter, r *http.Request, u user.Info) error {
+	var body struct {
+		Name        string  `json:"name"`
+		Description *string `json:"description"`
+	}
+	if err := decode(r, &body); err != nil {
+		return err
+	}
+	org, err := s.createNamed(r, u, body.Name, deref(body.Description), http.StatusBadRequest)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, renderOrganization(org))
+	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// getOrganization004 returns one of the caller's organizations.
+func (s *Server) getOrganization004(w http.ResponseWriter, r *http.Request, u user.Info) error {
+	org, _, err := s.memberOf(r, u, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, renderOrganization(org))
+	return nil
+}
+
+// updateOrganization004 changes name, description and active; admins only.
+func (s *Server) updateOrganization004(w http.ResponseWriter, r *http.Request, u user.Info) error {
+	var body struct {
+		Name        *string `json:"name"`
+		Description *string `json:"description"`
+		Active      *bool   `json:"active"`
+	}
+	if err := decode(r, &body); err != nil {
+		return err
+	}
+	if body.Name != nil {
+		if err := checkDisplayName(*body.Name, http.StatusBadRequest); err != nil {
+			return err
+		}
+	}
+	org, err := s.adminOf(r.Context(), u, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if body.Name != nil && *body.Name != org.Spec.DisplayName {
+		if err := s.rename(r.Context(), org, *body.Name, u); err != nil {
+			return err
+		}
+	}
+	before := org.DeepCopy()
+	if body.Description != nil {
+		org.Spec.Description = *body.Description
+	}
+	if body.Active != nil {
+		org.Spec.Suspended = !*body.Active
+	}
+	if err := s.writer.Patch(r.Context(), org, client.MergeFrom(before)); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, renderOrganization(org))
+	return nil
+}
+
+// Member is a member as seed 004 lists it.
+type Member struct {
+	ID    string        `json:"id"`
+	Kind  string        `json:"kind"`
+	Name  string        `json:"name"`
+	Email string        `json:"email,omitempty"`
+	Role  v1alpha1.Role `json:"role"`
+}
+
+// listMembers lists an organization's members; any member may.
+func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, u user.Info) error {
+	org, _, err := s.memberOf(r, u, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	out := []Member{}
+	for _, m := range org.Spec.Members {
+		member := Member{ID: controllers.SubjectKey(m), Kind: m.Kind, Name: m.Name, Role: m.Role}
+		if found, err := s.userNamed(r.Context(), m.Name); err == nil && found != nil && m.Kind == v1alpha1.SubjectUser {
+			member.ID, member.Email = string(found.UID), found.Spec.Email
+		}
+		out = append(out, member)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"members": out})
+	return nil
+}
+
+// addMember adds a user by email as a member; admins only. The members
+// limit is enforced by admission.
+func (s *Server) addMember(w http.ResponseWriter, r *http.Request, u user.Info) error {
+	var body struct {
+		Email string `json:"email"`
+	}
+	if err := decode(r, &body); err != nil {
+		return err
+	}
+	if addr, err := mail.ParseAddress(body.Email); err != nil || addr.Address != body.Email {
+		return httpError(http.StatusBadRequest, "Field \"email\" must be an email address such as name@example.com", nil)
+	}
+	org, err := s.adminOf(r.Context(), u, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	for _, m := range org.Spec.Members {
+		if m.Kind == v1alpha1.SubjectUser && strings.EqualFold(m.Name, body.Email) {
+			return httpError(http.StatusConflict, fmt.Sprintf("%s is already a member of %s", body.Email, org.Name), nil)
+		}
+	}
+	before := org.DeepCopy()
+	org.Spec.Members = append(org.Spec.Members, v1alpha1.Member{Kind: v1alpha1.SubjectUser, Name: body.Email, Role: v1alpha1.RoleMember})
+	if err := s.writer.Patch(r.Context(), org, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+		return err
+	}
+	s.record(org, u, "Added member "+body.Email)
+	writeJSON(w, http.StatusOK, Member{ID: body.Email, Kind: v1alpha1.SubjectUser, Name: body.Email, Email: body.Email, Role: v1alpha1.RoleMember})
+	return nil
+}
+
+// removeMember removes a member by User id (uid), username or member id;
+// admins only; the last admin cannot be removed (admission refuses).
+func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, u user.Info) error {
+	org, err := s.adminOf(r.Context(), u, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("user_id")
+	before := org.DeepCopy()
+	kept := org.Spec.Members[:0:0]
+	for _, m := range org.Spec.Members {
+		if !s.memberMatches(r, m, id) {
+			kept = append(kept, m)
+		}
+	}
+	if len(kept) == len(org.Spec.Members) {
+		return httpError(http.StatusNotFound, fmt.Sprintf("%q is not a member of %s", id, org.Name), nil)
+	}
+	org.Spec.Members = kept
+	if err := s.writer.Patch(r.Context(), org, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+		return err
+	}
+	s.record(org, u, "Removed member "+id)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) memberMatches(r *http.Request, m v1alpha1.Member, id string) bool {
+	if controllers.SubjectKey(m) == id || m.Name == id {
+		return true
+	}
+	found, err := s.userNamed(r.Context(), m.Name)
+	return err == nil && found != nil && string(found.UID) == id
+}
+
+// getLicense004 shows the organization's plan; no license means free.
+func (s *Server) getLicense004(w http.ResponseWriter, r *http.Request, u user.Info) error {
+	org, _, err := s.memberOf(r, u, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	var lic any
+	if org.Status.License != "" {
+		l := &v1alpha1.License{}
+		if err := s.cache.Get(r.Context(), types.NamespacedName{Name: org.Status.License}, l); err == nil {
+			lic = map[string]any{"id": l.Name, "licenseId": l.Status.LicenseID, "type": l.Status.Type,
+				"licensee": l.Status.Licensee, "phase": l.Status.Phase, "limits": l.Status.Limits, "expiresAt": l.Status.ExpiresAt}
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"plan": org.Status.Plan, "limits": org.Status.Limits, "usage": org.Status.Usage, "license": lic})
+	return nil
+}
+
+// assignLicense assigns License licenseID (its name or license id) to
+// organization id, unassigning the others (seed 004).
+func (s *Server) assignLicense(w http.ResponseWriter, r *http.Request, u user.Info, id, licenseID string) error {
+	org, err := s.adminOf(r.Context(), u, id)
+	if err != nil {
+		return err
+	}
+	lic, err := s.licenseByID(r, licenseID)
+	if err != nil {
+		return err
+	}
+	if lic.Spec.Organization != "" && lic.Spec.Organization != org.Name {
+		return httpError(http.StatusConflict, fmt.Sprintf("License %s is assigned to another organization", lic.Name), nil)
+	}
+	before := lic.DeepCopy()
+	lic.Spec.Organization = org.Name
+	if err := s.writer.Patch(r.Context(), lic, client.MergeFrom(before)); err != nil {
+		return err
+	}
+	if err := s.unassignLicenses(r, org.Name, lic.Name); err != nil {
+		return err
+	}
+	s.record(org, u, "Assigned license "+lic.Name)
+	writeJSON(w, http.StatusOK, map[string]any{"license": lic.Name, "organization": org.Name})
+	return nil
+}
+
+func (s *Server) licenseByID(r *http.Request, id string) (*v1alpha1.License, error) {
+	lic := &v1alpha1.License{}
+	if err := s.cache.Get(r.Context(), types.NamespacedName{Name: id}, lic); err == nil {
+		return lic, nil
+	}
+	list := &v1alpha1.LicenseList{}
+	if err := s.cache.List(r.Context(), list); err != nil {
+		return nil, err
+	}
+	for i := range list.Items {
+		if list.Items[i].Status.LicenseID == id {
+			return &list.Items[i], nil
+		}
+	}
+	return nil, httpError(http.StatusNotFound, fmt.Sprintf("License %q not found: create it with kubectl or PUT a licenseKey", id), nil)
+}
+
+// unassignLicense004 downgrades the organization to the free plan.
+func (s *Server) unassignLicense004(w http.ResponseWriter, r *http.Request, u user.Info) error {
+	org, err := s.adminOf(r.Context(), u, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.unassignLicenses(r, org.Name, ""); err != nil {
+		return err
+	}
+	s.record(org, u, "Unassigned licenses: free plan")
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// unassignLicenses unassigns org's licenses except keep.
+func (s *Server) unassignLicenses(r *http.Request, org, keep string) error {
+	list := &v1alpha1.LicenseList{}
+	if err := s.cache.List(r.Context(), list, client.MatchingFields{controllers.IndexLicenseOrganization: org}); err != nil {
+		return err
+	}
+	for i := range list.Items {
+		l := &list.Items[i]
+		if l.Name == keep {
+			continue
+		}
+		before := l.DeepCopy()
+		l.Spec.Organization = ""
+		if err := client.IgnoreNotFound(s.writer.Patch(r.Context(), l, client.MergeFrom(before))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// listDeployments lists the Deployments in the organization's workspaces.
+func (s *Server) listDeployments(w http.ResponseWriter, r *http.Request, u user.Info) error {
+	org, _, err := s.memberOf(r, u, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	accounts := &v1alpha1.AccountList{}
+	if err := s.cache.List(r.Context(), accounts, client.InNamespace(org.NamespaceName())); err != nil {
+		return err
+	}
+	out := []map[string]string{}
+	for _, a := range accounts.Items {
+		list := &metav1.PartialObjectMetadataList{}
+		list.SetGroupVersionKind(deploymentList)
+		if err := s.cache.List(r.Context(), list, client.InNamespace(a.WorkspaceName(org.Name))); err != nil {
+			return err
+		}
+		for _, d := range list.Items {
+			out = append(out, map[string]string{"account": a.Name, "namespace": d.Namespace, "name": d.Name, "id": string(d.UID)})
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deployments": out, "limit": org.Status.Limits})
+	return nil
+}
+
+var deploymentList = schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "DeploymentList"}
