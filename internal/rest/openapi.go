@@ -46,3 +46,12 @@ func operation(rt route) map[string]any {
 func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, OpenAPI())
 }
+
+// Routes lists "METHOD path" of every route in the table.
+func Routes() []string {
+	out := make([]string, 0, len(table))
+	for _, rt := range table {
+		out = append(out, rt.Method+" "+rt.Path)
+	}
+	return out
+}
