@@ -70,7 +70,7 @@ var _ = BeforeSuite(func() {
 	}
 	startManager(config)
 	Expect(cp.RegisterAPIService(ctx, "api.orgplane.io", "v1", restPort)).To(Succeed())
-	for _, name := range []string{alice, bob, "carol@nowhere.example", "dave@nowhere.example"} {
+	for _, name := range []string{alice, bob, "carol@nowhere.example", "dave@nowhere.example", "frank@nowhere.example"} {
 		users[name], _, err = cp.AddUser(name)
 		Expect(err).NotTo(HaveOccurred())
 	}
@@ -137,9 +137,18 @@ func freePort() int {
 // throughAPIServer GETs /apis/api.orgplane.io/v1<path> as a user, through
 // kube-apiserver's aggregation layer.
 func throughAPIServer(username, path string) ([]byte, error) {
+	return throughAPIServerDo("GET", username, path, "")
+}
+
+// throughAPIServerDo sends method with a JSON body through kube-apiserver.
+func throughAPIServerDo(method, username, path, body string) ([]byte, error) {
 	cs, err := kubernetes.NewForConfig(users[username])
 	Expect(err).NotTo(HaveOccurred())
-	return cs.RESTClient().Get().AbsPath("/apis/api.orgplane.io/v1" + path).DoRaw(ctx)
+	req := cs.RESTClient().Verb(method).AbsPath("/apis/api.orgplane.io/v1" + path)
+	if body != "" {
+		req = req.SetHeader("Content-Type", "application/json").Body([]byte(body))
+	}
+	return req.DoRaw(ctx)
 }
 
 // direct calls the REST server itself, with a user's client certificate

@@ -17,7 +17,7 @@ var _ = Describe("Through kube-apiserver", func() {
 		body, err = throughAPIServer(bob, "/organizations")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(organizationNames(body)).To(Equal([]string{"acme", "globex"}))
-		body, err = throughAPIServer("dave@nowhere.example", "/organizations")
+		body, err = throughAPIServer("frank@nowhere.example", "/organizations")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(organizationNames(body)).To(BeEmpty())
 	})

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -174,7 +176,7 @@ func (s *Server) rename(ctx context.Context, org *v1alpha1.Organization, name st
 	patch := client.MergeFrom(org.DeepCopy())
 	org.Spec.DisplayName = name
 	mergeAnnotation(org, AnnotationRequestedBy, u.GetName())
-	if err := s.writer.Patch(ctx, org, patch); err != nil {
+	if err := s.patchOrganization(ctx, org, patch); err != nil {
 		if !sameClaim {
 			_ = s.releaseDisplayName(context.Background(), name, org.Name)
 		}
@@ -194,4 +196,18 @@ func mergeAnnotation(obj client.Object, k, v string) {
 	}
 	a[k] = v
 	obj.SetAnnotations(a)
+}
+
+// patchOrganization patches org and waits (briefly) until the cache has seen
+// the change, so that the caller's next read shows what they wrote.
+func (s *Server) patchOrganization(ctx context.Context, org *v1alpha1.Organization, patch client.Patch) error {
+	if err := s.writer.Patch(ctx, org, patch); err != nil {
+		return err
+	}
+	cached := &v1alpha1.Organization{}
+	_ = wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 5*time.Second, true, func(ctx context.Context) (bool, error) {
+		err := s.cache.Get(ctx, client.ObjectKeyFromObject(org), cached)
+		return err == nil && cached.Generation >= org.Generation, nil
+	})
+	return nil
 }

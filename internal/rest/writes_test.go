@@ -11,6 +11,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
@@ -95,9 +96,10 @@ var _ = Describe("POST /v1/organizations", func() {
 })
 
 var _ = Describe("Organization writes", func() {
-	It("refuses a member deleting the organization with 403", func() {
-		code, body := direct("DELETE", bob, "/v1/organizations/"+orgID("acme"), "", nil)
-		Expect(code).To(Equal(http.StatusForbidden), string(body))
+	It("refuses a member deleting the organization with 403, through kube-apiserver", func() {
+		body, err := throughAPIServerDo("DELETE", bob, "/organizations/"+orgID("acme"), "")
+		Expect(apierrors.IsForbidden(err)).To(BeTrue(), "%v: %s", err, body)
+		Expect(string(body)).To(ContainSubstring("Only admins of organization acme may do this"))
 		Expect(k8sClient.Get(ctx, client.ObjectKey{Name: "acme"}, &v1alpha1.Organization{})).To(Succeed())
 	})
 
@@ -113,6 +115,18 @@ var _ = Describe("Organization writes", func() {
 		Expect(code).To(Equal(http.StatusBadRequest), string(body))
 
 		code, body = direct("PUT", bob, "/v1/organizations/globex/license", fmt.Sprintf(`{"licenseKey":%q}`, signedKey("globex", 5)), nil)
+		Expect(code).To(Equal(http.StatusNoContent), string(body))
+	})
+
+	It("sets the license of the organization in context: 409 below usage, 400 tampered, 204 fitting", func() {
+		body, err := throughAPIServerDo("PUT", alice, "/organization-license", fmt.Sprintf(`{"licenseKey":%q}`, signedKey("acme", 0)))
+		Expect(apierrors.IsConflict(err)).To(BeTrue(), "%v", err)
+		Expect(string(body)).To(ContainSubstring("accounts: 1 used, limit 0"))
+		code, _ := direct("PUT", alice, "/v1/organization-license", `{"licenseKey":"e30.e30.AAAA"}`, nil)
+		Expect(code).To(Equal(http.StatusBadRequest))
+		code, _ = direct("PUT", alice, "/v1/organization-license", `{}`, nil)
+		Expect(code).To(Equal(http.StatusBadRequest))
+		code, body = direct("PUT", alice, "/v1/organization-license", fmt.Sprintf(`{"licenseKey":%q}`, signedKey("acme", 4)), nil)
 		Expect(code).To(Equal(http.StatusNoContent), string(body))
 	})
 
