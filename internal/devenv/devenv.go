@@ -8,7 +8,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -47,6 +49,7 @@ func Run(ctx context.Context, opts Options, out io.Writer) error {
 		Dir:         opts.Dir,
 		EtcdDataDir: filepath.Join(opts.Dir, "etcd"),
 		WebhookDir:  filepath.Join(opts.ConfigDir, "webhook"),
+		Aggregation: true,
 	})
 	if err != nil {
 		return err
@@ -65,12 +68,21 @@ func runManager(ctx context.Context, cp *localcp.ControlPlane, opts Options, out
 	if err != nil {
 		return err
 	}
-	vendorKey, err := ensureVendorKey(opts.Dir)
+	vendorKey, err := ensureKeyPair(VendorKeyPath(opts.Dir))
+	if err != nil {
+		return err
+	}
+	issuerKey, err := ensureKeyPair(filepath.Join(opts.Dir, "vendor", "issuer"))
 	if err != nil {
 		return err
 	}
 	mopts := opts.Manager
 	mopts.LicensePublicKeyFiles = append(mopts.LicensePublicKeyFiles, vendorKey+".pub")
+	mopts.LicenseIssuerKeyFile = issuerKey + ".key"
+	if mopts.RESTAddr == "" {
+		mopts.RESTAddr = "127.0.0.1:8443"
+	}
+	mopts.RESTCertDir = cp.Aggregation.ServingCertDir
 	mopts.Webhooks, mopts.WebhookHost, mopts.WebhookPort, mopts.WebhookCertDir = true,
 		cp.Webhook.LocalServingHost, cp.Webhook.LocalServingPort, cp.Webhook.LocalServingCertDir
 	mgr, err := manager.New(cfg, mopts)
@@ -80,7 +92,7 @@ func runManager(ctx context.Context, cp *localcp.ControlPlane, opts Options, out
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return mgr.Start(gctx) })
 	g.Go(func() error {
-		if err := prepare(gctx, cp, opts, vendorKey); err != nil {
+		if err := prepare(gctx, cp, opts, vendorKey, restPort(mopts.RESTAddr)); err != nil {
 			return err
 		}
 		printWelcome(out, cp, opts)
@@ -91,7 +103,7 @@ func runManager(ctx context.Context, cp *localcp.ControlPlane, opts Options, out
 
 // prepare writes the demo kubeconfigs, applies the samples and gives acme a
 // demo license signed by the dev vendor key.
-func prepare(ctx context.Context, cp *localcp.ControlPlane, opts Options, vendorKey string) error {
+func prepare(ctx context.Context, cp *localcp.ControlPlane, opts Options, vendorKey string, port int) error {
 	for _, u := range DemoUsers {
 		if _, _, err := cp.AddUser(u.Name); err != nil {
 			return err
@@ -99,6 +111,9 @@ func prepare(ctx context.Context, cp *localcp.ControlPlane, opts Options, vendor
 	}
 	c, err := client.New(cp.Config, client.Options{Scheme: manager.Scheme()})
 	if err != nil {
+		return err
+	}
+	if err := registerAPI(ctx, cp, c, opts.ConfigDir, port); err != nil {
 		return err
 	}
 	if err := ApplySamples(ctx, c, filepath.Join(opts.ConfigDir, "samples")); err != nil {
@@ -172,10 +187,36 @@ Try, in another terminal:
   %s get organizations
   %s --kubeconfig %s -n org-acme get accounts
   %s explain organization.spec.members
+  %s --kubeconfig %s get --raw /apis/api.orgplane.io/v1/organizations/accounts/all
 `, localcp.KubernetesVersion, cp.Config.Host,
 		cp.AdminKubeconfig,
 		filepath.Join(cp.Dir, DemoUsers[0].Name+".kubeconfig"), DemoUsers[0].Role,
 		filepath.Join(cp.Dir, DemoUsers[1].Name+".kubeconfig"), DemoUsers[1].Role,
 		filepath.Join(cp.Dir, "manager.log"), VendorKeyPath(cp.Dir), VendorKeyPath(cp.Dir), cp.Dir,
-		cp.AdminKubeconfig, kubectl, kubectl, filepath.Join(cp.Dir, DemoUsers[0].Name+".kubeconfig"), kubectl)
+		cp.AdminKubeconfig, kubectl, kubectl, filepath.Join(cp.Dir, DemoUsers[0].Name+".kubeconfig"), kubectl,
+		kubectl, filepath.Join(cp.Dir, DemoUsers[1].Name+".kubeconfig"))
+}
+
+// registerAPI lets authenticated users reach api.orgplane.io and registers
+// the APIService pointing at the manager's REST server.
+func registerAPI(ctx context.Context, cp *localcp.ControlPlane, c client.Client, configDir string, port int) error {
+	objs, err := ReadManifestFile(filepath.Join(configDir, "rbac", "api_access.yaml"))
+	if err != nil {
+		return err
+	}
+	for _, obj := range objs {
+		if err := apply(ctx, c, obj); err != nil {
+			return err
+		}
+	}
+	return cp.RegisterAPIService(ctx, "api.orgplane.io", "v1", port)
+}
+
+func restPort(addr string) int {
+	if addr == "" {
+		return 8443
+	}
+	_, p, _ := net.SplitHostPort(addr)
+	n, _ := strconv.Atoi(p)
+	return n
 }

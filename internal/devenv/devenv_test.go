@@ -3,6 +3,8 @@ package devenv_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"net"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -45,7 +47,8 @@ func TestDevPrintsAWorkingKubeconfig(t *testing.T) {
 			AssetsDir: localcp.DefaultAssetsDir(),
 			Dir:       t.TempDir(),
 			ConfigDir: filepath.Join("..", "..", "config"),
-			Manager:   manager.Options{MetricsAddr: "0", ProbeAddr: "0", FreeLimits: manager.DefaultFreeLimits},
+			Manager: manager.Options{MetricsAddr: "0", ProbeAddr: "0", FreeLimits: manager.DefaultFreeLimits,
+				RESTAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t))},
 		}, out)
 	}()
 	defer func() {
@@ -88,6 +91,21 @@ func TestDevPrintsAWorkingKubeconfig(t *testing.T) {
 			return run("get", "organization", "globex", "-o", "jsonpath={.status.plan} {.status.limits.accounts}") == "enterprise 20"
 		})
 	})
+	t.Run("the REST API answers a demo user through kube-apiserver", func(t *testing.T) {
+		bob := waitFor(t, out, regexp.MustCompile(`--kubeconfig (\S+bob@globex\.example\.kubeconfig) get --raw (\S+)`))
+		path := waitFor(t, out, regexp.MustCompile(`bob@globex\.example\.kubeconfig get --raw (\S+)`))
+		var got string
+		waitUntil(t, func() bool {
+			b, err := exec.Command(kubectl, "--kubeconfig", bob, "get", "--raw", path).CombinedOutput()
+			got = string(b)
+			return err == nil && strings.Contains(got, `"organizationAccounts"`)
+		})
+		for _, org := range []string{`"name":"acme"`, `"name":"globex"`} {
+			if !strings.Contains(got, org) {
+				t.Errorf("bob's accounts/all lacks %s: %s", org, got)
+			}
+		}
+	})
 	alice := waitFor(t, out, regexp.MustCompile(`(\S+alice@acme\.example\.kubeconfig)`))
 	cmd := exec.Command(kubectl, "--kubeconfig", alice, "-n", "org-acme", "get", "accounts")
 	if b, err := cmd.CombinedOutput(); err != nil || !regexp.MustCompile(`(?m)^web\s`).Match(b) {
@@ -110,6 +128,15 @@ func orgplane(t *testing.T, args ...string) string {
 		t.Fatalf("orgplane %v: %v\n%s", args, err, stderr.String())
 	}
 	return string(b)
+}
+
+func freePort(t *testing.T) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func waitFor(t *testing.T, out *syncBuffer, re *regexp.Regexp) string {

@@ -18,10 +18,9 @@ import (
 // VendorKeyPath is the dev vendor key pair's path without extension.
 func VendorKeyPath(dir string) string { return filepath.Join(dir, "vendor", "license-signing") }
 
-// ensureVendorKey writes a vendor key pair into dir once and returns its
-// path without extension.
-func ensureVendorKey(dir string) (string, error) {
-	path := VendorKeyPath(dir)
+// ensureKeyPair writes an Ed25519 key pair at path(.key|.pub) once and
+// returns path.
+func ensureKeyPair(path string) (string, error) {
 	if _, err := os.Stat(path + ".key"); err == nil {
 		return path, nil
 	} else if !errors.Is(err, fs.ErrNotExist) {

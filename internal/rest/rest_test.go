@@ -74,6 +74,8 @@ var _ = BeforeSuite(func() {
 		users[name], _, err = cp.AddUser(name)
 		Expect(err).NotTo(HaveOccurred())
 	}
+	users["platform-admin"], _, err = cp.AddUser("platform-admin", "system:masters")
+	Expect(err).NotTo(HaveOccurred())
 	Eventually(func() error { _, err := throughAPIServer(alice, "/organizations"); return err }).Should(Succeed())
 	createSamples()
 })

@@ -121,16 +121,15 @@ func authenticated(h handler) http.Handler {
 	})
 }
 
-// discovery answers the aggregator's availability check and kubectl's
-// discovery with the group's resources.
+// discovery answers the aggregator's availability check. It lists no
+// resources: the routes are REST, not Kubernetes resources, and listing
+// "organizations" here would make `kubectl get organizations` resolve to
+// this group instead of the orgplane.io CRD.
 func discovery(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, &metav1.APIResourceList{
 		TypeMeta:     metav1.TypeMeta{Kind: "APIResourceList", APIVersion: "v1"},
 		GroupVersion: Group + "/" + Version,
-		APIResources: []metav1.APIResource{{
-			Name: "organizations", Kind: "Organization", Namespaced: false,
-			Verbs: metav1.Verbs{"get", "list", "create", "update", "patch", "delete"},
-		}},
+		APIResources: []metav1.APIResource{},
 	})
 }
 

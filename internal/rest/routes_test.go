@@ -58,6 +58,17 @@ var _ = Describe("Through kube-apiserver", func() {
 	})
 })
 
+var _ = Describe("Platform admins", func() {
+	It("act on any organization without being a member, as SubjectAccessReview decides", func() {
+		body, err := throughAPIServer("platform-admin", "/organizations/globex")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(body)).To(ContainSubstring(`"name":"globex"`))
+		body, err = throughAPIServer("platform-admin", "/organizations")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(organizationNames(body)).To(BeEmpty(), "list routes show the caller's own organizations")
+	})
+})
+
 var _ = Describe("Directly", func() {
 	It("refuses an unauthenticated request with 401 and a JSON error", func() {
 		code, body := direct("GET", "", "/v1/organizations", "", nil)
