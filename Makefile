@@ -62,8 +62,16 @@ build: generate ## Build the orgplane binary into bin/.
 	go build -o $(LOCALBIN)/orgplane ./cmd/orgplane
 
 .PHONY: run
-run: manifests generate ## Run the manager against the current kubeconfig's cluster.
-	go run ./cmd/orgplane manager --zap-devel
+run: manifests generate install ## Run the reconcilers against the current kubeconfig's cluster (webhooks and REST off).
+	go run ./cmd/orgplane manager --zap-devel --webhooks=false --metrics-bind-address=127.0.0.1:8080 --health-probe-bind-address=127.0.0.1:8081
+
+.PHONY: install
+install: manifests envtest ## Install the CRDs into the current kubeconfig's cluster.
+	$(KUBECTL) apply --server-side -f config/crd/bases
+
+.PHONY: uninstall
+uninstall: envtest ## Remove the CRDs (and every orgplane object) from the current kubeconfig's cluster.
+	$(KUBECTL) delete --ignore-not-found -f config/crd/bases
 
 .PHONY: dev
 dev: envtest manifests build ## Run orgplane on a local control plane (Ctrl-C stops everything).

@@ -85,6 +85,25 @@ var _ = Describe("POST /v1/organizations", func() {
 		Expect(strings.Count(fmt.Sprint(codes), "200")).To(Equal(1), "codes: %v", codes)
 	})
 
+	It("leaves nothing behind when a step fails part-way (a tampered license key)", func() {
+		parts := strings.Split(signedKey("wayne", 5), ".")
+		tampered := parts[0] + "." + strings.Split(signedKey("wayne", 50), ".")[1] + "." + parts[2]
+		code, body := direct("POST", "carol@nowhere.example", "/v1/organizations",
+			fmt.Sprintf(`{"organizationName":"Wayne","accountName":"cave","licenseKey":%q}`, tampered), nil)
+		Expect(code).To(Equal(http.StatusBadRequest), string(body))
+		Expect(string(body)).To(ContainSubstring("signature does not match"))
+		Eventually(func() bool {
+			return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKey{Name: "wayne"}, &v1alpha1.Organization{}))
+		}).Should(BeTrue(), "the organization is deleted, with its account and namespaces by its finalizer")
+		Eventually(func() string {
+			_, body := direct("PUT", alice, "/v1/organizations/verify", `{"name":"wayne"}`, nil)
+			return string(body)
+		}).Should(MatchJSON(`{"valid":true}`))
+		code, body = direct("POST", "carol@nowhere.example", "/v1/organizations",
+			fmt.Sprintf(`{"organizationName":"Wayne","accountName":"cave","licenseKey":%q}`, signedKey("wayne", 5)), nil)
+		Expect(code).To(Equal(http.StatusOK), "the display name is free again: %s", body)
+	})
+
 	It("refuses missing fields and unknown fields with 400, creating nothing", func() {
 		code, body := direct("POST", alice, "/v1/organizations", `{"organizationName":"Half"}`, nil)
 		Expect(code).To(Equal(http.StatusBadRequest))
