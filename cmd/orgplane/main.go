@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
@@ -28,6 +29,7 @@ func main() {
 		SilenceUsage: true,
 		PersistentPreRun: func(*cobra.Command, []string) {
 			ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+			klog.SetLogger(ctrl.Log)
 		},
 	}
 	goFlags := flag.NewFlagSet("log", flag.ExitOnError)
@@ -91,6 +93,7 @@ func devCommand() *cobra.Command {
 			}
 			defer logs.Close()
 			ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(logs)))
+			klog.SetLogger(ctrl.Log)
 			return devenv.Run(stopOnSignal(), opts, cmd.OutOrStdout())
 		},
 	}

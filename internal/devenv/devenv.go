@@ -95,6 +95,7 @@ func runManager(ctx context.Context, cp *localcp.ControlPlane, opts Options, out
 		if err := prepare(gctx, cp, opts, vendorKey, restPort(mopts.RESTAddr)); err != nil {
 			return err
 		}
+		opts.Manager = mopts
 		printWelcome(out, cp, opts)
 		return nil
 	})
@@ -172,31 +173,28 @@ func retry(ctx context.Context, timeout time.Duration, fn func() error) error {
 }
 
 func printWelcome(out io.Writer, cp *localcp.ControlPlane, opts Options) {
-	kubectl := filepath.Join(opts.AssetsDir, "kubectl")
+	alice := filepath.Join(cp.Dir, DemoUsers[0].Name+".kubeconfig")
+	bob := filepath.Join(cp.Dir, DemoUsers[1].Name+".kubeconfig")
 	fmt.Fprintf(out, `
-orgplane is running on a local control plane (kube-apiserver v%s at %s, etcd, kube-controller-manager).
-  admin kubeconfig:  %s
-  demo users:        %s (%s)
-                     %s (%s)
-  logs:              %s
+orgplane is running on a local control plane (kube-apiserver v%s at %s, etcd, kube-controller-manager):
+the manager (reconcilers, webhooks, REST API at https://%s and /apis/api.orgplane.io/v1).
+  admin kubeconfig:   %s
+  demo users:         %s (%s)
+                      %s (%s)
+  logs:               %s
   license vendor key: %s.key (orgplane license issue --key ...); the manager trusts %s.pub
   Ctrl-C stops everything; state is kept in %s (make dev-clean wipes it).
 
 Try, in another terminal:
-  export KUBECONFIG=%s
-  %s get organizations
-  %s --kubeconfig %s -n org-acme get accounts
-  %s explain organization.spec.members
-  %s --kubeconfig %s get --raw /apis/api.orgplane.io/v1/organizations/accounts/all
-`, localcp.KubernetesVersion, cp.Config.Host,
-		cp.AdminKubeconfig,
-		filepath.Join(cp.Dir, DemoUsers[0].Name+".kubeconfig"), DemoUsers[0].Role,
-		filepath.Join(cp.Dir, DemoUsers[1].Name+".kubeconfig"), DemoUsers[1].Role,
+  export KUBECONFIG=%s PATH=%s:$PATH
+  kubectl get organizations
+  kubectl --kubeconfig %s get --raw /apis/api.orgplane.io/v1/organizations/accounts/all
+  kubectl --kubeconfig %s apply -f config/samples/extra/account.yaml
+`, localcp.KubernetesVersion, cp.Config.Host, opts.Manager.RESTAddr,
+		cp.AdminKubeconfig, alice, DemoUsers[0].Role, bob, DemoUsers[1].Role,
 		filepath.Join(cp.Dir, "manager.log"), VendorKeyPath(cp.Dir), VendorKeyPath(cp.Dir), cp.Dir,
-		cp.AdminKubeconfig, kubectl, kubectl, filepath.Join(cp.Dir, DemoUsers[0].Name+".kubeconfig"), kubectl,
-		kubectl, filepath.Join(cp.Dir, DemoUsers[1].Name+".kubeconfig"))
+		cp.AdminKubeconfig, opts.AssetsDir, bob, alice)
 }
-
 // registerAPI lets authenticated users reach api.orgplane.io and registers
 // the APIService pointing at the manager's REST server.
 func registerAPI(ctx context.Context, cp *localcp.ControlPlane, c client.Client, configDir string, port int) error {
