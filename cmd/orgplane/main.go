@@ -27,7 +27,10 @@ func main() {
 		Use:          "orgplane",
 		Short:        "Organizations, accounts, members and licenses as Kubernetes resources",
 		SilenceUsage: true,
-		PersistentPreRun: func(*cobra.Command, []string) {
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			if cmd.Name() == "dev" {
+				return // dev logs to a file; the logger can be set only once
+			}
 			ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 			klog.SetLogger(ctrl.Log)
 		},
