@@ -195,6 +195,7 @@ Try, in another terminal:
 		filepath.Join(cp.Dir, "manager.log"), VendorKeyPath(cp.Dir), VendorKeyPath(cp.Dir), cp.Dir,
 		cp.AdminKubeconfig, opts.AssetsDir, bob, alice)
 }
+
 // registerAPI lets authenticated users reach api.orgplane.io and registers
 // the APIService pointing at the manager's REST server.
 func registerAPI(ctx context.Context, cp *localcp.ControlPlane, c client.Client, configDir string, port int) error {
