@@ -51,6 +51,10 @@ test: envtest verify-generated vet ## Build the toolchain if needed, generate, v
 	go test ./... -count=1 -timeout 30m
 	go test ./internal/license -run '^$$' -fuzz FuzzVerify -fuzztime 20s
 
+.PHONY: bench
+bench: envtest manifests ## Measure convergence, REST reads, admission and memory (BENCH_ARGS="-n 500 -m 3 -k 3").
+	go run ./test/bench -out docs/benchmarks.json $(BENCH_ARGS)
+
 .PHONY: fuzz
 fuzz: ## Fuzz the license decoder for FUZZTIME (default 2m).
 	go test ./internal/license -run '^$$' -fuzz FuzzVerify -fuzztime $(or $(FUZZTIME),2m)

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/orgplane/orgplane/api/v1alpha1"
+)
+
+// Convergence compares orgplane reaching Ready with kube-apiserver's floor.
+type Convergence struct {
+	Organizations          int     `json:"organizations"`
+	Accounts               int     `json:"accounts"`
+	Seconds                float64 `json:"seconds"`
+	APIWrites              float64 `json:"apiWrites"`
+	FloorSeconds           float64 `json:"floorSeconds"`
+	Ratio                  float64 `json:"ratio"`
+	ReconcilesPerObject    float64 `json:"reconcilesPerObject"`
+	APIWritesPerObject     float64 `json:"apiWritesPerObject"`
+	WritesAfterConvergence float64 `json:"writesAfterConvergence"`
+}
+
+const workers = 16
+
+func (s *stack) convergence(ctx context.Context, p Params) (Convergence, error) {
+	c := Convergence{Organizations: p.Organizations, Accounts: p.Organizations * p.Accounts}
+	w0, err := s.apiWrites(ctx)
+	if err != nil {
+		return c, err
+	}
+	r0, start := sum(reconciles()), time.Now()
+	if err := parallel(p.Organizations, func(i int) error { return s.createOrganization(ctx, i, p) }); err != nil {
+		return c, err
+	}
+	if err := s.waitAllReady(ctx, p); err != nil {
+		return c, err
+	}
+	c.Seconds = time.Since(start).Seconds()
+	w1, err := s.apiWrites(ctx)
+	if err != nil {
+		return c, err
+	}
+	objects := float64(c.Organizations + c.Accounts)
+	c.APIWrites = w1 - w0
+	c.ReconcilesPerObject = (sum(reconciles()) - r0) / objects
+	c.APIWritesPerObject = (c.APIWrites - objects) / objects
+	time.Sleep(5 * time.Second)
+	w2, err := s.apiWrites(ctx)
+	if err != nil {
+		return c, err
+	}
+	c.WritesAfterConvergence = w2 - w1
+	c.FloorSeconds, err = s.floor(ctx, int(c.APIWrites))
+	c.Ratio = c.Seconds / c.FloorSeconds
+	return c, err
+}
+
+// createOrganization creates organization i with its members, then its
+// accounts as soon as its namespace exists (as a GitOps tool would retry).
+func (s *stack) createOrganization(ctx context.Context, i int, p Params) error {
+	name := fmt.Sprintf("bench-%d", i)
+	members := []v1alpha1.Member{{Kind: "User", Name: fmt.Sprintf("owner-%d@bench.example", i), Role: "admin"}}
+	for j := 1; j < p.Members; j++ {
+		members = append(members, v1alpha1.Member{Kind: "User", Name: fmt.Sprintf("m%d-%d@bench.example", j, i), Role: "member"})
+	}
+	if i < 5 {
+		members[len(members)-1].Name = benchUser
+	}
+	org := &v1alpha1.Organization{ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: v1alpha1.OrganizationSpec{DisplayName: "Bench " + name, Members: members}}
+	if err := s.admin.Create(ctx, org); err != nil {
+		return err
+	}
+	for j := range p.Accounts {
+		acct := &v1alpha1.Account{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("a%d", j), Namespace: org.NamespaceName()}}
+		err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 5*time.Minute, true, func(ctx context.Context) (bool, error) {
+			err := s.admin.Create(ctx, acct.DeepCopy())
+			return err == nil, client.IgnoreNotFound(err)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *stack) waitAllReady(ctx context.Context, p Params) error {
+	return wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, 30*time.Minute, true, func(ctx context.Context) (bool, error) {
+		orgs, accounts := &v1alpha1.OrganizationList{}, &v1alpha1.AccountList{}
+		if err := s.admin.List(ctx, orgs); err != nil {
+			return false, err
+		}
+		if err := s.admin.List(ctx, accounts); err != nil {
+			return false, err
+		}
+		return countReady(orgs.Items, func(o v1alpha1.Organization) []metav1.Condition { return o.Status.Conditions }) >= p.Organizations &&
+			countReady(accounts.Items, func(a v1alpha1.Account) []metav1.Condition { return a.Status.Conditions }) >= p.Organizations*p.Accounts, nil
+	})
+}
+
+func countReady[T any](items []T, conds func(T) []metav1.Condition) int {
+	n := 0
+	for _, it := range items {
+		if meta.IsStatusConditionTrue(conds(it), v1alpha1.ConditionReady) {
+			n++
+		}
+	}
+	return n
+}
+
+// floor is how long kube-apiserver takes to accept n writes (ConfigMap
+// creates from 16 clients) with no controller doing anything.
+func (s *stack) floor(ctx context.Context, n int) (float64, error) {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "floor"}}
+	if err := s.admin.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
+		return 0, err
+	}
+	start := time.Now()
+	err := parallel(n, func(i int) error {
+		return s.admin.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("w-%d", i), Namespace: "floor"},
+			Data: map[string]string{"k": "v"}})
+	})
+	return time.Since(start).Seconds(), err
+}
+
+// parallel runs f(0..n-1) on 16 workers and returns the first error.
+func parallel(n int, f func(int) error) error {
+	jobs, errs := make(chan int), make(chan error, n)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				if err := f(i); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	for i := range n {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	close(errs)
+	return <-errs
+}

@@ -1,0 +1,96 @@
+// Command bench starts the local stack and measures orgplane: convergence
+// against kube-apiserver's write floor, REST reads against the LIST a naive
+// implementation would make, admission under load, and memory. It reports
+// the figures; it does not fail on noise.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+)
+
+// Result is everything one run measured.
+type Result struct {
+	Date        string            `json:"date"`
+	Machine     string            `json:"machine"`
+	Params      Params            `json:"params"`
+	Convergence Convergence       `json:"convergence"`
+	REST        []Reads           `json:"rest"`
+	Admission   Admission         `json:"admission"`
+	Memory      Memory            `json:"memory"`
+	Targets     map[string]string `json:"targets"`
+}
+
+// Params are the sizes of the run.
+type Params struct {
+	Organizations int `json:"organizations"`
+	Accounts      int `json:"accountsPerOrganization"`
+	Members       int `json:"membersPerOrganization"`
+	Clients       int `json:"clients"`
+	ReadSeconds   int `json:"readSeconds"`
+}
+
+func main() {
+	var p Params
+	out := flag.String("out", "docs/benchmarks.json", "where to write the results as JSON")
+	flag.IntVar(&p.Organizations, "n", 500, "organizations")
+	flag.IntVar(&p.Accounts, "m", 3, "accounts per organization")
+	flag.IntVar(&p.Members, "k", 3, "members per organization")
+	flag.IntVar(&p.Clients, "clients", 16, "concurrent REST clients")
+	flag.IntVar(&p.ReadSeconds, "read-seconds", 5, "seconds per REST read measurement")
+	flag.Parse()
+	ctrl.SetLogger(zap.New(zap.WriteTo(discard{})))
+	if err := run(p, *out); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+func run(p Params, out string) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	env, err := startStack(ctx)
+	if err != nil {
+		return err
+	}
+	defer env.stop()
+	res := Result{Date: time.Now().UTC().Format(time.RFC3339), Machine: machine(), Params: p}
+	steps := []func() error{
+		func() (err error) { res.Convergence, err = env.convergence(ctx, p); return },
+		func() (err error) { res.REST, err = env.reads(ctx, p); return },
+		func() (err error) { res.Admission, err = env.admission(ctx); return },
+		func() (err error) { res.Memory, err = env.memory(ctx); return },
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	res.Targets = targets(&res)
+	printTable(&res)
+	b, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(out, append(b, '\n'), 0o644)
+}
+
+func machine() string {
+	return fmt.Sprintf("%s/%s, %d CPUs, %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
+}

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+func mustItems(l client.ObjectList) []runtime.Object {
+	items, _ := meta.ExtractList(l)
+	return items
+}
+
+// targets says, for each target of the benchmark, whether this run met it.
+func targets(r *Result) map[string]string {
+	c := r.Convergence
+	t := map[string]string{
+		"convergence within 1.5x the write floor": verdict(c.Ratio <= 1.5, "%.2fx", c.Ratio),
+		"at most 2 reconciles per object":         verdict(c.ReconcilesPerObject <= 2, "%.2f", c.ReconcilesPerObject),
+		"no writes after convergence":             verdict(c.WritesAfterConvergence == 0, "%.0f writes in 5 s", c.WritesAfterConvergence),
+		"exactly the limit admitted":              verdict(r.Admission.Admitted == r.Admission.Limit, "%d of %d", r.Admission.Admitted, r.Admission.Limit),
+		"under 8 KiB of heap per cached object":   verdict(r.Memory.HeapPerObjectByte < 8192, "%.0f bytes", r.Memory.HeapPerObjectByte),
+	}
+	direct, naive := find(r.REST, "GET /v1/organizations/accounts/all", "REST direct"), find(r.REST, "GET /v1/organizations/accounts/all", "naive")
+	if direct != nil && naive != nil && naive.RPS > 0 {
+		ratio := direct.RPS / naive.RPS
+		t["accounts/all at least 20x the LIST throughput"] = verdict(ratio >= 20, "%.1fx", ratio)
+		t["accounts/all p99 under 10 ms direct"] = verdict(direct.P99ms < 10, "%.2f ms", direct.P99ms)
+	}
+	return t
+}
+
+func verdict(ok bool, format string, args ...any) string {
+	v := "MISSED"
+	if ok {
+		v = "met"
+	}
+	return v + ": " + fmt.Sprintf(format, args...)
+}
+
+func find(rs []Reads, route, via string) *Reads {
+	for i := range rs {
+		if rs[i].Route == route && strings.HasPrefix(rs[i].Via, via) {
+			return &rs[i]
+		}
+	}
+	return nil
+}
+
+// printTable prints the results as the Markdown tables of docs/benchmarks.md.
+func printTable(r *Result) {
+	c := r.Convergence
+	fmt.Printf("Run %s on %s, N=%d M=%d K=%d\n\n", r.Date, r.Machine, r.Params.Organizations, r.Params.Accounts, r.Params.Members)
+	fmt.Println("| convergence | value |\n|---|---|")
+	fmt.Printf("| organizations + accounts | %d + %d |\n| time to all Ready | %.1f s |\n", c.Organizations, c.Accounts, c.Seconds)
+	fmt.Printf("| API writes (all clients) | %.0f |\n| kube-apiserver floor for as many writes | %.1f s |\n| ratio | %.2fx |\n", c.APIWrites, c.FloorSeconds, c.Ratio)
+	fmt.Printf("| reconciles per object | %.2f |\n| API writes per object (orgplane's) | %.2f |\n| writes in 5 s after convergence | %.0f |\n\n",
+		c.ReconcilesPerObject, c.APIWritesPerObject, c.WritesAfterConvergence)
+	fmt.Println("| route | via | req/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|")
+	for _, x := range r.REST {
+		fmt.Printf("| %s | %s | %.0f | %.2f | %.2f | %d |\n", x.Route, x.Via, x.RPS, x.P50ms, x.P99ms, x.Errors)
+	}
+	a, m := r.Admission, r.Memory
+	fmt.Printf("\n| admission | value |\n|---|---|\n| concurrent creates | %d |\n| limit | %d |\n| admitted | %d |\n| refused naming the limit | %d |\n| other errors | %d |\n| time | %.2f s |\n",
+		a.Attempts, a.Limit, a.Admitted, a.Refused, a.Other, a.Seconds)
+	fmt.Printf("\n| memory | value |\n|---|---|\n| RSS | %.1f MiB |\n| Go heap after GC | %.1f MiB |\n| cached objects | %d |\n| heap per cached object | %.0f bytes |\n\n",
+		float64(m.RSSBytes)/(1<<20), float64(m.HeapBytes)/(1<<20), m.CachedObjects, m.HeapPerObjectByte)
+	fmt.Println("| target | result |\n|---|---|")
+	for k, v := range r.Targets {
+		fmt.Printf("| %s | %s |\n", k, v)
+	}
+}

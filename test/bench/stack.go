@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	"net"
+	"path/filepath"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/orgplane/orgplane/internal/devenv"
+	"github.com/orgplane/orgplane/internal/license"
+	"github.com/orgplane/orgplane/internal/localcp"
+	"github.com/orgplane/orgplane/internal/manager"
+)
+
+// benchUser belongs to 5 organizations and reads through the REST API.
+const benchUser = "reader@bench.example"
+
+// stack is the local control plane with the manager running in this process.
+type stack struct {
+	cp        *localcp.ControlPlane
+	admin     client.Client
+	adminCS   *kubernetes.Clientset
+	reader    *rest.Config
+	restPort  int
+	vendorKey ed25519.PrivateKey
+	stopMgr   context.CancelFunc
+	mgrDone   chan error
+}
+
+func startStack(ctx context.Context) (*stack, error) {
+	config := "config"
+	cp, err := localcp.Start(localcp.Options{
+		CRDDir: filepath.Join(config, "crd", "bases"), WebhookDir: filepath.Join(config, "webhook"), Aggregation: true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s := &stack{cp: cp, mgrDone: make(chan error, 1)}
+	if err := s.init(ctx, config); err != nil {
+		s.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *stack) init(ctx context.Context, config string) error {
+	var err error
+	cfg := rest.CopyConfig(s.cp.Config)
+	cfg.QPS, cfg.Burst = 2000, 4000 // measure the server, not client-side throttling
+	if s.admin, err = client.New(cfg, client.Options{Scheme: manager.Scheme()}); err != nil {
+		return err
+	}
+	if s.adminCS, err = kubernetes.NewForConfig(cfg); err != nil {
+		return err
+	}
+	if _, s.vendorKey, err = ed25519.GenerateKey(rand.Reader); err != nil {
+		return err
+	}
+	if err := s.startManager(ctx, config); err != nil {
+		return err
+	}
+	objs, err := devenv.ReadManifestFile(filepath.Join(config, "rbac", "api_access.yaml"))
+	if err != nil {
+		return err
+	}
+	for _, o := range objs {
+		if err := s.admin.Create(ctx, o); err != nil {
+			return err
+		}
+	}
+	if err := s.cp.RegisterAPIService(ctx, "api.orgplane.io", "v1", s.restPort); err != nil {
+		return err
+	}
+	if s.reader, _, err = s.cp.AddUser(benchUser); err != nil {
+		return err
+	}
+	s.reader.QPS, s.reader.Burst = 2000, 4000
+	return nil
+}
+
+func (s *stack) startManager(ctx context.Context, config string) error {
+	cfg, err := s.cp.AddUserWithRoles(ctx, "orgplane-manager", filepath.Join(config, "rbac", "role.yaml"))
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	s.restPort = ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	mgr, err := manager.New(cfg, manager.Options{
+		MetricsAddr: "0", ProbeAddr: "0", FreeLimits: manager.DefaultFreeLimits,
+		LicenseVerifier: license.NewVerifier(s.vendorKey.Public().(ed25519.PublicKey)),
+		Webhooks:        true, WebhookHost: s.cp.Webhook.LocalServingHost, WebhookPort: s.cp.Webhook.LocalServingPort,
+		WebhookCertDir: s.cp.Webhook.LocalServingCertDir,
+		RESTAddr:       fmt.Sprintf("127.0.0.1:%d", s.restPort), RESTCertDir: s.cp.Aggregation.ServingCertDir,
+	})
+	if err != nil {
+		return err
+	}
+	mctx, cancel := context.WithCancel(ctx)
+	s.stopMgr = cancel
+	go func() { s.mgrDone <- mgr.Start(mctx) }()
+	return nil
+}
+
+func (s *stack) stop() {
+	if s.stopMgr != nil {
+		s.stopMgr()
+		<-s.mgrDone
+	}
+	_ = s.cp.Stop()
+}
