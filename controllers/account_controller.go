@@ -12,6 +12,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -30,6 +31,8 @@ type AccountReconciler struct {
 	client.Client
 	APIReader client.Reader
 	Recorder  recorder.EventRecorder
+	// Workers is how many accounts are reconciled at once.
+	Workers int
 }
 
 // +kubebuilder:rbac:groups=orgplane.io,resources=accounts,verbs=get;list;watch;create;update;patch;delete
@@ -167,11 +170,12 @@ func (r *AccountReconciler) reconcileBindings(ctx context.Context, org *v1alpha1
 func (r *AccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Account{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Owns(&corev1.Secret{}).
-		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(workspaceToAccount)).
-		Watches(&rbacv1.RoleBinding{}, handler.EnqueueRequestsFromMapFunc(workspaceToAccount)).
+		Owns(&corev1.Secret{}, builder.WithPredicates(notCreated)).
+		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(workspaceToAccount), builder.WithPredicates(notCreated)).
+		Watches(&rbacv1.RoleBinding{}, handler.EnqueueRequestsFromMapFunc(workspaceToAccount), builder.WithPredicates(notCreated)).
 		Watches(&v1alpha1.Organization{}, handler.EnqueueRequestsFromMapFunc(r.organizationToAccounts),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.Workers}).
 		Named("account").
 		Complete(r)
 }

@@ -13,8 +13,8 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -33,6 +33,8 @@ type OrganizationReconciler struct {
 	Recorder  recorder.EventRecorder
 	// FreeLimits are the limits of an organization with no valid license.
 	FreeLimits v1alpha1.Limits
+	// Workers is how many organizations are reconciled at once.
+	Workers int
 }
 
 // +kubebuilder:rbac:groups=orgplane.io,resources=organizations,verbs=get;list;watch;update;patch
@@ -207,20 +209,20 @@ func (r *OrganizationReconciler) reconcileUsers(ctx context.Context, org *v1alph
 
 // SetupWithManager watches organizations and everything they own.
 func (r *OrganizationReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	owned := builder.WithPredicates(notCreated)
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Organization{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Owns(&corev1.Namespace{}).
-		Owns(&rbacv1.Role{}).
-		Owns(&rbacv1.RoleBinding{}).
-		Owns(&rbacv1.ClusterRole{}).
-		Owns(&rbacv1.ClusterRoleBinding{}).
-		Watches(&v1alpha1.Account{}, handler.EnqueueRequestsFromMapFunc(r.accountToOrganization)).
-		Watches(&v1alpha1.User{}, handler.EnqueueRequestsFromMapFunc(r.userToOrganizations)).
+		Owns(&corev1.Namespace{}, owned).
+		Owns(&rbacv1.Role{}, owned).
+		Owns(&rbacv1.RoleBinding{}, owned).
+		Owns(&rbacv1.ClusterRole{}, owned).
+		Owns(&rbacv1.ClusterRoleBinding{}, owned).
+		Watches(&v1alpha1.Account{}, handler.EnqueueRequestsFromMapFunc(r.accountToOrganization), builder.WithPredicates(createdOrDeleted)).
+		Watches(&v1alpha1.User{}, handler.EnqueueRequestsFromMapFunc(r.userToOrganizations), builder.WithPredicates(deleted)).
 		Watches(&v1alpha1.License{}, handler.EnqueueRequestsFromMapFunc(licenseToOrganization)).
 		Watches(&appsv1.Deployment{}, handler.EnqueueRequestsFromMapFunc(r.namespaceToOrganization),
-			builder.OnlyMetadata, builder.WithPredicates(predicate.Funcs{
-				UpdateFunc: func(event.UpdateEvent) bool { return false },
-			})).
+			builder.OnlyMetadata, builder.WithPredicates(createdOrDeleted)).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.Workers}).
 		Named("organization").
 		Complete(r)
 }

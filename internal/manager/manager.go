@@ -64,6 +64,9 @@ type Options struct {
 	SkipNameValidation bool
 }
 
+// workers is how many organizations, and accounts, are reconciled at once.
+const workers = 8
+
 // DefaultFreeLimits are the free plan's limits unless configured otherwise.
 var DefaultFreeLimits = v1alpha1.Limits{Accounts: 3, Users: 5, Deployments: 10}
 
@@ -140,8 +143,9 @@ func setup(mgr ctrl.Manager, opts Options) error {
 	}
 	rec := mgr.GetEventRecorder("orgplane")
 	reconcilers := []interface{ SetupWithManager(ctrl.Manager) error }{
-		&controllers.OrganizationReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec, FreeLimits: opts.FreeLimits},
-		&controllers.AccountReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec},
+		&controllers.OrganizationReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec,
+			FreeLimits: opts.FreeLimits, Workers: workers},
+		&controllers.AccountReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec, Workers: workers},
 		&controllers.UserReconciler{Client: mgr.GetClient(), Recorder: rec},
 		&controllers.LicenseReconciler{Client: mgr.GetClient(), Verifier: opts.LicenseVerifier, Recorder: rec},
 	}
