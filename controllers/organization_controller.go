@@ -217,10 +217,10 @@ func (r *OrganizationReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&rbacv1.RoleBinding{}, owned).
 		Owns(&rbacv1.ClusterRole{}, owned).
 		Owns(&rbacv1.ClusterRoleBinding{}, owned).
-		Watches(&v1alpha1.Account{}, handler.EnqueueRequestsFromMapFunc(r.accountToOrganization), builder.WithPredicates(createdOrDeleted)).
+		Watches(&v1alpha1.Account{}, enqueueAfter(usageDelay, r.accountToOrganization), builder.WithPredicates(createdOrDeleted)).
 		Watches(&v1alpha1.User{}, handler.EnqueueRequestsFromMapFunc(r.userToOrganizations), builder.WithPredicates(deleted)).
 		Watches(&v1alpha1.License{}, handler.EnqueueRequestsFromMapFunc(licenseToOrganization)).
-		Watches(&appsv1.Deployment{}, handler.EnqueueRequestsFromMapFunc(r.namespaceToOrganization),
+		Watches(&appsv1.Deployment{}, enqueueAfter(usageDelay, r.namespaceToOrganization),
 			builder.OnlyMetadata, builder.WithPredicates(createdOrDeleted)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.Workers}).
 		Named("organization").

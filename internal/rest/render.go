@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -89,7 +91,7 @@ func metadata(obj metav1.Object, displayName, description string, spec any, cond
 	return Metadata{
 		AdditionalInfo: AdditionalInfo{Documentation: []Link{}},
 		DateModified:   modified(obj, conds).UTC().Format(time.RFC3339),
-		Description:    description, DisplayName: displayName, Hash: hash(spec),
+		Description:    description, DisplayName: displayName, Hash: hash(obj, spec),
 		ID: string(obj.GetUID()), Labels: labels, Name: obj.GetName(),
 		Stability: "alpha", Version: obj.GetGeneration(),
 	}
@@ -106,10 +108,30 @@ func modified(obj metav1.Object, conds []metav1.Condition) time.Time {
 	return t
 }
 
-func hash(spec any) string {
+// hashes memoizes spec hashes by uid and generation (the spec of one
+// generation never changes); it is emptied when it reaches maxHashes.
+var hashes = struct {
+	sync.Mutex
+	m map[string]string
+}{m: map[string]string{}}
+
+const maxHashes = 100000
+
+func hash(obj metav1.Object, spec any) string {
+	key := fmt.Sprintf("%s/%d", obj.GetUID(), obj.GetGeneration())
+	hashes.Lock()
+	defer hashes.Unlock()
+	if h, ok := hashes.m[key]; ok {
+		return h
+	}
 	b, _ := json.Marshal(spec)
 	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:8])
+	h := hex.EncodeToString(sum[:8])
+	if len(hashes.m) >= maxHashes {
+		hashes.m = map[string]string{}
+	}
+	hashes.m[key] = h
+	return h
 }
 
 // parameters renders parameters; sensitive values are never shown here

@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"time"
 
+	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 )
@@ -49,6 +50,7 @@ func main() {
 	flag.IntVar(&p.ReadSeconds, "read-seconds", 5, "seconds per REST read measurement")
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.WriteTo(discard{})))
+	klog.SetLogger(ctrl.Log)
 	if err := run(p, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
