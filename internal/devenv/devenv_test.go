@@ -69,7 +69,7 @@ func TestDevPrintsAWorkingKubeconfig(t *testing.T) {
 		return string(b)
 	}
 	waitUntil(t, func() bool {
-		return regexp.MustCompile(`(?m)^acme\s+Acme Corporation\s+free\s+.*True`).MatchString(run("get", "organizations"))
+		return regexp.MustCompile(`(?m)^acme\s+Acme Corporation\s+(free|team)\s+.*True`).MatchString(run("get", "organizations"))
 	})
 	if got := run("explain", "organization.spec.members"); !regexp.MustCompile(`(?s)role.*enum: admin, member`).MatchString(got) {
 		t.Errorf("kubectl explain organization.spec.members does not explain role:\n%s", got)

@@ -27,6 +27,8 @@ type Convergence struct {
 	ReconcilesPerObject    float64 `json:"reconcilesPerObject"`
 	APIWritesPerObject     float64 `json:"apiWritesPerObject"`
 	WritesAfterConvergence float64 `json:"writesAfterConvergence"`
+	// Reconciles counts reconciles during convergence by controller/result.
+	Reconciles map[string]float64 `json:"reconciles"`
 }
 
 const workers = 16
@@ -37,7 +39,7 @@ func (s *stack) convergence(ctx context.Context, p Params) (Convergence, error) 
 	if err != nil {
 		return c, err
 	}
-	r0, start := sum(reconciles()), time.Now()
+	before, start := reconciles(), time.Now()
 	if err := parallel(p.Organizations, func(i int) error { return s.createOrganization(ctx, i, p) }); err != nil {
 		return c, err
 	}
@@ -51,7 +53,8 @@ func (s *stack) convergence(ctx context.Context, p Params) (Convergence, error) 
 	}
 	objects := float64(c.Organizations + c.Accounts)
 	c.APIWrites = w1 - w0
-	c.ReconcilesPerObject = (sum(reconciles()) - r0) / objects
+	c.Reconciles = diff(reconciles(), before)
+	c.ReconcilesPerObject = sum(c.Reconciles) / objects
 	c.APIWritesPerObject = (c.APIWrites - objects) / objects
 	time.Sleep(5 * time.Second)
 	w2, err := s.apiWrites(ctx)
@@ -154,4 +157,14 @@ func parallel(n int, f func(int) error) error {
 	wg.Wait()
 	close(errs)
 	return <-errs
+}
+
+func diff(after, before map[string]float64) map[string]float64 {
+	out := map[string]float64{}
+	for k, v := range after {
+		if d := v - before[k]; d != 0 {
+			out[k] = d
+		}
+	}
+	return out
 }

@@ -7,7 +7,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 )
 
-// reconciles is the manager's total reconciles, per controller.
+// reconciles is the manager's total reconciles, per controller and result.
 func reconciles() map[string]float64 {
 	out := map[string]float64{}
 	families, err := metrics.Registry.Gather()
@@ -19,11 +19,11 @@ func reconciles() map[string]float64 {
 			continue
 		}
 		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "controller" {
-					out[l.GetValue()] += m.GetCounter().GetValue()
-				}
+				labels[l.GetName()] = l.GetValue()
 			}
+			out[labels["controller"]+"/"+labels["result"]] += m.GetCounter().GetValue()
 		}
 	}
 	return out

@@ -59,6 +59,7 @@ func printTable(r *Result) {
 	fmt.Printf("| API writes (all clients) | %.0f |\n| kube-apiserver floor for as many writes | %.1f s |\n| ratio | %.2fx |\n", c.APIWrites, c.FloorSeconds, c.Ratio)
 	fmt.Printf("| reconciles per object | %.2f |\n| API writes per object (orgplane's) | %.2f |\n| writes in 5 s after convergence | %.0f |\n\n",
 		c.ReconcilesPerObject, c.APIWritesPerObject, c.WritesAfterConvergence)
+	fmt.Printf("Reconciles by controller/result: %v\n\n", c.Reconciles)
 	fmt.Println("| route | via | req/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|")
 	for _, x := range r.REST {
 		fmt.Printf("| %s | %s | %.0f | %.2f | %.2f | %d |\n", x.Route, x.Via, x.RPS, x.P50ms, x.P99ms, x.Errors)
