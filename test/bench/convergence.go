@@ -18,12 +18,15 @@ import (
 
 // Convergence compares orgplane reaching Ready with kube-apiserver's floor.
 type Convergence struct {
-	Organizations          int     `json:"organizations"`
-	Accounts               int     `json:"accounts"`
-	Seconds                float64 `json:"seconds"`
-	APIWrites              float64 `json:"apiWrites"`
-	FloorSeconds           float64 `json:"floorSeconds"`
-	Ratio                  float64 `json:"ratio"`
+	Organizations int `json:"organizations"`
+	Accounts      int `json:"accounts"`
+	// Users are the User objects orgplane made for the members.
+	Users        int     `json:"users"`
+	Seconds      float64 `json:"seconds"`
+	APIWrites    float64 `json:"apiWrites"`
+	FloorSeconds float64 `json:"floorSeconds"`
+	Ratio        float64 `json:"ratio"`
+	// ReconcilesPerObject is reconciles over organizations, accounts and users.
 	ReconcilesPerObject    float64 `json:"reconcilesPerObject"`
 	APIWritesPerObject     float64 `json:"apiWritesPerObject"`
 	WritesAfterConvergence float64 `json:"writesAfterConvergence"`
@@ -53,8 +56,13 @@ func (s *stack) convergence(ctx context.Context, p Params) (Convergence, error) 
 	}
 	objects := float64(c.Organizations + c.Accounts)
 	c.APIWrites = w1 - w0
+	users := &v1alpha1.UserList{}
+	if err := s.admin.List(ctx, users); err != nil {
+		return c, err
+	}
+	c.Users = len(users.Items)
 	c.Reconciles = diff(reconciles(), before)
-	c.ReconcilesPerObject = sum(c.Reconciles) / objects
+	c.ReconcilesPerObject = sum(c.Reconciles) / float64(c.Organizations+c.Accounts+c.Users)
 	c.APIWritesPerObject = (c.APIWrites - objects) / objects
 	time.Sleep(5 * time.Second)
 	w2, err := s.apiWrites(ctx)

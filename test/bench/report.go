@@ -55,9 +55,9 @@ func printTable(r *Result) {
 	c := r.Convergence
 	fmt.Printf("Run %s on %s, N=%d M=%d K=%d\n\n", r.Date, r.Machine, r.Params.Organizations, r.Params.Accounts, r.Params.Members)
 	fmt.Println("| convergence | value |\n|---|---|")
-	fmt.Printf("| organizations + accounts | %d + %d |\n| time to all Ready | %.1f s |\n", c.Organizations, c.Accounts, c.Seconds)
+	fmt.Printf("| organizations + accounts (+ users made for members) | %d + %d (+ %d) |\n| time to all Ready | %.1f s |\n", c.Organizations, c.Accounts, c.Users, c.Seconds)
 	fmt.Printf("| API writes (all clients) | %.0f |\n| kube-apiserver floor for as many writes | %.1f s |\n| ratio | %.2fx |\n", c.APIWrites, c.FloorSeconds, c.Ratio)
-	fmt.Printf("| reconciles per object | %.2f |\n| API writes per object (orgplane's) | %.2f |\n| writes in 5 s after convergence | %.0f |\n\n",
+	fmt.Printf("| reconciles per object (organizations, accounts, users) | %.2f |\n| orgplane's API writes per organization or account | %.2f |\n| writes in 5 s after convergence | %.0f |\n\n",
 		c.ReconcilesPerObject, c.APIWritesPerObject, c.WritesAfterConvergence)
 	fmt.Printf("Reconciles by controller/result: %v\n\n", c.Reconciles)
 	fmt.Println("| route | via | req/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|")
