@@ -47,6 +47,15 @@ var (
 		GenericFunc: func(event.GenericEvent) bool { return false },
 	}
 
+	// deletionStarted passes an update that set the deletion timestamp.
+	deletionStarted = predicate.Funcs{
+		CreateFunc: func(event.CreateEvent) bool { return false },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			return e.ObjectOld.GetDeletionTimestamp().IsZero() && !e.ObjectNew.GetDeletionTimestamp().IsZero()
+		},
+		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
+
 	// deleted passes only deletions.
 	deleted = predicate.Funcs{
 		CreateFunc:  func(event.CreateEvent) bool { return false },
