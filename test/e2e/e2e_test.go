@@ -25,6 +25,7 @@ var root, _ = filepath.Abs(filepath.Join("..", ".."))
 type stack struct {
 	dir     string
 	kubectl string
+	out     *syncBuffer // what make dev printed
 }
 
 // run runs the real kubectl as the admin (or with --kubeconfig in args)
@@ -93,7 +94,7 @@ func start(t *testing.T) *stack {
 		}
 		return nil
 	})
-	return &stack{dir: dir, kubectl: filepath.Join(localcp.DefaultAssetsDir(), "kubectl")}
+	return &stack{dir: dir, kubectl: filepath.Join(localcp.DefaultAssetsDir(), "kubectl"), out: out}
 }
 
 func freePort(t *testing.T) int {
@@ -128,6 +129,49 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("GitOps: server-side apply and prune converge", func(t *testing.T) { gitOps(t, s) })
 	t.Run("REST through the API extension as demo users", func(t *testing.T) { restAsUsers(t, s) })
 	t.Run("a limit hit shows the admission message", func(t *testing.T) { limitHit(t, s) })
+	t.Run("the commands make dev prints work", func(t *testing.T) { printedCommands(t, s) })
+	t.Run("a license from the vendor CLI, applied with kubectl, sets the plan", func(t *testing.T) { vendorLicense(t, s) })
+}
+
+// printedCommands runs the commands make dev suggests, as printed.
+func printedCommands(t *testing.T, s *stack) {
+	printed := s.out.String()
+	block := printed[strings.Index(printed, "Try, in another terminal:"):]
+	lines := strings.Split(strings.TrimSpace(block), "\n")[1:]
+	if len(lines) != 4 || !strings.HasPrefix(strings.TrimSpace(lines[0]), "export KUBECONFIG=") {
+		t.Fatalf("make dev printed:\n%s", block)
+	}
+	for _, cmd := range lines[1:] {
+		c := exec.Command("bash", "-c", strings.TrimSpace(lines[0])+"\n"+strings.TrimSpace(cmd))
+		c.Dir = root
+		if b, err := c.CombinedOutput(); err != nil {
+			t.Errorf("%s: %v\n%s", cmd, err, b)
+		}
+	}
+}
+
+// vendorLicense issues a key with `orgplane license issue` and the dev
+// vendor key, applies it with kubectl, and waits for globex's new plan.
+func vendorLicense(t *testing.T, s *stack) {
+	bin := filepath.Join(t.TempDir(), "orgplane")
+	if b, err := exec.Command("go", "build", "-o", bin, filepath.Join(root, "cmd", "orgplane")).CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, b)
+	}
+	key, err := exec.Command(bin, "license", "issue", "--key", filepath.Join(s.dir, "vendor", "license-signing.key"),
+		"--licensee", "Globex", "--organization", "globex", "--type", "enterprise",
+		"--accounts", "20", "--users", "30", "--deployments", "40").Output()
+	if err != nil {
+		t.Fatalf("orgplane license issue: %v", err)
+	}
+	apply := exec.Command(s.kubectl, "--kubeconfig", filepath.Join(s.dir, "admin.kubeconfig"), "apply", "-f", "-")
+	apply.Stdin = strings.NewReader("apiVersion: orgplane.io/v1alpha1\nkind: License\nmetadata:\n  name: globex-enterprise\n" +
+		"spec:\n  organization: globex\n  key: " + strings.TrimSpace(string(key)) + "\n")
+	if b, err := apply.CombinedOutput(); err != nil {
+		t.Fatalf("kubectl apply: %v\n%s", err, b)
+	}
+	eventually(t, 60*time.Second, func() error {
+		return expect(s.must(t, "get", "organization", "globex", "-o", "jsonpath={.status.plan} {.status.limits.accounts}"), "enterprise 20")
+	})
 }
 
 // readmeWalkthrough runs every `$` line of the README and compares its
