@@ -217,7 +217,7 @@ func (r *OrganizationReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&rbacv1.RoleBinding{}, owned).
 		Owns(&rbacv1.ClusterRole{}, owned).
 		Owns(&rbacv1.ClusterRoleBinding{}, owned).
-		Watches(&v1alpha1.Account{}, enqueueAfter(usageDelay, r.accountToOrganization), builder.WithPredicates(createdOrDeleted)).
+		Watches(&v1alpha1.Account{}, enqueueAfter(usageDelay, r.namespaceToOrganization), builder.WithPredicates(createdOrDeleted)).
 		Watches(&v1alpha1.User{}, handler.EnqueueRequestsFromMapFunc(r.userToOrganizations), builder.WithPredicates(deleted)).
 		Watches(&v1alpha1.License{}, handler.EnqueueRequestsFromMapFunc(licenseToOrganization)).
 		Watches(&appsv1.Deployment{}, enqueueAfter(usageDelay, r.namespaceToOrganization),
@@ -225,10 +225,6 @@ func (r *OrganizationReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.Workers}).
 		Named("organization").
 		Complete(r)
-}
-
-func (r *OrganizationReconciler) accountToOrganization(ctx context.Context, o client.Object) []reconcile.Request {
-	return r.namespaceToOrganization(ctx, o)
 }
 
 // namespaceToOrganization maps an object to the organization whose
