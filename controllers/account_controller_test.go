@@ -122,13 +122,7 @@ var _ = Describe("Account reconciler", func() {
 		Expect(k8sClient.Create(ctx, ns)).To(Succeed())
 		stray := &v1alpha1.Account{ObjectMeta: metav1.ObjectMeta{Name: "stray", Namespace: ns.Name}}
 		Expect(k8sClient.Create(ctx, stray)).To(Succeed())
-		Eventually(func(g Gomega) {
-			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(stray), stray)).To(Succeed())
-			c := condition(stray, v1alpha1.ConditionStalled)
-			g.Expect(c).NotTo(BeNil())
-			g.Expect(c.Reason).To(Equal(v1alpha1.ReasonOrganizationNotFound))
-			g.Expect(c.Message).To(ContainSubstring("create accounts in org-<organization>"))
-		}).Should(Succeed())
+		expectStalled(stray, v1alpha1.ReasonOrganizationNotFound, "create accounts in org-<organization>")
 	})
 })
 

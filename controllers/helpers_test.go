@@ -114,3 +114,15 @@ func conditions(obj client.Object) []metav1.Condition {
 func condition(obj client.Object, t string) *metav1.Condition {
 	return meta.FindStatusCondition(conditions(obj), t)
 }
+
+// expectStalled waits until obj reports Stalled with reason and a message
+// containing message.
+func expectStalled(obj client.Object, reason, message string) {
+	EventuallyWithOffset(1, func(g Gomega) {
+		g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(obj), obj)).To(Succeed())
+		c := condition(obj, v1alpha1.ConditionStalled)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Reason).To(Equal(reason))
+		g.Expect(c.Message).To(ContainSubstring(message))
+	}).Should(Succeed())
+}

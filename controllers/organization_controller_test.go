@@ -191,13 +191,7 @@ var _ = Describe("An organization whose namespace name is taken", func() {
 
 		org := newOrganization(name, admin("eve@"+name+".example"))
 		Expect(k8sClient.Create(ctx, org)).To(Succeed())
-		Eventually(func(g Gomega) {
-			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(org), org)).To(Succeed())
-			stalled := condition(org, v1alpha1.ConditionStalled)
-			g.Expect(stalled).NotTo(BeNil())
-			g.Expect(stalled.Reason).To(Equal(v1alpha1.ReasonNamespaceConflict))
-			g.Expect(stalled.Message).To(ContainSubstring("not created by orgplane"))
-		}).Should(Succeed())
+		expectStalled(org, v1alpha1.ReasonNamespaceConflict, "not created by orgplane")
 		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(squatted), squatted)).To(Succeed())
 		Expect(squatted.OwnerReferences).To(BeEmpty())
 		Expect(squatted.Labels).NotTo(HaveKey(v1alpha1.LabelOrganization))

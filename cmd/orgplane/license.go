@@ -60,11 +60,7 @@ func issueCommand() *cobra.Command {
 		Use:   "issue",
 		Short: "Sign a license key and print it",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			data, err := os.ReadFile(keyFile)
-			if err != nil {
-				return err
-			}
-			priv, err := license.ParsePrivateKey(data)
+			priv, err := license.LoadPrivateKey(keyFile)
 			if err != nil {
 				return err
 			}
@@ -114,7 +110,7 @@ func inspectCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			v, err := license.LoadVerifier(pubFiles...)
+			v, err := license.LoadVerifier(pubFiles)
 			if err != nil {
 				return err
 			}

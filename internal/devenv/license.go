@@ -41,11 +41,7 @@ func ensureKeyPair(path string) (string, error) {
 
 // applyDemoLicense gives acme a year-long team license, unless it has one.
 func applyDemoLicense(ctx context.Context, c client.Client, vendorKey string) error {
-	data, err := os.ReadFile(vendorKey + ".key")
-	if err != nil {
-		return err
-	}
-	priv, err := license.ParsePrivateKey(data)
+	priv, err := license.LoadPrivateKey(vendorKey + ".key")
 	if err != nil {
 		return err
 	}

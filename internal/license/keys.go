@@ -70,8 +70,8 @@ func ParsePublicKeys(data []byte) ([]ed25519.PublicKey, error) {
 	return keys, nil
 }
 
-// LoadVerifier trusts the public keys in the given PEM files.
-func LoadVerifier(files ...string) (*Verifier, error) {
+// LoadVerifier trusts the public keys in the given PEM files, and extra keys.
+func LoadVerifier(files []string, extra ...ed25519.PublicKey) (*Verifier, error) {
 	var all []ed25519.PublicKey
 	for _, f := range files {
 		data, err := os.ReadFile(f)
@@ -84,5 +84,18 @@ func LoadVerifier(files ...string) (*Verifier, error) {
 		}
 		all = append(all, keys...)
 	}
-	return NewVerifier(all...), nil
+	return NewVerifier(append(all, extra...)...), nil
+}
+
+// LoadPrivateKey reads a PEM PKCS#8 Ed25519 private key file.
+func LoadPrivateKey(file string) (ed25519.PrivateKey, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	key, err := ParsePrivateKey(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return key, nil
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
-	"os"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -84,13 +83,11 @@ func Scheme() *runtime.Scheme {
 
 // New builds a manager with every orgplane reconciler registered.
 func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
-	if opts.LicenseVerifier == nil {
-		v, err := loadVerifier(opts)
-		if err != nil {
-			return nil, err
-		}
-		opts.LicenseVerifier = v
+	verifier, issuerKey, err := licenseKeys(opts)
+	if err != nil {
+		return nil, err
 	}
+	opts.LicenseVerifier = verifier
 	cfg = rest.CopyConfig(cfg)
 	if cfg.QPS == 0 {
 		// Admission reads and reserves on the request path: client-side
@@ -114,7 +111,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to create manager: %w", err)
 	}
-	if err := setup(mgr, opts); err != nil {
+	if err := setup(mgr, opts, issuerKey); err != nil {
 		return nil, err
 	}
 	return mgr, nil
@@ -137,7 +134,7 @@ func cacheOptions() cache.Options {
 	}
 }
 
-func setup(mgr ctrl.Manager, opts Options) error {
+func setup(mgr ctrl.Manager, opts Options, issuerKey ed25519.PrivateKey) error {
 	if err := controllers.SetupIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
@@ -155,9 +152,9 @@ func setup(mgr ctrl.Manager, opts Options) error {
 		}
 	}
 	if opts.RESTAddr != "" {
-		issuer, err := selfIssuer(mgr, opts)
-		if err != nil {
-			return err
+		var issuer *license.SelfIssuer
+		if issuerKey != nil {
+			issuer = &license.SelfIssuer{Client: mgr.GetClient(), Key: issuerKey, Offers: license.DefaultOffers}
 		}
 		server := restapi.New(mgr, restapi.Options{Addr: opts.RESTAddr, CertDir: opts.RESTCertDir, Config: mgr.GetConfig(),
 			Issuer: issuer, Recorder: mgr.GetEventRecorder("orgplane-rest")})
@@ -177,46 +174,24 @@ func setup(mgr ctrl.Manager, opts Options) error {
 	return mgr.AddReadyzCheck("readyz", mgr.GetWebhookServer().StartedChecker())
 }
 
-// loadVerifier trusts the configured public keys and the issuer key's.
-func loadVerifier(opts Options) (*license.Verifier, error) {
-	var keys []ed25519.PublicKey
-	for _, f := range opts.LicensePublicKeyFiles {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("failed to read license public key: %w", err)
-		}
-		pubs, err := license.ParsePublicKeys(data)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f, err)
-		}
-		keys = append(keys, pubs...)
-	}
+// licenseKeys loads the issuer key, when configured, and a verifier
+// trusting the configured public keys and the issuer key's.
+func licenseKeys(opts Options) (*license.Verifier, ed25519.PrivateKey, error) {
+	var issuer ed25519.PrivateKey
+	var extra []ed25519.PublicKey
 	if opts.LicenseIssuerKeyFile != "" {
-		data, err := os.ReadFile(opts.LicenseIssuerKeyFile)
+		key, err := license.LoadPrivateKey(opts.LicenseIssuerKeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("failed to read license issuer key: %w", err)
+			return nil, nil, fmt.Errorf("failed to load license issuer key: %w", err)
 		}
-		priv, err := license.ParsePrivateKey(data)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", opts.LicenseIssuerKeyFile, err)
-		}
-		keys = append(keys, priv.Public().(ed25519.PublicKey))
+		issuer, extra = key, []ed25519.PublicKey{key.Public().(ed25519.PublicKey)}
 	}
-	return license.NewVerifier(keys...), nil
-}
-
-// selfIssuer signs trials with the issuer key, when one is configured.
-func selfIssuer(mgr ctrl.Manager, opts Options) (*license.SelfIssuer, error) {
-	if opts.LicenseIssuerKeyFile == "" {
-		return nil, nil
+	if opts.LicenseVerifier != nil {
+		return opts.LicenseVerifier, issuer, nil
 	}
-	data, err := os.ReadFile(opts.LicenseIssuerKeyFile)
+	v, err := license.LoadVerifier(opts.LicensePublicKeyFiles, extra...)
 	if err != nil {
-		return nil, err
+		return nil, nil, fmt.Errorf("failed to load license public keys: %w", err)
 	}
-	key, err := license.ParsePrivateKey(data)
-	if err != nil {
-		return nil, err
-	}
-	return &license.SelfIssuer{Client: mgr.GetClient(), Key: key, Offers: license.DefaultOffers}, nil
+	return v, issuer, nil
 }

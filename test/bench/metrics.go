@@ -2,29 +2,46 @@ package main
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 )
 
-// reconciles is the manager's total reconciles, per controller and result.
-func reconciles() map[string]float64 {
-	out := map[string]float64{}
+// counter is one series of a counter in controller-runtime's registry.
+type counter struct {
+	labels map[string]string
+	value  float64
+}
+
+// counters returns the series of the counter named name.
+func counters(name string) ([]counter, error) {
 	families, err := metrics.Registry.Gather()
 	if err != nil {
-		return out
+		return nil, err
 	}
+	var out []counter
 	for _, f := range families {
-		if f.GetName() != "controller_runtime_reconcile_total" {
+		if f.GetName() != name {
 			continue
 		}
 		for _, m := range f.GetMetric() {
-			labels := map[string]string{}
+			c := counter{labels: map[string]string{}, value: m.GetCounter().GetValue()}
 			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
+				c.labels[l.GetName()] = l.GetValue()
 			}
-			out[labels["controller"]+"/"+labels["result"]] += m.GetCounter().GetValue()
+			out = append(out, c)
 		}
+	}
+	return out, nil
+}
+
+// reconciles is the manager's total reconciles, per controller and result.
+func reconciles() map[string]float64 {
+	out := map[string]float64{}
+	series, _ := counters("controller_runtime_reconcile_total")
+	for _, c := range series {
+		out[c.labels["controller"]+"/"+c.labels["result"]] += c.value
 	}
 	return out
 }
@@ -41,33 +58,12 @@ func sum(m map[string]float64) float64 {
 // manager and the bench's own client — has made to kube-apiserver, from
 // client-go's metrics in controller-runtime's registry.
 func (s *stack) apiWrites(context.Context) (float64, error) {
-	families, err := metrics.Registry.Gather()
-	if err != nil {
-		return 0, err
-	}
+	series, err := counters("rest_client_requests_total")
 	total := 0.0
-	for _, f := range families {
-		if f.GetName() != "rest_client_requests_total" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			if containsAny(labels["method"], "POST", "PUT", "PATCH", "DELETE") && strings.HasPrefix(labels["code"], "2") {
-				total += m.GetCounter().GetValue()
-			}
+	for _, c := range series {
+		if slices.Contains([]string{"POST", "PUT", "PATCH", "DELETE"}, c.labels["method"]) && strings.HasPrefix(c.labels["code"], "2") {
+			total += c.value
 		}
 	}
-	return total, nil
-}
-
-func containsAny(s string, values ...string) bool {
-	for _, v := range values {
-		if s == v {
-			return true
-		}
-	}
-	return false
+	return total, err
 }
