@@ -109,20 +109,13 @@ func (r *AccountReconciler) organization(ctx context.Context, acct *v1alpha1.Acc
 // to take over a namespace of that name created for anything else.
 func (r *AccountReconciler) reconcileWorkspace(ctx context.Context, org *v1alpha1.Organization, acct *v1alpha1.Account) error {
 	name := acct.WorkspaceName(org.Name)
-	ns := &corev1.Namespace{}
-	err := r.Get(ctx, types.NamespacedName{Name: name}, ns)
-	if apierrors.IsNotFound(err) {
-		err = r.APIReader.Get(ctx, types.NamespacedName{Name: name}, ns)
-	}
+	want := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: workspaceLabels(org, acct)}}
+	ns, created, err := getOrCreateNamespace(ctx, r.Client, r.APIReader, want)
 	switch {
-	case apierrors.IsNotFound(err):
-		ns = &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: workspaceLabels(org, acct)}}
-		if err := r.Create(ctx, ns); err != nil {
-			return fmt.Errorf("failed to create namespace %s: %w", name, err)
-		}
-		r.Recorder.Eventf(acct, nil, corev1.EventTypeNormal, "NamespaceCreated", "Create", "Created workspace namespace %s", name)
 	case err != nil:
-		return fmt.Errorf("failed to get namespace %s: %w", name, err)
+		return err
+	case created:
+		r.Recorder.Eventf(acct, nil, corev1.EventTypeNormal, "NamespaceCreated", "Create", "Created workspace namespace %s", name)
 	case ns.Labels[LabelAccountUID] != string(acct.UID):
 		return stalled(v1alpha1.ReasonNamespaceConflict,
 			"Namespace %s already exists and was not created by orgplane for this account; delete it or choose another account name", name)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -53,4 +54,28 @@ func mergeLabels(obj client.Object, want map[string]string) {
 		labels[k] = v
 	}
 	obj.SetLabels(labels)
+}
+
+// getOrCreateNamespace returns the namespace named like want from the cache,
+// or creates want. The cache holds only orgplane's namespaces, so when the
+// create finds one already there, it is read from the API server for the
+// caller to check who owns it. created says whether want was created.
+func getOrCreateNamespace(ctx context.Context, c client.Client, live client.Reader, want *corev1.Namespace) (ns *corev1.Namespace, created bool, err error) {
+	ns = &corev1.Namespace{}
+	err = c.Get(ctx, client.ObjectKeyFromObject(want), ns)
+	if !apierrors.IsNotFound(err) {
+		return ns, false, wrapNamespace(want.Name, err)
+	}
+	err = c.Create(ctx, want)
+	if !apierrors.IsAlreadyExists(err) {
+		return want, err == nil, wrapNamespace(want.Name, err)
+	}
+	return ns, false, wrapNamespace(want.Name, live.Get(ctx, client.ObjectKeyFromObject(want), ns))
+}
+
+func wrapNamespace(name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("failed to get or create namespace %s: %w", name, err)
 }

@@ -7,7 +7,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -88,19 +87,16 @@ func (r *OrganizationReconciler) reconcileNormal(ctx context.Context, org *v1alp
 // take over one of that name that orgplane did not create for it.
 func (r *OrganizationReconciler) reconcileNamespace(ctx context.Context, org *v1alpha1.Organization) error {
 	name := org.NamespaceName()
-	ns, err := r.getNamespace(ctx, name)
+	want := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: managedLabels(org.Name)}}
+	if err := controllerutil.SetControllerReference(org, want, r.Scheme()); err != nil {
+		return err
+	}
+	ns, created, err := getOrCreateNamespace(ctx, r.Client, r.APIReader, want)
 	switch {
-	case apierrors.IsNotFound(err):
-		ns = &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: managedLabels(org.Name)}}
-		if err := controllerutil.SetControllerReference(org, ns, r.Scheme()); err != nil {
-			return err
-		}
-		if err := r.Create(ctx, ns); err != nil {
-			return fmt.Errorf("failed to create namespace %s: %w", name, err)
-		}
-		r.Recorder.Eventf(org, nil, corev1.EventTypeNormal, "NamespaceCreated", "Create", "Created namespace %s", name)
 	case err != nil:
-		return fmt.Errorf("failed to get namespace %s: %w", name, err)
+		return err
+	case created:
+		r.Recorder.Eventf(org, nil, corev1.EventTypeNormal, "NamespaceCreated", "Create", "Created namespace %s", name)
 	case !metav1.IsControlledBy(ns, org):
 		return stalled(v1alpha1.ReasonNamespaceConflict,
 			"Namespace %s already exists and was not created by orgplane for this organization; delete or rename it, or rename the organization", name)
@@ -111,18 +107,6 @@ func (r *OrganizationReconciler) reconcileNamespace(ctx context.Context, org *v1
 	}
 	org.Status.Namespace = name
 	return nil
-}
-
-// getNamespace reads a namespace from the cache, which holds only
-// orgplane's namespaces, and from the API server when the cache has none,
-// so that a namespace someone else created is seen.
-func (r *OrganizationReconciler) getNamespace(ctx context.Context, name string) (*corev1.Namespace, error) {
-	ns := &corev1.Namespace{}
-	err := r.Get(ctx, types.NamespacedName{Name: name}, ns)
-	if apierrors.IsNotFound(err) {
-		err = r.APIReader.Get(ctx, types.NamespacedName{Name: name}, ns)
-	}
-	return ns, err
 }
 
 func (r *OrganizationReconciler) reconcileNamespaceRBAC(ctx context.Context, org *v1alpha1.Organization) error {

@@ -6,14 +6,20 @@ import (
 	"sync"
 	"time"
 
+	"errors"
+
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/wait"
+	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/manager"
 )
 
 // Convergence compares orgplane reaching Ready with kube-apiserver's floor.
@@ -32,6 +38,20 @@ type Convergence struct {
 	WritesAfterConvergence float64 `json:"writesAfterConvergence"`
 	// Reconciles counts reconciles during convergence by controller/result.
 	Reconciles map[string]float64 `json:"reconciles"`
+	// CPUSeconds is the CPU time each process used during convergence, and
+	// FloorCPUSeconds during the floor.
+	CPUSeconds      map[string]float64 `json:"cpuSeconds"`
+	FloorCPUSeconds map[string]float64 `json:"floorCPUSeconds"`
+	// Requests is what kube-apiserver served during convergence, from all
+	// clients, keyed "VERB resource code".
+	Requests map[string]float64 `json:"requests"`
+	// ReplayFloorSeconds is the replayed floor (replay.go): the same objects
+	// and as many writes of each kind, into a fresh control plane with no
+	// controller. ReplayWrites is how many writes it made.
+	ReplayFloorSeconds    float64            `json:"replayFloorSeconds"`
+	ReplayWrites          int                `json:"replayWrites"`
+	ReplayRatio           float64            `json:"replayRatio"`
+	ReplayFloorCPUSeconds map[string]float64 `json:"replayFloorCPUSeconds"`
 }
 
 const workers = 16
@@ -42,14 +62,38 @@ func (s *stack) convergence(ctx context.Context, p Params) (Convergence, error) 
 	if err != nil {
 		return c, err
 	}
-	before, start := reconciles(), time.Now()
-	if err := parallel(p.Organizations, func(i int) error { return s.createOrganization(ctx, i, p) }); err != nil {
+	requests, err := s.apiserverRequests(ctx)
+	if err != nil {
 		return c, err
 	}
-	if err := s.waitAllReady(ctx, p); err != nil {
+	octx, stopObserving := context.WithCancel(ctx)
+	defer stopObserving()
+	obs, err := s.observe(octx)
+	if err != nil {
+		return c, err
+	}
+	before, cpu, start := reconciles(), cpuSeconds(), time.Now()
+	if p.APIServerProfile != "" {
+		go func() {
+			if err := s.profileAPIServer(ctx, p.APIServerProfile, 18); err != nil {
+				fmt.Println("bench: profiling kube-apiserver:", err)
+			}
+		}()
+	}
+	if err := s.createAll(ctx, obs, p); err != nil {
+		return c, err
+	}
+	if err := obs.waitAllReady(ctx, p); err != nil {
 		return c, err
 	}
 	c.Seconds = time.Since(start).Seconds()
+	stopObserving()
+	c.CPUSeconds = diff(cpuSeconds(), cpu)
+	after, err := s.apiserverRequests(ctx)
+	if err != nil {
+		return c, err
+	}
+	c.Requests = diff(after, requests)
 	w1, err := s.apiWrites(ctx)
 	if err != nil {
 		return c, err
@@ -70,13 +114,74 @@ func (s *stack) convergence(ctx context.Context, p Params) (Convergence, error) 
 		return c, err
 	}
 	c.WritesAfterConvergence = w2 - w1
+	cpu = cpuSeconds()
 	c.FloorSeconds, err = s.floor(ctx, int(c.APIWrites))
+	c.FloorCPUSeconds = diff(cpuSeconds(), cpu)
 	c.Ratio = c.Seconds / c.FloorSeconds
 	return c, err
 }
 
-// createOrganization creates organization i with its members, then its
-// accounts as soon as its namespace exists (as a GitOps tool would retry).
+// observer is the bench's view of the cluster through a watch, as a GitOps
+// tool or kubectl wait has: it creates an organization's accounts once its
+// namespace exists, and counts what is Ready without polling kube-apiserver.
+type observer struct {
+	cache      cache.Cache
+	namespaces chan string // organizations whose namespace was created
+}
+
+func (s *stack) observe(ctx context.Context) (*observer, error) {
+	managed := labels.SelectorFromSet(labels.Set{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue})
+	c, err := cache.New(s.adminCfg, cache.Options{Scheme: manager.Scheme(),
+		ByObject: map[client.Object]cache.ByObject{&corev1.Namespace{}: {Label: managed}}})
+	if err != nil {
+		return nil, err
+	}
+	o := &observer{cache: c, namespaces: make(chan string, 1<<16)}
+	inf, err := c.GetInformer(ctx, &corev1.Namespace{})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{AddFunc: func(obj any) {
+		ns := obj.(*corev1.Namespace)
+		if org := ns.Labels[v1alpha1.LabelOrganization]; ns.Name == "org-"+org {
+			o.namespaces <- org
+		}
+	}}); err != nil {
+		return nil, err
+	}
+	for _, obj := range []client.Object{&v1alpha1.Organization{}, &v1alpha1.Account{}} {
+		if _, err := c.GetInformer(ctx, obj); err != nil {
+			return nil, err
+		}
+	}
+	go func() { _ = c.Start(ctx) }()
+	if !c.WaitForCacheSync(ctx) {
+		return nil, fmt.Errorf("the bench's cache did not sync")
+	}
+	return o, nil
+}
+
+// createAll creates the organizations from 16 clients and, as each one's
+// namespace appears, its accounts.
+func (s *stack) createAll(ctx context.Context, o *observer, p Params) error {
+	errs := make(chan error, 2)
+	go func() {
+		errs <- parallel(p.Organizations, func(i int) error { return s.createOrganization(ctx, i, p) })
+	}()
+	go func() {
+		errs <- parallel(p.Organizations, func(int) error {
+			select {
+			case org := <-o.namespaces:
+				return s.createAccounts(ctx, org, p)
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	return errors.Join(<-errs, <-errs)
+}
+
+// createOrganization creates organization i with its members.
 func (s *stack) createOrganization(ctx context.Context, i int, p Params) error {
 	name := fmt.Sprintf("bench-%d", i)
 	members := []v1alpha1.Member{{Kind: "User", Name: fmt.Sprintf("owner-%d@bench.example", i), Role: "admin"}}
@@ -86,31 +191,27 @@ func (s *stack) createOrganization(ctx context.Context, i int, p Params) error {
 	if i < 5 {
 		members[len(members)-1].Name = benchUser
 	}
-	org := &v1alpha1.Organization{ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: v1alpha1.OrganizationSpec{DisplayName: "Bench " + name, Members: members}}
-	if err := s.admin.Create(ctx, org); err != nil {
-		return err
-	}
+	return s.admin.Create(ctx, &v1alpha1.Organization{ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: v1alpha1.OrganizationSpec{DisplayName: "Bench " + name, Members: members}})
+}
+
+func (s *stack) createAccounts(ctx context.Context, org string, p Params) error {
 	for j := range p.Accounts {
-		acct := &v1alpha1.Account{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("a%d", j), Namespace: org.NamespaceName()}}
-		err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 5*time.Minute, true, func(ctx context.Context) (bool, error) {
-			err := s.admin.Create(ctx, acct.DeepCopy())
-			return err == nil, client.IgnoreNotFound(err)
-		})
-		if err != nil {
+		acct := &v1alpha1.Account{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("a%d", j), Namespace: "org-" + org}}
+		if err := s.admin.Create(ctx, acct); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *stack) waitAllReady(ctx context.Context, p Params) error {
-	return wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, 30*time.Minute, true, func(ctx context.Context) (bool, error) {
+func (o *observer) waitAllReady(ctx context.Context, p Params) error {
+	return wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Minute, true, func(ctx context.Context) (bool, error) {
 		orgs, accounts := &v1alpha1.OrganizationList{}, &v1alpha1.AccountList{}
-		if err := s.admin.List(ctx, orgs); err != nil {
+		if err := o.cache.List(ctx, orgs); err != nil {
 			return false, err
 		}
-		if err := s.admin.List(ctx, accounts); err != nil {
+		if err := o.cache.List(ctx, accounts); err != nil {
 			return false, err
 		}
 		return countReady(orgs.Items, func(o v1alpha1.Organization) []metav1.Condition { return o.Status.Conditions }) >= p.Organizations &&

@@ -38,6 +38,9 @@ type Params struct {
 	Members       int `json:"membersPerOrganization"`
 	Clients       int `json:"clients"`
 	ReadSeconds   int `json:"readSeconds"`
+	// APIServerProfile, when set, is where to write kube-apiserver's CPU
+	// profile during convergence.
+	APIServerProfile string `json:"-"`
 }
 
 func main() {
@@ -48,6 +51,7 @@ func main() {
 	flag.IntVar(&p.Members, "k", 3, "members per organization")
 	flag.IntVar(&p.Clients, "clients", 16, "concurrent REST clients")
 	flag.IntVar(&p.ReadSeconds, "read-seconds", 5, "seconds per REST read measurement")
+	flag.StringVar(&p.APIServerProfile, "apiserver-cpuprofile", "", "write a CPU profile of kube-apiserver during the first seconds of convergence to this file")
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.WriteTo(discard{})))
 	klog.SetLogger(ctrl.Log)
@@ -70,11 +74,15 @@ func run(p Params, out string) error {
 	}
 	defer env.stop()
 	res := Result{Date: time.Now().UTC().Format(time.RFC3339), Machine: machine(), Params: p}
+	// Memory right after convergence; the capture for the replayed floor
+	// after it (it holds every object) and before admission adds its own.
 	steps := []func() error{
 		func() (err error) { res.Convergence, err = env.convergence(ctx, p); return },
-		func() (err error) { res.REST, err = env.reads(ctx, p); return },
-		func() (err error) { res.Admission, err = env.admission(ctx); return },
 		func() (err error) { res.Memory, err = env.memory(ctx); return },
+		func() (err error) { res.REST, err = env.reads(ctx, p); return },
+		func() (err error) { env.captured, err = env.capture(ctx, res.Convergence.Requests); return },
+		func() (err error) { res.Admission, err = env.admission(ctx); return },
+		func() error { return env.replay(ctx, &res.Convergence) },
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {

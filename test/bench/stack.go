@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"sync"
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -25,12 +26,16 @@ const benchUser = "reader@bench.example"
 type stack struct {
 	cp        *localcp.ControlPlane
 	admin     client.Client
+	adminCfg  *rest.Config
 	adminCS   *kubernetes.Clientset
 	reader    *rest.Config
 	restPort  int
 	vendorKey ed25519.PrivateKey
 	stopMgr   context.CancelFunc
 	mgrDone   chan error
+	stopOnce  sync.Once
+	// captured is what convergence wrote, for the replayed floor.
+	captured *capture
 }
 
 func startStack(ctx context.Context) (*stack, error) {
@@ -53,6 +58,7 @@ func (s *stack) init(ctx context.Context, config string) error {
 	var err error
 	cfg := rest.CopyConfig(s.cp.Config)
 	cfg.QPS, cfg.Burst = 2000, 4000 // measure the server, not client-side throttling
+	s.adminCfg = cfg
 	if s.admin, err = client.New(cfg, client.Options{Scheme: manager.Scheme()}); err != nil {
 		return err
 	}
@@ -112,9 +118,11 @@ func (s *stack) startManager(ctx context.Context, config string) error {
 }
 
 func (s *stack) stop() {
-	if s.stopMgr != nil {
-		s.stopMgr()
-		<-s.mgrDone
-	}
-	_ = s.cp.Stop()
+	s.stopOnce.Do(func() {
+		if s.stopMgr != nil {
+			s.stopMgr()
+			<-s.mgrDone
+		}
+		_ = s.cp.Stop()
+	})
 }
