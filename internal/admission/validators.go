@@ -98,11 +98,13 @@ func isDryRun(ctx context.Context) bool {
 	return err == nil && req.DryRun != nil && *req.DryRun
 }
 
-// +kubebuilder:webhook:path=/validate-orgplane-io-v1alpha1-organization,mutating=false,failurePolicy=fail,sideEffects=None,groups=orgplane.io,resources=organizations,verbs=create;update,versions=v1alpha1,name=organizations.orgplane.io,admissionReviewVersions=v1,timeoutSeconds=30
+// +kubebuilder:webhook:path=/validate-orgplane-io-v1alpha1-organization,mutating=false,failurePolicy=fail,sideEffects=None,groups=orgplane.io,resources=organizations,verbs=create;update,versions=v1alpha1,name=organizations.orgplane.io,admissionReviewVersions=v1,timeoutSeconds=30,patch=`{"matchConditions":[{"name":"adds-members","expression":"request.operation == 'CREATE' || size(object.spec.members) > size(oldObject.spec.members)"}]}`
 
 // OrganizationValidator refuses adding members over the users limit. The
 // members live in the Organization itself, so the API server's own
-// optimistic concurrency on it makes the check atomic.
+// optimistic concurrency on it makes the check atomic. The webhook's match
+// condition spares the call for updates that add no member (finalizers,
+// labels, other spec fields).
 type OrganizationValidator struct {
 	FreeLimits v1alpha1.Limits
 }

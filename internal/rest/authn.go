@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/utils/clock"
 )
 
 // authn authenticates requests the way an aggregated API server does.
@@ -43,7 +44,8 @@ func newAuthenticator(ctx context.Context, cfg *rest.Config) (*authn, error) {
 		}
 		go runner.Run(ctx, 1)
 	}
-	return &authn{auth: info.Authenticator, requestHeader: info.RequestHeaderConfig}, nil
+	auth := newCertCache(info.Authenticator, info.RequestHeaderConfig, clock.RealClock{})
+	return &authn{auth: auth, requestHeader: info.RequestHeaderConfig}, nil
 }
 
 // wrap authenticates every request; anonymous callers get 401 from the routes.

@@ -41,6 +41,9 @@ type Params struct {
 	// APIServerProfile, when set, is where to write kube-apiserver's CPU
 	// profile during convergence.
 	APIServerProfile string `json:"-"`
+	// ReadsProfile, when set, is where to write this process's CPU profile
+	// during the REST reads.
+	ReadsProfile string `json:"-"`
 }
 
 func main() {
@@ -52,6 +55,7 @@ func main() {
 	flag.IntVar(&p.Clients, "clients", 16, "concurrent REST clients")
 	flag.IntVar(&p.ReadSeconds, "read-seconds", 5, "seconds per REST read measurement")
 	flag.StringVar(&p.APIServerProfile, "apiserver-cpuprofile", "", "write a CPU profile of kube-apiserver during the first seconds of convergence to this file")
+	flag.StringVar(&p.ReadsProfile, "reads-cpuprofile", "", "write a CPU profile of this process (manager, REST server and clients) during the REST reads to this file")
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.WriteTo(discard{})))
 	klog.SetLogger(ctrl.Log)

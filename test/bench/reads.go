@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"sort"
 	"sync"
 	"time"
@@ -39,6 +41,17 @@ func (s *stack) reads(ctx context.Context, p Params) ([]Reads, error) {
 		return nil, err
 	}
 	d := time.Duration(p.ReadSeconds) * time.Second
+	if p.ReadsProfile != "" {
+		f, err := os.Create(p.ReadsProfile)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var out []Reads
 	for _, route := range []string{"/organizations/accounts/all", "/organizations", "/organizations/bench-0"} {
 		out = append(out,
