@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -22,6 +23,8 @@ import (
 type UserReconciler struct {
 	client.Client
 	Recorder recorder.EventRecorder
+	// Workers is how many users are reconciled at once.
+	Workers int
 }
 
 // +kubebuilder:rbac:groups=orgplane.io,resources=users,verbs=get;list;watch;create;update;patch;delete
@@ -82,6 +85,7 @@ func (r *UserReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&v1alpha1.User{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&v1alpha1.Organization{}, handler.EnqueueRequestsFromMapFunc(r.organizationToUsers),
 			builder.WithPredicates(predicate.Or[client.Object](predicate.GenerationChangedPredicate{}, deletionStarted))).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.Workers}).
 		Named("user").
 		Complete(r)
 }

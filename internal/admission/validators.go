@@ -23,15 +23,15 @@ import (
 
 // AccountValidator refuses an account over its organization's limit.
 type AccountValidator struct {
-	Limiter *Limiter
-	Reader  client.Reader
+	Limiter    *Limiter
+	Namespaces namespaceReader
 }
 
 var _ admission.Validator[*v1alpha1.Account] = &AccountValidator{}
 
 // ValidateCreate reserves one account in the organization whose namespace holds it.
 func (v *AccountValidator) ValidateCreate(ctx context.Context, a *v1alpha1.Account) (admission.Warnings, error) {
-	org, err := organizationOfNamespace(ctx, v.Reader, a.Namespace, "org-")
+	org, err := organizationOfNamespace(ctx, v.Namespaces, a.Namespace, "org-")
 	if err != nil || org == "" {
 		return nil, err
 	}
@@ -54,15 +54,15 @@ func (v *AccountValidator) ValidateDelete(context.Context, *v1alpha1.Account) (a
 // its organization's limit. It is registered only for namespaces labelled
 // orgplane.io/account, so nothing else depends on orgplane being up.
 type DeploymentValidator struct {
-	Limiter *Limiter
-	Reader  client.Reader
+	Limiter    *Limiter
+	Namespaces namespaceReader
 }
 
 var _ admission.Validator[*appsv1.Deployment] = &DeploymentValidator{}
 
 // ValidateCreate reserves one deployment in the workspace's organization.
 func (v *DeploymentValidator) ValidateCreate(ctx context.Context, d *appsv1.Deployment) (admission.Warnings, error) {
-	org, err := organizationOfNamespace(ctx, v.Reader, d.Namespace, "")
+	org, err := organizationOfNamespace(ctx, v.Namespaces, d.Namespace, "")
 	if err != nil || org == "" {
 		return nil, err
 	}
@@ -81,9 +81,9 @@ func (v *DeploymentValidator) ValidateDelete(context.Context, *appsv1.Deployment
 
 // organizationOfNamespace is the organization orgplane labelled namespace
 // with; with a prefix, only a namespace named prefix+organization counts.
-func organizationOfNamespace(ctx context.Context, r client.Reader, namespace, prefix string) (string, error) {
-	ns := &corev1.Namespace{}
-	if err := r.Get(ctx, types.NamespacedName{Name: namespace}, ns); err != nil {
+func organizationOfNamespace(ctx context.Context, r namespaceReader, namespace, prefix string) (string, error) {
+	ns, err := r.get(ctx, namespace)
+	if err != nil {
 		return "", client.IgnoreNotFound(err)
 	}
 	org := ns.Labels[v1alpha1.LabelOrganization]
@@ -91,6 +91,22 @@ func organizationOfNamespace(ctx context.Context, r client.Reader, namespace, pr
 		return "", nil
 	}
 	return org, nil
+}
+
+// namespaceReader reads namespaces from the cache, and from the API server
+// when the cache has not seen one yet: an object created the instant the
+// reconciler made its namespace must not escape the limits.
+type namespaceReader struct {
+	cached, live client.Reader
+}
+
+func (r namespaceReader) get(ctx context.Context, name string) (*corev1.Namespace, error) {
+	ns := &corev1.Namespace{}
+	err := r.cached.Get(ctx, types.NamespacedName{Name: name}, ns)
+	if apierrors.IsNotFound(err) {
+		err = r.live.Get(ctx, types.NamespacedName{Name: name}, ns)
+	}
+	return ns, err
 }
 
 func isDryRun(ctx context.Context) bool {

@@ -63,8 +63,9 @@ type Options struct {
 	SkipNameValidation bool
 }
 
-// workers is how many organizations, and accounts, are reconciled at once.
-const workers = 8
+// workers is how many organizations, accounts and users are each reconciled
+// at once.
+const workers = 16
 
 // DefaultFreeLimits are the free plan's limits unless configured otherwise.
 var DefaultFreeLimits = v1alpha1.Limits{Accounts: 3, Users: 5, Deployments: 10}
@@ -146,7 +147,7 @@ func setup(mgr ctrl.Manager, opts Options, issuerKey ed25519.PrivateKey) error {
 		&controllers.OrganizationReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec,
 			FreeLimits: opts.FreeLimits, Workers: workers},
 		&controllers.AccountReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec, Workers: workers},
-		&controllers.UserReconciler{Client: mgr.GetClient(), Recorder: rec},
+		&controllers.UserReconciler{Client: mgr.GetClient(), Recorder: rec, Workers: workers},
 		&controllers.LicenseReconciler{Client: mgr.GetClient(), Verifier: opts.LicenseVerifier, Recorder: rec},
 	}
 	for _, r := range reconcilers {

@@ -54,7 +54,13 @@ type Convergence struct {
 	ReplayFloorCPUSeconds map[string]float64 `json:"replayFloorCPUSeconds"`
 }
 
+// workers is how many clients create the organizations and accounts.
 const workers = 16
+
+// floorClients is how many clients write the floors: enough to keep
+// kube-apiserver busy (at 16 the replayed floor left a third of the 2 cores
+// idle; 48 and 96 took the same time).
+var floorClients = 64
 
 func (s *stack) convergence(ctx context.Context, p Params) (Convergence, error) {
 	c := Convergence{Organizations: p.Organizations, Accounts: p.Organizations * p.Accounts}
@@ -149,7 +155,7 @@ func (s *stack) observe(ctx context.Context) (*observer, error) {
 	}}); err != nil {
 		return nil, err
 	}
-	for _, obj := range []client.Object{&v1alpha1.Organization{}, &v1alpha1.Account{}} {
+	for _, obj := range []client.Object{&v1alpha1.Organization{}, &v1alpha1.Account{}, &v1alpha1.User{}} {
 		if _, err := c.GetInformer(ctx, obj); err != nil {
 			return nil, err
 		}
@@ -205,18 +211,26 @@ func (s *stack) createAccounts(ctx context.Context, org string, p Params) error 
 	return nil
 }
 
+// waitAllReady waits until every organization, account and User is Ready.
 func (o *observer) waitAllReady(ctx context.Context, p Params) error {
 	return wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Minute, true, func(ctx context.Context) (bool, error) {
-		orgs, accounts := &v1alpha1.OrganizationList{}, &v1alpha1.AccountList{}
-		if err := o.cache.List(ctx, orgs); err != nil {
-			return false, err
-		}
-		if err := o.cache.List(ctx, accounts); err != nil {
-			return false, err
+		orgs, accounts, users := &v1alpha1.OrganizationList{}, &v1alpha1.AccountList{}, &v1alpha1.UserList{}
+		for _, l := range []client.ObjectList{orgs, accounts, users} {
+			if err := o.cache.List(ctx, l); err != nil {
+				return false, err
+			}
 		}
 		return countReady(orgs.Items, func(o v1alpha1.Organization) []metav1.Condition { return o.Status.Conditions }) >= p.Organizations &&
-			countReady(accounts.Items, func(a v1alpha1.Account) []metav1.Condition { return a.Status.Conditions }) >= p.Organizations*p.Accounts, nil
+			countReady(accounts.Items, func(a v1alpha1.Account) []metav1.Condition { return a.Status.Conditions }) >= p.Organizations*p.Accounts &&
+			countReady(users.Items, func(u v1alpha1.User) []metav1.Condition { return u.Status.Conditions }) >= expectedUsers(p), nil
 	})
+}
+
+// expectedUsers is how many Users the members make: every member is a
+// different user but benchUser, who belongs to the first 5 organizations.
+func expectedUsers(p Params) int {
+	shared := min(p.Organizations, 5)
+	return p.Organizations*p.Members - shared + min(shared, 1)
 }
 
 func countReady[T any](items []T, conds func(T) []metav1.Condition) int {
@@ -237,7 +251,7 @@ func (s *stack) floor(ctx context.Context, n int) (float64, error) {
 		return 0, err
 	}
 	start := time.Now()
-	err := parallel(n, func(i int) error {
+	err := parallelOn(floorClients, n, func(i int) error {
 		return s.admin.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("w-%d", i), Namespace: "floor"},
 			Data: map[string]string{"k": "v"}})
 	})
@@ -245,10 +259,13 @@ func (s *stack) floor(ctx context.Context, n int) (float64, error) {
 }
 
 // parallel runs f(0..n-1) on 16 workers and returns the first error.
-func parallel(n int, f func(int) error) error {
+func parallel(n int, f func(int) error) error { return parallelOn(workers, n, f) }
+
+// parallelOn runs f(0..n-1) on w workers and returns the first error.
+func parallelOn(w, n int, f func(int) error) error {
 	jobs, errs := make(chan int), make(chan error, n)
 	var wg sync.WaitGroup
-	for range workers {
+	for range w {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
