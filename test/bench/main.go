@@ -10,8 +10,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"time"
 
 	"k8s.io/klog/v2"
@@ -71,7 +73,8 @@ type discard struct{}
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 func run(p Params, out string) error {
-	ctx, cancel := context.WithCancel(context.Background())
+	// Ctrl-C stops the run and still tears the control planes down.
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	env, err := startStack(ctx)
 	if err != nil {
