@@ -15,6 +15,7 @@ import (
 
 // membership is an organization the caller belongs to, with their role.
 type membership struct {
+	// org is the cache's own object, not a copy: read it, never change it.
 	org  *v1alpha1.Organization
 	role v1alpha1.Role
 }
@@ -29,7 +30,7 @@ func (s *Server) memberships(ctx context.Context, u user.Info) ([]membership, er
 	byName := map[string]*membership{}
 	for _, key := range keys {
 		orgs := &v1alpha1.OrganizationList{}
-		if err := s.cache.List(ctx, orgs, client.MatchingFields{controllers.IndexMemberSubject: key}); err != nil {
+		if err := s.cache.List(ctx, orgs, client.MatchingFields{controllers.IndexMemberSubject: key}, client.UnsafeDisableDeepCopy); err != nil {
 			return nil, fmt.Errorf("failed to list organizations: %w", err)
 		}
 		for i := range orgs.Items {

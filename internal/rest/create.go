@@ -91,7 +91,8 @@ func validateCreate(req *CreateRequest) error {
 	return nil
 }
 
-// newOrganization claims the display name and creates the Organization.
+// newOrganization claims the display name and creates the Organization,
+// and waits until the cache has it: the caller may read or change it next.
 func (s *Server) newOrganization(ctx context.Context, req *CreateRequest, u user.Info) (*v1alpha1.Organization, error) {
 	name := slug(req.OrganizationName, 30)
 	if err := s.claimDisplayName(ctx, req.OrganizationName, name); err != nil {
@@ -106,6 +107,7 @@ func (s *Server) newOrganization(ctx context.Context, req *CreateRequest, u user
 		_ = s.releaseDisplayName(context.Background(), req.OrganizationName, name)
 		return nil, err
 	}
+	s.waitCached(ctx, org)
 	s.record(org, u, "Created organization through the REST API")
 	return org, nil
 }
@@ -155,7 +157,8 @@ func (s *Server) waitReady(ctx context.Context, obj client.Object) error {
 	return nil
 }
 
-// setActiveAccount makes account ("<org>/<account>") the caller's active one.
+// setActiveAccount makes account ("<org>/<account>") the caller's active
+// one, and waits until the cache shows it so the caller's next read does.
 func (s *Server) setActiveAccount(ctx context.Context, u user.Info, account string) error {
 	return wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, readyTimeout, true, func(ctx context.Context) (bool, error) {
 		found, err := s.userNamed(ctx, u.GetName())
@@ -164,7 +167,7 @@ func (s *Server) setActiveAccount(ctx context.Context, u user.Info, account stri
 		}
 		patch := client.MergeFrom(found.DeepCopy())
 		found.Spec.ActiveAccount = account
-		return true, s.writer.Patch(ctx, found, patch)
+		return true, s.patchAndWait(ctx, found, patch)
 	})
 }
 

@@ -199,7 +199,8 @@ func (s *Server) allAccounts(w http.ResponseWriter, r *http.Request, u user.Info
 // accounts renders an organization's accounts, with API keys for admins.
 func (s *Server) accounts(ctx context.Context, m membership) ([]Resource, error) {
 	list := &v1alpha1.AccountList{}
-	if err := s.cache.List(ctx, list, client.InNamespace(m.org.NamespaceName())); err != nil {
+	// Rendered, never changed: the cache's own objects, not copies.
+	if err := s.cache.List(ctx, list, client.InNamespace(m.org.NamespaceName()), client.UnsafeDisableDeepCopy); err != nil {
 		return nil, err
 	}
 	out := make([]Resource, 0, len(list.Items))

@@ -201,13 +201,25 @@ func mergeAnnotation(obj client.Object, k, v string) {
 // patchOrganization patches org and waits (briefly) until the cache has seen
 // the change, so that the caller's next read shows what they wrote.
 func (s *Server) patchOrganization(ctx context.Context, org *v1alpha1.Organization, patch client.Patch) error {
-	if err := s.writer.Patch(ctx, org, patch); err != nil {
+	return s.patchAndWait(ctx, org, patch)
+}
+
+// patchAndWait patches obj's spec and waits (briefly) until the cache holds
+// that generation or a later one.
+func (s *Server) patchAndWait(ctx context.Context, obj client.Object, patch client.Patch) error {
+	if err := s.writer.Patch(ctx, obj, patch); err != nil {
 		return err
 	}
-	cached := &v1alpha1.Organization{}
-	_ = wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 5*time.Second, true, func(ctx context.Context) (bool, error) {
-		err := s.cache.Get(ctx, client.ObjectKeyFromObject(org), cached)
-		return err == nil && cached.Generation >= org.Generation, nil
-	})
+	s.waitCached(ctx, obj)
 	return nil
+}
+
+// waitCached waits (briefly) until the cache holds obj, just written, at its
+// generation or a later one, so that the caller's next read shows it.
+func (s *Server) waitCached(ctx context.Context, obj client.Object) {
+	cached := obj.DeepCopyObject().(client.Object)
+	_ = wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 5*time.Second, true, func(ctx context.Context) (bool, error) {
+		err := s.cache.Get(ctx, client.ObjectKeyFromObject(obj), cached)
+		return err == nil && cached.GetGeneration() >= obj.GetGeneration(), nil
+	})
 }

@@ -48,8 +48,11 @@ type Convergence struct {
 	// ReplayFloorSeconds is the replayed floor (replay.go): the same objects
 	// and as many writes of each kind, into a fresh control plane with no
 	// controller. ReplayWrites is how many writes it made.
-	ReplayFloorSeconds    float64            `json:"replayFloorSeconds"`
-	ReplayWrites          int                `json:"replayWrites"`
+	ReplayFloorSeconds float64 `json:"replayFloorSeconds"`
+	ReplayWrites       int     `json:"replayWrites"`
+	// ReplayRetries are replayed creates made again because kube-apiserver
+	// had yet to see the role a binding names (not counted in ReplayWrites).
+	ReplayRetries         int64              `json:"replayRetries"`
 	ReplayRatio           float64            `json:"replayRatio"`
 	ReplayFloorCPUSeconds map[string]float64 `json:"replayFloorCPUSeconds"`
 }

@@ -8,8 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -112,27 +114,27 @@ func (s *stack) replay(ctx context.Context, c *Convergence) error {
 	s.stop()
 	c.ReplayWrites = s.captured.writes()
 	var err error
-	c.ReplayFloorSeconds, c.ReplayFloorCPUSeconds, err = replayFloor(ctx, s.captured)
+	c.ReplayFloorSeconds, c.ReplayFloorCPUSeconds, c.ReplayRetries, err = replayFloor(ctx, s.captured)
 	c.ReplayRatio = c.Seconds / c.ReplayFloorSeconds
 	return err
 }
 
 // replayFloor starts a fresh control plane and times the replay of c: the
 // creates in four steps (owners and namespaces first), then the updates.
-func replayFloor(ctx context.Context, c *capture) (float64, map[string]float64, error) {
+func replayFloor(ctx context.Context, c *capture) (float64, map[string]float64, int64, error) {
 	cp, err := localcp.Start(localcp.Options{CRDDir: filepath.Join("config", "crd", "bases")})
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, 0, err
 	}
 	defer func() { _ = cp.Stop() }()
 	cfg, err := cp.AddUserWithRoles(ctx, "orgplane-manager", filepath.Join("config", "rbac", "role.yaml"))
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, 0, err
 	}
 	cfg.QPS, cfg.Burst = 2000, 4000
 	w, err := client.New(cfg, client.Options{})
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, 0, err
 	}
 	settle(30 * time.Second)
 	r := &replayer{c: w, uids: map[types.UID]types.UID{}}
@@ -149,22 +151,25 @@ func replayFloor(ctx context.Context, c *capture) (float64, map[string]float64, 
 		time.Sleep(time.Second)
 		before, start := cpuSeconds(), time.Now()
 		if err := step(); err != nil {
-			return 0, nil, err
+			return 0, nil, 0, err
 		}
 		seconds += time.Since(start).Seconds()
 		for k, v := range diff(cpuSeconds(), before) {
 			cpu[k] += v
 		}
 	}
-	return seconds, cpu, nil
+	return seconds, cpu, r.retries.Load(), nil
 }
 
 // replayer writes captured objects as new ones, pointing owner references
 // at the owners' new UIDs.
 type replayer struct {
-	c    client.Client
-	mu   sync.Mutex
-	uids map[types.UID]types.UID // captured UID → replayed UID
+	c client.Client
+	// retries counts creates refused because a referenced role was not
+	// visible yet, and made again.
+	retries atomic.Int64
+	mu      sync.Mutex
+	uids    map[types.UID]types.UID // captured UID → replayed UID
 }
 
 func (r *replayer) create(ctx context.Context, c *capture, phase int) error {
@@ -191,6 +196,9 @@ func (r *replayer) create(ctx context.Context, c *capture, phase int) error {
 func (r *replayer) createOne(ctx context.Context, o *unstructured.Unstructured) error {
 	return wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 10*time.Second, true, func(ctx context.Context) (bool, error) {
 		err := r.c.Create(ctx, o)
+		if apierrors.IsNotFound(err) {
+			r.retries.Add(1)
+		}
 		return err == nil, client.IgnoreNotFound(err)
 	})
 }

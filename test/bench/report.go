@@ -61,7 +61,7 @@ func printTable(r *Result) {
 	fmt.Println("| convergence | value |\n|---|---|")
 	fmt.Printf("| organizations + accounts (+ users made for members) | %d + %d (+ %d) |\n| time to all Ready | %.1f s |\n", c.Organizations, c.Accounts, c.Users, c.Seconds)
 	fmt.Printf("| API writes (all clients) | %.0f |\n| floor: as many ConfigMap creates | %.1f s |\n| ratio | %.2fx |\n", c.APIWrites, c.FloorSeconds, c.Ratio)
-	fmt.Printf("| floor: the same writes replayed (%d writes) | %.1f s |\n| ratio | %.2fx |\n", c.ReplayWrites, c.ReplayFloorSeconds, c.ReplayRatio)
+	fmt.Printf("| floor: the same writes replayed (%d writes, %d retried) | %.1f s |\n| ratio | %.2fx |\n", c.ReplayWrites, c.ReplayRetries, c.ReplayFloorSeconds, c.ReplayRatio)
 	fmt.Printf("| reconciles per object (organizations, accounts, users) | %.2f |\n| orgplane's API writes per organization or account | %.2f |\n| writes in 5 s after convergence | %.0f |\n\n",
 		c.ReconcilesPerObject, c.APIWritesPerObject, c.WritesAfterConvergence)
 	fmt.Printf("Reconciles by controller/result: %v\n\n", c.Reconciles)
