@@ -26,6 +26,8 @@ const (
 	IndexUsername = "spec.username"
 	// IndexLicenseOrganization indexes Licenses by spec.organization.
 	IndexLicenseOrganization = "spec.organization"
+	// IndexLicenseID indexes Licenses by the id inside their key (status.licenseID).
+	IndexLicenseID = "status.licenseID"
 	// IndexUserOrganizations indexes Users by the organizations their status lists.
 	IndexUserOrganizations = "status.organizations"
 )
@@ -56,6 +58,9 @@ func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 		}},
 		{&v1alpha1.License{}, IndexLicenseOrganization, func(o client.Object) []string {
 			return []string{o.(*v1alpha1.License).Spec.Organization}
+		}},
+		{&v1alpha1.License{}, IndexLicenseID, func(o client.Object) []string {
+			return []string{o.(*v1alpha1.License).Status.LicenseID}
 		}},
 		{&v1alpha1.User{}, IndexUserOrganizations, func(o client.Object) []string {
 			var names []string

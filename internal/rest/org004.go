@@ -254,13 +254,11 @@ func (s *Server) licenseByID(r *http.Request, id string) (*v1alpha1.License, err
 		return lic, nil
 	}
 	list := &v1alpha1.LicenseList{}
-	if err := s.cache.List(r.Context(), list); err != nil {
+	if err := s.cache.List(r.Context(), list, client.MatchingFields{controllers.IndexLicenseID: id}); err != nil {
 		return nil, err
 	}
-	for i := range list.Items {
-		if list.Items[i].Status.LicenseID == id {
-			return &list.Items[i], nil
-		}
+	if len(list.Items) > 0 {
+		return &list.Items[0], nil
 	}
 	return nil, httpError(http.StatusNotFound, fmt.Sprintf("License %q not found: create it with kubectl or PUT a licenseKey", id), nil)
 }

@@ -12,6 +12,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
@@ -157,5 +158,24 @@ var _ = Describe("Organization writes", func() {
 			_, body = direct("PUT", bob, "/v1/organizations/verify", `{"name":"globex corporation"}`, nil)
 			return string(body)
 		}).Should(MatchJSON(`{"valid":false}`))
+	})
+})
+
+var _ = Describe("PUT /v1/organizations/{id}/license with license_id", func() {
+	It("assigns an existing License found by the id inside its key, and 404s an unknown id", func() {
+		lic := &v1alpha1.License{ObjectMeta: metav1.ObjectMeta{Name: "globex-spare"},
+			Spec: v1alpha1.LicenseSpec{Key: signedKey("globex", 6)}}
+		Expect(k8sClient.Create(ctx, lic)).To(Succeed())
+		Eventually(func(g Gomega) {
+			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(lic), lic)).To(Succeed())
+			g.Expect(lic.Status.LicenseID).NotTo(BeEmpty())
+		}).Should(Succeed())
+
+		code, body := direct("PUT", bob, "/v1/organizations/globex/license", `{"license_id":"no-such-license"}`, nil)
+		Expect(code).To(Equal(http.StatusNotFound), string(body))
+		code, body = direct("PUT", bob, "/v1/organizations/globex/license", fmt.Sprintf(`{"license_id":%q}`, lic.Status.LicenseID), nil)
+		Expect(code).To(Equal(http.StatusOK), string(body))
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(lic), lic)).To(Succeed())
+		Expect(lic.Spec.Organization).To(Equal("globex"))
 	})
 })
