@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"sort"
 
-	authorizationv1 "k8s.io/api/authorization/v1"
 	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
@@ -82,25 +82,15 @@ func (s *Server) roleIn(ctx context.Context, u user.Info, org *v1alpha1.Organiza
 	return "", err
 }
 
-// isPlatformAdmin asks the API server whether the caller may update every
-// Organization.
+// isPlatformAdmin asks the API server (through the delegating authorizer,
+// which remembers the answer for a few seconds) whether the caller may
+// update every Organization.
 func (s *Server) isPlatformAdmin(ctx context.Context, u user.Info) (bool, error) {
-	sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
-		User: u.GetName(), Groups: u.GetGroups(), UID: u.GetUID(), Extra: extra(u),
-		ResourceAttributes: &authorizationv1.ResourceAttributes{
-			Verb: "update", Group: v1alpha1.GroupVersion.Group, Resource: "organizations",
-		},
-	}}
-	if err := s.writer.Create(ctx, sar); err != nil {
+	decision, _, err := s.authz.Authorize(ctx, authorizer.AttributesRecord{
+		User: u, Verb: "update", APIGroup: v1alpha1.GroupVersion.Group, Resource: "organizations", ResourceRequest: true,
+	})
+	if err != nil {
 		return false, fmt.Errorf("failed to review access: %w", err)
 	}
-	return sar.Status.Allowed, nil
-}
-
-func extra(u user.Info) map[string]authorizationv1.ExtraValue {
-	out := map[string]authorizationv1.ExtraValue{}
-	for k, v := range u.GetExtra() {
-		out[k] = v
-	}
-	return out
+	return decision == authorizer.DecisionAllow, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/authenticatorfactory"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/apiserver/pkg/endpoints/filters"
 	"k8s.io/apiserver/pkg/server"
 	"k8s.io/apiserver/pkg/server/dynamiccertificates"
@@ -27,11 +28,7 @@ type authn struct {
 // newAuthenticator builds k8s.io/apiserver's delegating authenticator from
 // the cluster's kube-system/extension-apiserver-authentication ConfigMap
 // and TokenReview, and starts the controllers that keep its CAs current.
-func newAuthenticator(ctx context.Context, cfg *rest.Config) (*authn, error) {
-	kubeconfig, err := writeKubeconfig(cfg)
-	if err != nil {
-		return nil, err
-	}
+func newAuthenticator(ctx context.Context, kubeconfig string) (*authn, error) {
 	o := options.NewDelegatingAuthenticationOptions()
 	o.RemoteKubeConfigFile = kubeconfig
 	info, serving := &server.AuthenticationInfo{}, &server.SecureServingInfo{}
@@ -46,6 +43,20 @@ func newAuthenticator(ctx context.Context, cfg *rest.Config) (*authn, error) {
 	}
 	auth := newCertCache(info.Authenticator, info.RequestHeaderConfig, clock.RealClock{})
 	return &authn{auth: auth, requestHeader: info.RequestHeaderConfig}, nil
+}
+
+// newAuthorizer builds k8s.io/apiserver's delegating authorizer: a
+// SubjectAccessReview per question, its answer remembered for 10 s whether
+// allowed or denied (as an aggregated API server does), and system:masters
+// always allowed (as kube-apiserver does).
+func newAuthorizer(kubeconfig string) (authorizer.Authorizer, error) {
+	o := options.NewDelegatingAuthorizationOptions()
+	o.RemoteKubeConfigFile = kubeconfig
+	info := &server.AuthorizationInfo{}
+	if err := o.ApplyTo(info); err != nil {
+		return nil, fmt.Errorf("failed to set up delegated authorization: %w", err)
+	}
+	return info.Authorizer, nil
 }
 
 // wrap authenticates every request; anonymous callers get 401 from the routes.

@@ -70,7 +70,7 @@ var _ = BeforeSuite(func() {
 	}
 	startManager(config)
 	Expect(cp.RegisterAPIService(ctx, "api.orgplane.io", "v1", restPort)).To(Succeed())
-	for _, name := range []string{alice, bob, "carol@nowhere.example", "dave@nowhere.example", "frank@nowhere.example"} {
+	for _, name := range []string{alice, bob, "carol@nowhere.example", "dave@nowhere.example", "frank@nowhere.example", "ops@platform.example"} {
 		users[name], _, err = cp.AddUser(name)
 		Expect(err).NotTo(HaveOccurred())
 	}

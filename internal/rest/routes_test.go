@@ -6,7 +6,9 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 var _ = Describe("Through kube-apiserver", func() {
@@ -66,6 +68,23 @@ var _ = Describe("Platform admins", func() {
 		body, err = throughAPIServer("platform-admin", "/organizations")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(organizationNames(body)).To(BeEmpty(), "list routes show the caller's own organizations")
+	})
+
+	It("are whoever RBAC lets update every organization", func() {
+		code, _ := direct("GET", "frank@nowhere.example", "/v1/organizations/globex", "", nil)
+		Expect(code).To(Equal(http.StatusNotFound), "neither a member nor a platform admin")
+		role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "platform-ops"}, Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{"orgplane.io"}, Resources: []string{"organizations"}, Verbs: []string{"get", "update"}}}}
+		binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "platform-ops"},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "platform-ops"},
+			Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "User", Name: "ops@platform.example"}}}
+		Expect(k8sClient.Create(ctx, role)).To(Succeed())
+		Expect(k8sClient.Create(ctx, binding)).To(Succeed())
+		// kube-apiserver's authorizer sees the binding within moments.
+		Eventually(func() int {
+			code, _ := direct("GET", "ops@platform.example", "/v1/organizations/globex", "", nil)
+			return code
+		}).Should(Equal(http.StatusOK))
 	})
 })
 

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -59,6 +60,9 @@ type Server struct {
 	cache  client.Reader
 	live   client.Reader
 	writer client.Client
+	// authz answers whether a caller may do something cluster-wide; set
+	// by Start.
+	authz authorizer.Authorizer
 }
 
 var _ manager.LeaderElectionRunnable = &Server{}
@@ -73,8 +77,15 @@ func (s *Server) NeedLeaderElection() bool { return false }
 
 // Start serves until ctx ends.
 func (s *Server) Start(ctx context.Context) error {
-	authn, err := newAuthenticator(ctx, s.opts.Config)
+	kubeconfig, err := writeKubeconfig(s.opts.Config)
 	if err != nil {
+		return err
+	}
+	authn, err := newAuthenticator(ctx, kubeconfig)
+	if err != nil {
+		return err
+	}
+	if s.authz, err = newAuthorizer(kubeconfig); err != nil {
 		return err
 	}
 	watcher, err := certwatcher.New(filepath.Join(s.opts.CertDir, "tls.crt"), filepath.Join(s.opts.CertDir, "tls.key"))
