@@ -143,22 +143,28 @@ func replayFloor(ctx context.Context, c *capture) (float64, map[string]float64, 
 		steps = append(steps, func() error { return r.create(ctx, c, phase) })
 	}
 	steps = append(steps, func() error { return r.update(ctx, c) })
+	seconds, cpu, err := timeSteps(steps)
+	return seconds, cpu, r.retries.Load(), err
+}
+
+// timeSteps runs steps one after the other and sums the time and CPU they
+// took. Before each, kube-apiserver gets a second to catch up (its RBAC
+// checks read the roles just created from its own cache); that is not timed.
+func timeSteps(steps []func() error) (float64, map[string]float64, error) {
 	var seconds float64
 	cpu := map[string]float64{}
 	for _, step := range steps {
-		// Between steps kube-apiserver catches up (its RBAC checks read the
-		// roles just created from its own cache); that wait is not timed.
 		time.Sleep(time.Second)
 		before, start := cpuSeconds(), time.Now()
 		if err := step(); err != nil {
-			return 0, nil, 0, err
+			return 0, nil, err
 		}
 		seconds += time.Since(start).Seconds()
 		for k, v := range diff(cpuSeconds(), before) {
 			cpu[k] += v
 		}
 	}
-	return seconds, cpu, r.retries.Load(), nil
+	return seconds, cpu, nil
 }
 
 // replayer writes captured objects as new ones, pointing owner references
