@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/controllers"
 )
 
 // ClaimNamespace holds the display-name claims.
@@ -31,8 +32,12 @@ func claimName(displayName string) string {
 
 // claimDisplayName takes a display name for org atomically: the API server
 // lets only one create of the claim's name succeed, so two concurrent
-// creates or renames to the same name cannot both win.
+// creates or renames to the same name cannot both win. An organization
+// made with kubectl holds no claim; its display name is refused too.
 func (s *Server) claimDisplayName(ctx context.Context, displayName, org string) error {
+	if err := s.displayNameFree(ctx, displayName); err != nil {
+		return err
+	}
 	lease := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{
 		Name: claimName(displayName), Namespace: ClaimNamespace,
 		Labels:      map[string]string{"orgplane.io/organization": org},
@@ -43,12 +48,31 @@ func (s *Server) claimDisplayName(ctx context.Context, displayName, org string) 
 		err = s.writer.Create(ctx, lease)
 	}
 	if apierrors.IsAlreadyExists(err) {
-		return httpError(http.StatusConflict, fmt.Sprintf("The display name %q is already used by another organization; choose another", displayName), nil)
+		return errDisplayNameUsed(displayName)
 	}
 	if err != nil {
 		return fmt.Errorf("failed to claim display name: %w", err)
 	}
 	return nil
+}
+
+// displayNameFree answers 409 when an organization already has
+// displayName, as the cache's display-name index knows. (A rename that only
+// changes case keeps its claim and does not ask.)
+func (s *Server) displayNameFree(ctx context.Context, displayName string) error {
+	orgs := &v1alpha1.OrganizationList{}
+	key := strings.ToLower(displayName)
+	if err := s.cache.List(ctx, orgs, client.MatchingFields{controllers.IndexDisplayName: key}, client.UnsafeDisableDeepCopy); err != nil {
+		return err
+	}
+	if len(orgs.Items) > 0 {
+		return errDisplayNameUsed(displayName)
+	}
+	return nil
+}
+
+func errDisplayNameUsed(displayName string) error {
+	return httpError(http.StatusConflict, fmt.Sprintf("The display name %q is already used by another organization; choose another", displayName), nil)
 }
 
 // releaseDisplayName frees a display name org held.

@@ -179,3 +179,19 @@ var _ = Describe("PUT /v1/organizations/{id}/license with license_id", func() {
 		Expect(lic.Spec.Organization).To(Equal("globex"))
 	})
 })
+
+var _ = Describe("Display names of organizations made with kubectl", func() {
+	It("are taken: a REST create with the same name, in any case, answers 409", func() {
+		Expect(k8sClient.Create(ctx, &v1alpha1.Organization{ObjectMeta: metav1.ObjectMeta{Name: "kubectl-made"},
+			Spec: v1alpha1.OrganizationSpec{DisplayName: "Kubectl Made",
+				Members: []v1alpha1.Member{{Kind: v1alpha1.SubjectUser, Name: "kim@kubectl.example", Role: v1alpha1.RoleAdmin}}}})).To(Succeed())
+		Eventually(func() string {
+			_, body := direct("PUT", bob, "/v1/organizations/verify", `{"name":"kubectl made"}`, nil)
+			return string(body)
+		}).Should(MatchJSON(`{"valid":false}`))
+		code, body := direct("POST", "carol@nowhere.example", "/v1/organizations",
+			`{"organizationName":"KUBECTL MADE","accountName":"main","eulaAccepted":true}`, nil)
+		Expect(code).To(Equal(http.StatusConflict), string(body))
+		Expect(string(body)).To(ContainSubstring("already used by another organization"))
+	})
+})
