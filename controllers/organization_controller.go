@@ -102,8 +102,6 @@ func (r *OrganizationReconciler) reconcileNamespace(ctx context.Context, org *v1
 			"Namespace %s already exists and was not created by orgplane for this organization; delete or rename it, or rename the organization", name)
 	case !ns.DeletionTimestamp.IsZero():
 		return waiting("Namespace %s is terminating; it will be created again", name)
-	default:
-		mergeLabels(ns, managedLabels(org.Name))
 	}
 	org.Status.Namespace = name
 	return nil

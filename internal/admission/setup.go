@@ -14,13 +14,13 @@ import (
 func Setup(mgr ctrl.Manager, free v1alpha1.Limits, verifier *license.Verifier) error {
 	cached, live := mgr.GetClient(), mgr.GetAPIReader()
 	limiter := &Limiter{Client: mgr.GetClient(), Reader: live, FreeLimits: free, TTL: 30 * time.Second}
-	namespaces := namespaceReader{cached: cached, live: live}
+	res := reserver{limiter: limiter, namespaces: namespaceReader{cached: cached, live: live}}
 	if err := ctrl.NewWebhookManagedBy(mgr, &v1alpha1.Account{}).
-		WithValidator(&AccountValidator{Limiter: limiter, Namespaces: namespaces}).Complete(); err != nil {
+		WithValidator(&AccountValidator{res}).Complete(); err != nil {
 		return err
 	}
 	if err := ctrl.NewWebhookManagedBy(mgr, &appsv1.Deployment{}).
-		WithValidator(&DeploymentValidator{Limiter: limiter, Namespaces: namespaces}).Complete(); err != nil {
+		WithValidator(&DeploymentValidator{res}).Complete(); err != nil {
 		return err
 	}
 	if err := ctrl.NewWebhookManagedBy(mgr, &v1alpha1.Organization{}).

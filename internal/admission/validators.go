@@ -22,20 +22,13 @@ import (
 // +kubebuilder:webhook:path=/validate-orgplane-io-v1alpha1-account,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=orgplane.io,resources=accounts,verbs=create,versions=v1alpha1,name=accounts.orgplane.io,admissionReviewVersions=v1,timeoutSeconds=30
 
 // AccountValidator refuses an account over its organization's limit.
-type AccountValidator struct {
-	Limiter    *Limiter
-	Namespaces namespaceReader
-}
+type AccountValidator struct{ reserver }
 
 var _ admission.Validator[*v1alpha1.Account] = &AccountValidator{}
 
 // ValidateCreate reserves one account in the organization whose namespace holds it.
 func (v *AccountValidator) ValidateCreate(ctx context.Context, a *v1alpha1.Account) (admission.Warnings, error) {
-	org, err := organizationOfNamespace(ctx, v.Namespaces, a.Namespace, "org-")
-	if err != nil || org == "" {
-		return nil, err
-	}
-	return nil, v.Limiter.Reserve(ctx, org, usage.Accounts, a.Name, isDryRun(ctx))
+	return nil, v.reserve(ctx, a.Namespace, "org-", usage.Accounts, a.Name)
 }
 
 // ValidateUpdate allows every update.
@@ -53,20 +46,13 @@ func (v *AccountValidator) ValidateDelete(context.Context, *v1alpha1.Account) (a
 // DeploymentValidator refuses a Deployment in an account's workspace over
 // its organization's limit. It is registered only for namespaces labelled
 // orgplane.io/account, so nothing else depends on orgplane being up.
-type DeploymentValidator struct {
-	Limiter    *Limiter
-	Namespaces namespaceReader
-}
+type DeploymentValidator struct{ reserver }
 
 var _ admission.Validator[*appsv1.Deployment] = &DeploymentValidator{}
 
 // ValidateCreate reserves one deployment in the workspace's organization.
 func (v *DeploymentValidator) ValidateCreate(ctx context.Context, d *appsv1.Deployment) (admission.Warnings, error) {
-	org, err := organizationOfNamespace(ctx, v.Namespaces, d.Namespace, "")
-	if err != nil || org == "" {
-		return nil, err
-	}
-	return nil, v.Limiter.Reserve(ctx, org, usage.Deployments, d.Namespace+"/"+d.Name, isDryRun(ctx))
+	return nil, v.reserve(ctx, d.Namespace, "", usage.Deployments, d.Namespace+"/"+d.Name)
 }
 
 // ValidateUpdate allows every update.
@@ -79,9 +65,24 @@ func (v *DeploymentValidator) ValidateDelete(context.Context, *appsv1.Deployment
 	return nil, nil
 }
 
-// organizationOfNamespace is the organization orgplane labelled namespace
-// with; with a prefix, only a namespace named prefix+organization counts.
-func organizationOfNamespace(ctx context.Context, r namespaceReader, namespace, prefix string) (string, error) {
+// reserver reserves one more of a resource in the organization whose
+// namespace holds it; objects in other namespaces are not limited.
+type reserver struct {
+	limiter    *Limiter
+	namespaces namespaceReader
+}
+
+func (r reserver) reserve(ctx context.Context, namespace, prefix, resource, name string) error {
+	org, err := r.namespaces.organization(ctx, namespace, prefix)
+	if err != nil || org == "" {
+		return err
+	}
+	return r.limiter.Reserve(ctx, org, resource, name, isDryRun(ctx))
+}
+
+// organization is the organization orgplane labelled namespace with; with a
+// prefix, only a namespace named prefix+organization counts.
+func (r namespaceReader) organization(ctx context.Context, namespace, prefix string) (string, error) {
 	ns, err := r.get(ctx, namespace)
 	if err != nil {
 		return "", client.IgnoreNotFound(err)

@@ -33,7 +33,7 @@ func TestOrganizationOfANamespaceTheCacheHasNotSeen(t *testing.T) {
 		v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue, v1alpha1.LabelOrganization: "acme"}}}}
 	r := namespaceReader{cached: namespaces{}, live: live}
 	for _, tc := range []struct{ namespace, want string }{{"org-acme", "acme"}, {"elsewhere", ""}} {
-		org, err := organizationOfNamespace(context.Background(), r, tc.namespace, "org-")
+		org, err := r.organization(context.Background(), tc.namespace, "org-")
 		if err != nil || org != tc.want {
 			t.Errorf("organization of %s: got %q, %v; want %q", tc.namespace, org, err, tc.want)
 		}

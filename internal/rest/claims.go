@@ -57,18 +57,25 @@ func (s *Server) claimDisplayName(ctx context.Context, displayName, org string) 
 }
 
 // displayNameFree answers 409 when an organization already has
-// displayName, as the cache's display-name index knows. (A rename that only
-// changes case keeps its claim and does not ask.)
+// displayName. (A rename that only changes case keeps its claim and does
+// not ask.)
 func (s *Server) displayNameFree(ctx context.Context, displayName string) error {
+	taken, err := s.displayNameTaken(ctx, displayName)
+	if err == nil && taken {
+		err = errDisplayNameUsed(displayName)
+	}
+	return err
+}
+
+// displayNameTaken says whether an organization, however it was created,
+// has displayName (ignoring case), as the cache's display-name index knows.
+func (s *Server) displayNameTaken(ctx context.Context, displayName string) (bool, error) {
 	orgs := &v1alpha1.OrganizationList{}
-	key := strings.ToLower(displayName)
-	if err := s.cache.List(ctx, orgs, client.MatchingFields{controllers.IndexDisplayName: key}, client.UnsafeDisableDeepCopy); err != nil {
-		return err
+	key := client.MatchingFields{controllers.IndexDisplayName: strings.ToLower(displayName)}
+	if err := s.cache.List(ctx, orgs, key, client.UnsafeDisableDeepCopy); err != nil {
+		return false, err
 	}
-	if len(orgs.Items) > 0 {
-		return errDisplayNameUsed(displayName)
-	}
-	return nil
+	return len(orgs.Items) > 0, nil
 }
 
 func errDisplayNameUsed(displayName string) error {

@@ -162,8 +162,8 @@ func (s *Server) waitReady(ctx context.Context, obj client.Object) error {
 func (s *Server) setActiveAccount(ctx context.Context, u user.Info, account string) error {
 	return wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, readyTimeout, true, func(ctx context.Context) (bool, error) {
 		found, err := s.userNamed(ctx, u.GetName())
-		if err != nil || found == nil {
-			return false, err
+		if err != nil || found == nil || found.Spec.ActiveAccount == account {
+			return found != nil, err
 		}
 		patch := client.MergeFrom(found.DeepCopy())
 		found.Spec.ActiveAccount = account

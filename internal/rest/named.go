@@ -41,7 +41,7 @@ func (s *Server) createNamed(r *http.Request, u user.Info, name, description str
 func (s *Server) setDescription(r *http.Request, org *v1alpha1.Organization, description string) error {
 	before := org.DeepCopy()
 	org.Spec.Description = description
-	return s.patchOrganization(r.Context(), org, client.MergeFrom(before))
+	return s.patchAndWait(r.Context(), org, client.MergeFrom(before))
 }
 
 // memberOf finds organization id among the caller's, with their role.

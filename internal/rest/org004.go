@@ -103,7 +103,7 @@ func (s *Server) updateOrganization004(w http.ResponseWriter, r *http.Request, u
 	if body.Active != nil {
 		org.Spec.Suspended = !*body.Active
 	}
-	if err := s.patchOrganization(r.Context(), org, client.MergeFrom(before)); err != nil {
+	if err := s.patchAndWait(r.Context(), org, client.MergeFrom(before)); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, renderOrganization(org))
@@ -160,7 +160,7 @@ func (s *Server) addMember(w http.ResponseWriter, r *http.Request, u user.Info) 
 	}
 	before := org.DeepCopy()
 	org.Spec.Members = append(org.Spec.Members, v1alpha1.Member{Kind: v1alpha1.SubjectUser, Name: body.Email, Role: v1alpha1.RoleMember})
-	if err := s.patchOrganization(r.Context(), org, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+	if err := s.patchAndWait(r.Context(), org, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
 		return err
 	}
 	s.record(org, u, "Added member "+body.Email)
@@ -187,7 +187,7 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, u user.Inf
 		return httpError(http.StatusNotFound, fmt.Sprintf("%q is not a member of %s", id, org.Name), nil)
 	}
 	org.Spec.Members = kept
-	if err := s.patchOrganization(r.Context(), org, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+	if err := s.patchAndWait(r.Context(), org, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
 		return err
 	}
 	s.record(org, u, "Removed member "+id)

@@ -15,7 +15,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
-	"github.com/orgplane/orgplane/controllers"
 )
 
 // maxBody bounds request bodies.
@@ -251,10 +250,10 @@ func (s *Server) verifyDisplayName(w http.ResponseWriter, r *http.Request, _ use
 	if strings.TrimSpace(body.Name) == "" {
 		return httpError(http.StatusBadRequest, "Field \"name\" is required: the display name to check", nil)
 	}
-	orgs := &v1alpha1.OrganizationList{}
-	if err := s.cache.List(r.Context(), orgs, client.MatchingFields{controllers.IndexDisplayName: strings.ToLower(body.Name)}); err != nil {
+	taken, err := s.displayNameTaken(r.Context(), body.Name)
+	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]bool{"valid": len(orgs.Items) == 0})
+	writeJSON(w, http.StatusOK, map[string]bool{"valid": !taken})
 	return nil
 }

@@ -176,7 +176,7 @@ func (s *Server) rename(ctx context.Context, org *v1alpha1.Organization, name st
 	patch := client.MergeFrom(org.DeepCopy())
 	org.Spec.DisplayName = name
 	mergeAnnotation(org, AnnotationRequestedBy, u.GetName())
-	if err := s.patchOrganization(ctx, org, patch); err != nil {
+	if err := s.patchAndWait(ctx, org, patch); err != nil {
 		if !sameClaim {
 			_ = s.releaseDisplayName(context.Background(), name, org.Name)
 		}
@@ -198,14 +198,9 @@ func mergeAnnotation(obj client.Object, k, v string) {
 	obj.SetAnnotations(a)
 }
 
-// patchOrganization patches org and waits (briefly) until the cache has seen
-// the change, so that the caller's next read shows what they wrote.
-func (s *Server) patchOrganization(ctx context.Context, org *v1alpha1.Organization, patch client.Patch) error {
-	return s.patchAndWait(ctx, org, patch)
-}
-
 // patchAndWait patches obj's spec and waits (briefly) until the cache holds
-// that generation or a later one.
+// that generation or a later one, so that the caller's next read shows what
+// they wrote.
 func (s *Server) patchAndWait(ctx context.Context, obj client.Object, patch client.Patch) error {
 	if err := s.writer.Patch(ctx, obj, patch); err != nil {
 		return err

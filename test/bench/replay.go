@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -99,7 +100,7 @@ func (s *stack) capture(ctx context.Context, requests map[string]float64) (*capt
 	}
 	for key, n := range requests {
 		f := strings.Fields(key) // VERB resource code
-		if len(f) == 3 && f[0] != "POST" && f[0] != "GET" && f[0] != "LIST" && f[0] != "WATCH" && strings.HasPrefix(f[2], "2") {
+		if len(f) == 3 && slices.Contains([]string{"PUT", "PATCH", "APPLY"}, f[0]) && strings.HasPrefix(f[2], "2") {
 			if _, ok := c.objects[strings.TrimSuffix(f[1], "/status")]; ok {
 				c.updates[f[1]] += int(n)
 			}
