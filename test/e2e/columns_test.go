@@ -34,12 +34,14 @@ func future(v string) error {
 }
 
 var (
-	isName   = matches(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-	isAge    = matches(`^[0-9]+(s|m|h|d|y)([0-9]+(s|m|h))?$`)
-	isText   = matches(`^\S.*\S$|^\S$`)
-	isTrue   = matches(`^True$`)
-	isReason = matches(`^[A-Z][A-Za-z]+$`)
-	isPlan   = matches(`^(free|trial|team|enterprise)$`)
+	isName     = matches(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	isObject   = matches(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
+	isOptional = matches(`^$|^\S.*\S$|^\S$`)
+	isAge      = matches(`^[0-9]+(s|m|h|d|y)([0-9]+(s|m|h))?$`)
+	isText     = matches(`^\S.*\S$|^\S$`)
+	isTrue     = matches(`^True$`)
+	isReason   = matches(`^[A-Z][A-Za-z]+$`)
+	isPlan     = matches(`^(free|trial|team|enterprise)$`)
 )
 
 // columns lists, for every kind, the columns `kubectl get` prints (with
@@ -56,7 +58,7 @@ var columns = []struct {
 		"NAMESPACE": matches(`^org-[a-z0-9-]+$`), "READY": isTrue, "REASON": isReason, "AGE": isAge,
 	}},
 	{[]string{"accounts", "-A"}, map[string]cell{
-		"NAMESPACE": matches(`^org-[a-z0-9-]+$`), "NAME": isName, "DISPLAY NAME": isText,
+		"NAMESPACE": matches(`^org-[a-z0-9-]+$`), "NAME": isName, "DISPLAY NAME": isOptional,
 		"ORGANIZATION": isName, "WORKSPACE": isName, "READY": isTrue, "REASON": isReason, "AGE": isAge,
 	}},
 	{[]string{"licenses"}, map[string]cell{
@@ -64,14 +66,14 @@ var columns = []struct {
 		"EXPIRES": future, "LICENSEE": isText, "LICENSE ID": isText, "READY": isTrue, "AGE": isAge,
 	}},
 	{[]string{"users"}, map[string]cell{
-		"NAME": isName, "USERNAME": isText, "EMAIL": isText,
-		"ACTIVE ACCOUNT": matches(`^<none>$|^[a-z0-9-]+/[a-z0-9-]+$`), "READY": isTrue, "AGE": isAge,
+		"NAME": isObject, "USERNAME": isText, "EMAIL": isText,
+		"ACTIVE ACCOUNT": matches(`^$|^[a-z0-9-]+/[a-z0-9-]+$`), "READY": isTrue, "AGE": isAge,
 	}},
 }
 
 // printerColumns prints `kubectl get` and `kubectl get -o wide` for every
 // kind and checks every cell of every column reads sensibly: no
-// <invalid>, no <none> where a Ready object has a value, dates as dates.
+// <invalid>, no blank where a Ready object has a value, dates as dates.
 func printerColumns(t *testing.T, s *stack) {
 	for _, kind := range columns {
 		for _, wide := range []bool{false, true} {
@@ -88,36 +90,56 @@ func printerColumns(t *testing.T, s *stack) {
 	}
 }
 
-// checkTable splits kubectl's table (columns are separated by at least
-// three spaces) and applies each column's check to each row.
+// checkTable cuts kubectl's table at the header's column starts (columns
+// are separated by at least three spaces; an empty cell is blank) and
+// applies each column's check to each row.
 func checkTable(out string, checks map[string]cell) []error {
-	sep := regexp.MustCompile(`\s{3,}`)
-	lines := strings.Split(strings.TrimSpace(out), "\n")
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 	if len(lines) < 2 {
 		return []error{fmt.Errorf("no rows:\n%s", out)}
 	}
-	header := sep.Split(strings.TrimSpace(lines[0]), -1)
+	names, starts := headerColumns(lines[0])
 	var errs []error
-	for _, col := range header {
+	for _, col := range names {
 		if checks[col] == nil {
 			errs = append(errs, fmt.Errorf("column %s has no check", col))
 		}
 	}
 	for _, line := range lines[1:] {
-		row := sep.Split(strings.TrimSpace(line), -1)
-		if len(row) != len(header) {
-			errs = append(errs, fmt.Errorf("row %q has %d cells for %d columns", line, len(row), len(header)))
-			continue
-		}
+		row := cut(line, starts)
 		for i, v := range row {
-			if check := checks[header[i]]; check != nil {
+			if check := checks[names[i]]; check != nil {
 				if err := check(v); err != nil {
-					errs = append(errs, fmt.Errorf("%s of %s: %w", header[i], row[0], err))
+					errs = append(errs, fmt.Errorf("%s of %s: %w", names[i], row[0], err))
 				}
 			}
 		}
 	}
 	return errs
+}
+
+func headerColumns(header string) (names []string, starts []int) {
+	for _, loc := range regexp.MustCompile(`\S+( \S+)*`).FindAllStringIndex(header, -1) {
+		names = append(names, header[loc[0]:loc[1]])
+		starts = append(starts, loc[0])
+	}
+	return names, starts
+}
+
+// cut returns the cells of line that start at starts; a cell that does not
+// end where the next column starts is reported as the rest of the line.
+func cut(line string, starts []int) []string {
+	cells := make([]string, len(starts))
+	for i, from := range starts {
+		to := len(line)
+		if i+1 < len(starts) && starts[i+1] < to {
+			to = starts[i+1]
+		}
+		if from < to {
+			cells[i] = strings.TrimSpace(line[from:to])
+		}
+	}
+	return cells
 }
 
 func TestCheckTable(t *testing.T) {
@@ -130,7 +152,7 @@ func TestCheckTable(t *testing.T) {
 		"a date column shows": {"NAME   EXPIRES     AGE\nacme   <invalid>   5m\n", 1},
 		"expired":             {"NAME   EXPIRES                AGE\nacme   2001-01-01T00:00:00Z   5m\n", 1},
 		"unchecked column":    {"NAME   EXTRA   AGE\nacme   x       5m\n", 1},
-		"missing cell":        {"NAME   EXPIRES                AGE\n2999-01-01T00:00:00Z   5m\n", 1},
+		"blank cell":          {"NAME   EXPIRES                AGE\n       2999-01-01T00:00:00Z   5m\n", 1},
 		"no rows":             {"No resources found\n", 1},
 	}
 	for name, tc := range tests {
