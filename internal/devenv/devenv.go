@@ -149,7 +149,8 @@ func ApplySamples(ctx context.Context, c client.Client, dir string) error {
 }
 
 func apply(ctx context.Context, c client.Client, obj *unstructured.Unstructured) error {
-	if err := c.Patch(ctx, obj, client.Apply, client.FieldOwner("orgplane-dev"), client.ForceOwnership); err != nil {
+	ac := client.ApplyConfigurationFromUnstructured(obj)
+	if err := c.Apply(ctx, ac, client.FieldOwner("orgplane-dev"), client.ForceOwnership); err != nil {
 		return fmt.Errorf("failed to apply %s %s: %w", obj.GetKind(), obj.GetName(), err)
 	}
 	return nil

@@ -268,7 +268,8 @@ func applyWithBinding(ctx context.Context, c client.Client, role *unstructured.U
 		}
 	}
 	for _, obj := range []*unstructured.Unstructured{role, binding} {
-		if err := c.Patch(ctx, obj, client.Apply, client.FieldOwner("orgplane-localcp"), client.ForceOwnership); err != nil {
+		ac := client.ApplyConfigurationFromUnstructured(obj)
+		if err := c.Apply(ctx, ac, client.FieldOwner("orgplane-localcp"), client.ForceOwnership); err != nil {
 			return fmt.Errorf("failed to apply %s %s: %w", obj.GetKind(), obj.GetName(), err)
 		}
 	}
