@@ -94,7 +94,7 @@ func devCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer logs.Close()
+			defer func() { _ = logs.Close() }()
 			ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(logs)))
 			klog.SetLogger(ctrl.Log)
 			return devenv.Run(stopOnSignal(), opts, cmd.OutOrStdout())
