@@ -125,7 +125,7 @@ func inspectCommand() *cobra.Command {
 				return err
 			}
 			if phase != license.Valid {
-				return fmt.Errorf("license is %s: %v", phase, verr)
+				return fmt.Errorf("license is %s: %w", phase, verr)
 			}
 			return nil
 		},
