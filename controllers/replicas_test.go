@@ -63,7 +63,7 @@ var _ = Describe("Two manager replicas behind one webhook address", Ordered, fun
 	BeforeAll(func() {
 		stopManager()
 		host := cp.Webhook.LocalServingHost
-		var backends []string
+		backends := make([]string, 0, 2)
 		for range 2 {
 			port := freePort()
 			replicas = append(replicas, runReplica(port, true))

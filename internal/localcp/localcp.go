@@ -141,7 +141,7 @@ func workDir(dir string) (string, error) {
 	if dir == "" {
 		return os.MkdirTemp("", "orgplane-cp-")
 	}
-	return dir, os.MkdirAll(dir, 0o755)
+	return dir, os.MkdirAll(dir, 0o750)
 }
 
 // startControllerManager runs the controllers a real cluster has and envtest

@@ -184,7 +184,7 @@ func organizationNames(body []byte) []string {
 		} `json:"organizations"`
 	}
 	Expect(json.Unmarshal(body, &out)).To(Succeed())
-	names := []string{}
+	names := make([]string, 0, len(out.Organizations))
 	for _, o := range out.Organizations {
 		names = append(names, o.Metadata.Name)
 	}
