@@ -16,6 +16,12 @@ have_kube() { for b in "${KUBE_BINARIES[@]}"; do have "$b" || return 1; done; }
 if have etcd && have_kube; then
   exit 0
 fi
+# shellcheck source=hack/toolcache.sh
+source "${ROOT}/hack/toolcache.sh"
+CACHE_REL="k8s/${K8S_VERSION}-etcd${ETCD_VERSION}"
+if restore_tools "${DEST}" "${CACHE_REL}" && have etcd && have_kube; then
+  exit 0
+fi
 mkdir -p "${DEST}" "${WORK}"
 export GOFLAGS=-mod=mod GOWORK=off
 
@@ -58,4 +64,5 @@ MOD
 
 have etcd || build_etcd
 have_kube || build_kube
+save_tools "${DEST}" "${CACHE_REL}"
 echo "envtest: binaries ready in ${DEST}"

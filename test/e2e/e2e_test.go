@@ -131,6 +131,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("a limit hit shows the admission message", func(t *testing.T) { limitHit(t, s) })
 	t.Run("the commands make dev prints work", func(t *testing.T) { printedCommands(t, s) })
 	t.Run("a license from the vendor CLI, applied with kubectl, sets the plan", func(t *testing.T) { vendorLicense(t, s) })
+	t.Run("kubectl get prints a sensible value in every column of every kind", func(t *testing.T) { printerColumns(t, s) })
 }
 
 // printedCommands runs the commands make dev suggests, as printed.

@@ -1,0 +1,143 @@
+package e2e
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A column check: what every cell of one column must look like.
+type cell func(string) error
+
+func matches(pattern string) cell {
+	re := regexp.MustCompile(pattern)
+	return func(v string) error {
+		if !re.MatchString(v) {
+			return fmt.Errorf("%q does not match %s", v, pattern)
+		}
+		return nil
+	}
+}
+
+// future is a time kubectl prints as RFC 3339, later than now.
+func future(v string) error {
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return fmt.Errorf("%q is not a date: %w", v, err)
+	}
+	if !t.After(time.Now()) {
+		return fmt.Errorf("%q is not in the future", v)
+	}
+	return nil
+}
+
+var (
+	isName   = matches(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	isAge    = matches(`^[0-9]+(s|m|h|d|y)([0-9]+(s|m|h))?$`)
+	isText   = matches(`^\S.*\S$|^\S$`)
+	isTrue   = matches(`^True$`)
+	isReason = matches(`^[A-Z][A-Za-z]+$`)
+	isPlan   = matches(`^(free|trial|team|enterprise)$`)
+)
+
+// columns lists, for every kind, the columns `kubectl get` prints (with
+// -o wide) and what each cell of a Ready sample must look like. A column
+// added to a kind without a check here fails the test, so nobody adds one
+// without looking at what it prints.
+var columns = []struct {
+	args   []string
+	checks map[string]cell
+}{
+	{[]string{"organizations"}, map[string]cell{
+		"NAME": isName, "DISPLAY NAME": isText, "PLAN": isPlan,
+		"USAGE":     matches(`^[0-9]+/[0-9]+ accounts, [0-9]+/[0-9]+ users, [0-9]+/[0-9]+ deployments$`),
+		"NAMESPACE": matches(`^org-[a-z0-9-]+$`), "READY": isTrue, "REASON": isReason, "AGE": isAge,
+	}},
+	{[]string{"accounts", "-A"}, map[string]cell{
+		"NAMESPACE": matches(`^org-[a-z0-9-]+$`), "NAME": isName, "DISPLAY NAME": isText,
+		"ORGANIZATION": isName, "WORKSPACE": isName, "READY": isTrue, "REASON": isReason, "AGE": isAge,
+	}},
+	{[]string{"licenses"}, map[string]cell{
+		"NAME": isName, "ORGANIZATION": isName, "TYPE": isPlan, "PHASE": matches(`^Valid$`),
+		"EXPIRES": future, "LICENSEE": isText, "LICENSE ID": isText, "READY": isTrue, "AGE": isAge,
+	}},
+	{[]string{"users"}, map[string]cell{
+		"NAME": isName, "USERNAME": isText, "EMAIL": isText,
+		"ACTIVE ACCOUNT": matches(`^<none>$|^[a-z0-9-]+/[a-z0-9-]+$`), "READY": isTrue, "AGE": isAge,
+	}},
+}
+
+// printerColumns prints `kubectl get` and `kubectl get -o wide` for every
+// kind and checks every cell of every column reads sensibly: no
+// <invalid>, no <none> where a Ready object has a value, dates as dates.
+func printerColumns(t *testing.T, s *stack) {
+	for _, kind := range columns {
+		for _, wide := range []bool{false, true} {
+			args := append([]string{"get"}, kind.args...)
+			if wide {
+				args = append(args, "-o", "wide")
+			}
+			out := s.must(t, args...)
+			t.Logf("$ kubectl %s\n%s", strings.Join(args, " "), out)
+			for _, err := range checkTable(out, kind.checks) {
+				t.Errorf("kubectl %s: %v", strings.Join(args, " "), err)
+			}
+		}
+	}
+}
+
+// checkTable splits kubectl's table (columns are separated by at least
+// three spaces) and applies each column's check to each row.
+func checkTable(out string, checks map[string]cell) []error {
+	sep := regexp.MustCompile(`\s{3,}`)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) < 2 {
+		return []error{fmt.Errorf("no rows:\n%s", out)}
+	}
+	header := sep.Split(strings.TrimSpace(lines[0]), -1)
+	var errs []error
+	for _, col := range header {
+		if checks[col] == nil {
+			errs = append(errs, fmt.Errorf("column %s has no check", col))
+		}
+	}
+	for _, line := range lines[1:] {
+		row := sep.Split(strings.TrimSpace(line), -1)
+		if len(row) != len(header) {
+			errs = append(errs, fmt.Errorf("row %q has %d cells for %d columns", line, len(row), len(header)))
+			continue
+		}
+		for i, v := range row {
+			if check := checks[header[i]]; check != nil {
+				if err := check(v); err != nil {
+					errs = append(errs, fmt.Errorf("%s of %s: %w", header[i], row[0], err))
+				}
+			}
+		}
+	}
+	return errs
+}
+
+func TestCheckTable(t *testing.T) {
+	checks := map[string]cell{"NAME": isName, "EXPIRES": future, "AGE": isAge}
+	tests := map[string]struct {
+		out  string
+		errs int
+	}{
+		"valid":               {"NAME   EXPIRES                AGE\nacme   2999-01-01T00:00:00Z   5m3s\n", 0},
+		"a date column shows": {"NAME   EXPIRES     AGE\nacme   <invalid>   5m\n", 1},
+		"expired":             {"NAME   EXPIRES                AGE\nacme   2001-01-01T00:00:00Z   5m\n", 1},
+		"unchecked column":    {"NAME   EXTRA   AGE\nacme   x       5m\n", 1},
+		"missing cell":        {"NAME   EXPIRES                AGE\n2999-01-01T00:00:00Z   5m\n", 1},
+		"no rows":             {"No resources found\n", 1},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if errs := checkTable(tc.out, checks); len(errs) != tc.errs {
+				t.Fatalf("got %d errors, want %d: %v", len(errs), tc.errs, errs)
+			}
+		})
+	}
+}
