@@ -3,9 +3,11 @@
 K8S_VERSION ?= 1.37.2
 ETCD_VERSION ?= 3.6.16
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
+GOLANGCI_LINT_VERSION ?= v2.15.0
 
 LOCALBIN ?= $(CURDIR)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
+GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 ENVTEST_ASSETS ?= $(LOCALBIN)/k8s/$(K8S_VERSION)-etcd$(ETCD_VERSION)
 KUBECTL ?= $(ENVTEST_ASSETS)/kubectl
 DEV_DIR ?= $(CURDIR)/.dev
@@ -39,6 +41,14 @@ fmt: ## Run gofmt.
 vet: ## Run go vet.
 	go vet ./...
 
+.PHONY: lint
+lint: golangci-lint ## Run golangci-lint (.golangci.yml).
+	$(GOLANGCI_LINT) run
+
+.PHONY: lint-fix
+lint-fix: golangci-lint ## Run golangci-lint and apply the fixes it can make.
+	$(GOLANGCI_LINT) run --fix
+
 .PHONY: verify-generated
 verify-generated: manifests generate ## Fail if generated files differ from what is committed.
 	@if [ -n "$$(git status --porcelain -- api config)" ]; then \
@@ -46,7 +56,7 @@ verify-generated: manifests generate ## Fail if generated files differ from what
 		git status --porcelain -- api config; git diff --stat -- api config; exit 1; fi
 
 .PHONY: test
-test: envtest verify-generated vet fmt-check check-files test-go fuzz-smoke ## Build the toolchain if needed, generate, vet, check files, and run every test (race detector on).
+test: envtest verify-generated vet lint fmt-check check-files test-go fuzz-smoke ## Build the toolchain if needed, generate, vet, lint, check files, and run every test (race detector on).
 
 .PHONY: fmt-check
 fmt-check: ## Fail if a Go file is not gofmt-clean.
@@ -115,3 +125,9 @@ envtest: ## Build etcd, kube-apiserver and kubectl from the Go module proxy into
 controller-gen: $(CONTROLLER_GEN)
 $(CONTROLLER_GEN):
 	GOBIN=$(LOCALBIN) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
+
+.PHONY: golangci-lint
+golangci-lint: $(GOLANGCI_LINT)
+$(GOLANGCI_LINT):
+	GOBIN=$(LOCALBIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	mv $(LOCALBIN)/golangci-lint $@

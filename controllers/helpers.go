@@ -10,15 +10,12 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
 )
-
-var deploymentListGVK = schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "DeploymentList"}
 
 // addFinalizer adds orgplane's finalizer, patching only when it is missing.
 func addFinalizer(ctx context.Context, c client.Client, obj client.Object) error {

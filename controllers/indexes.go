@@ -41,8 +41,9 @@ func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 	}{
 		{&v1alpha1.Organization{}, IndexMemberUser, memberUsernames},
 		{&v1alpha1.Organization{}, IndexMemberSubject, func(o client.Object) []string {
-			var keys []string
-			for _, m := range o.(*v1alpha1.Organization).Spec.Members {
+			members := o.(*v1alpha1.Organization).Spec.Members
+			keys := make([]string, 0, len(members))
+			for _, m := range members {
 				keys = append(keys, SubjectKey(m))
 			}
 			return keys
@@ -63,8 +64,9 @@ func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 			return []string{o.(*v1alpha1.License).Status.LicenseID}
 		}},
 		{&v1alpha1.User{}, IndexUserOrganizations, func(o client.Object) []string {
-			var names []string
-			for _, m := range o.(*v1alpha1.User).Status.Organizations {
+			orgs := o.(*v1alpha1.User).Status.Organizations
+			names := make([]string, 0, len(orgs))
+			for _, m := range orgs {
 				names = append(names, m.Name)
 			}
 			return names

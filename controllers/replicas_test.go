@@ -39,12 +39,12 @@ func (rr *roundRobin) serve() {
 }
 
 func pipe(conn net.Conn, backend string) {
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	up, err := net.DialTimeout("tcp", backend, 5*time.Second)
 	if err != nil {
 		return
 	}
-	defer up.Close()
+	defer func() { _ = up.Close() }()
 	go func() { _, _ = io.Copy(up, conn) }()
 	_, _ = io.Copy(conn, up)
 }
@@ -52,7 +52,7 @@ func pipe(conn net.Conn, backend string) {
 func freePort() int {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	Expect(err).NotTo(HaveOccurred())
-	defer ln.Close()
+	defer func() { _ = ln.Close() }()
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
@@ -63,7 +63,7 @@ var _ = Describe("Two manager replicas behind one webhook address", Ordered, fun
 	BeforeAll(func() {
 		stopManager()
 		host := cp.Webhook.LocalServingHost
-		var backends []string
+		backends := make([]string, 0, 2)
 		for range 2 {
 			port := freePort()
 			replicas = append(replicas, runReplica(port, true))
@@ -72,7 +72,7 @@ var _ = Describe("Two manager replicas behind one webhook address", Ordered, fun
 		rr = startRoundRobin(net.JoinHostPort(host, strconv.Itoa(cp.Webhook.LocalServingPort)), backends)
 		waitForWebhooks()
 		DeferCleanup(func() {
-			rr.ln.Close()
+			_ = rr.ln.Close()
 			for _, r := range replicas {
 				r.stop()
 			}

@@ -14,7 +14,7 @@ import (
 var _ = Describe("A manager restarted mid-way", Ordered, func() {
 	It("converges to the same state with no duplicates", func() {
 		prefix := uniqueName("restart")
-		var orgs []*v1alpha1.Organization
+		orgs := make([]*v1alpha1.Organization, 0, 3)
 		for i := range 3 {
 			name := fmt.Sprintf("%s-%d", prefix, i)
 			org := newOrganization(name, admin("ann@"+prefix+".example"), member(fmt.Sprintf("u%d@%s.example", i, prefix)))

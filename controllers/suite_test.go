@@ -128,7 +128,7 @@ func waitForWebhooks() {
 	Eventually(func() error {
 		conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // readiness probe only
 		if err == nil {
-			conn.Close()
+			_ = conn.Close()
 		}
 		return err
 	}).Should(Succeed())

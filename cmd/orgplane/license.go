@@ -43,8 +43,8 @@ func keygenCommand() *cobra.Command {
 				}
 			}
 			keys, _ := license.ParsePublicKeys(pubPEM)
-			fmt.Fprintf(cmd.OutOrStdout(), "Wrote %s and %s (key id %s)\n", privPath, pubPath, license.KeyID(keys[0]))
-			return nil
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "Wrote %s and %s (key id %s)\n", privPath, pubPath, license.KeyID(keys[0]))
+			return err
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", ".", "directory to write the key pair to")
@@ -80,8 +80,8 @@ func issueCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), key)
-			return nil
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), key)
+			return err
 		},
 	}
 	f := cmd.Flags()
@@ -125,7 +125,7 @@ func inspectCommand() *cobra.Command {
 				return err
 			}
 			if phase != license.Valid {
-				return fmt.Errorf("license is %s: %v", phase, verr)
+				return fmt.Errorf("license is %s: %w", phase, verr)
 			}
 			return nil
 		},

@@ -94,7 +94,7 @@ func devCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer logs.Close()
+			defer func() { _ = logs.Close() }()
 			ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(logs)))
 			klog.SetLogger(ctrl.Log)
 			return devenv.Run(stopOnSignal(), opts, cmd.OutOrStdout())
@@ -114,7 +114,7 @@ func devCommand() *cobra.Command {
 // devLog opens <dir>/manager.log for the manager's logs, so that the
 // terminal shows only what make dev has to say.
 func devLog(dir string) (*os.File, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
 	}
 	return os.Create(filepath.Join(dir, "manager.log"))

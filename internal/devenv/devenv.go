@@ -42,7 +42,7 @@ var DemoUsers = []struct{ Name, Role string }{
 // Run starts everything, prints how to use it, and runs until ctx ends;
 // then it stops the manager and the control plane and returns.
 func Run(ctx context.Context, opts Options, out io.Writer) error {
-	fmt.Fprintln(out, "Starting etcd, kube-apiserver and kube-controller-manager ...")
+	_, _ = fmt.Fprintln(out, "Starting etcd, kube-apiserver and kube-controller-manager ...")
 	cp, err := localcp.Start(localcp.Options{
 		AssetsDir:   opts.AssetsDir,
 		CRDDir:      filepath.Join(opts.ConfigDir, "crd", "bases"),
@@ -55,9 +55,9 @@ func Run(ctx context.Context, opts Options, out io.Writer) error {
 		return err
 	}
 	defer func() {
-		fmt.Fprintln(out, "Stopping the control plane ...")
+		_, _ = fmt.Fprintln(out, "Stopping the control plane ...")
 		if err := cp.Stop(); err != nil {
-			fmt.Fprintf(out, "Failed to stop the control plane cleanly: %v\n", err)
+			_, _ = fmt.Fprintf(out, "Failed to stop the control plane cleanly: %v\n", err)
 		}
 	}()
 	return runManager(ctx, cp, opts, out)
@@ -149,7 +149,8 @@ func ApplySamples(ctx context.Context, c client.Client, dir string) error {
 }
 
 func apply(ctx context.Context, c client.Client, obj *unstructured.Unstructured) error {
-	if err := c.Patch(ctx, obj, client.Apply, client.FieldOwner("orgplane-dev"), client.ForceOwnership); err != nil {
+	ac := client.ApplyConfigurationFromUnstructured(obj)
+	if err := c.Apply(ctx, ac, client.FieldOwner("orgplane-dev"), client.ForceOwnership); err != nil {
 		return fmt.Errorf("failed to apply %s %s: %w", obj.GetKind(), obj.GetName(), err)
 	}
 	return nil
@@ -175,7 +176,7 @@ func retry(ctx context.Context, timeout time.Duration, fn func() error) error {
 func printWelcome(out io.Writer, cp *localcp.ControlPlane, opts Options) {
 	alice := filepath.Join(cp.Dir, DemoUsers[0].Name+".kubeconfig")
 	bob := filepath.Join(cp.Dir, DemoUsers[1].Name+".kubeconfig")
-	fmt.Fprintf(out, `
+	_, _ = fmt.Fprintf(out, `
 orgplane is running on a local control plane (kube-apiserver v%s at %s, etcd, kube-controller-manager):
 the manager (reconcilers, webhooks, REST API at https://%s and /apis/api.orgplane.io/v1).
   admin kubeconfig:   %s

@@ -129,7 +129,7 @@ func checkAlgorithm(key string) error {
 	case errors.Is(err, jwt.ErrTokenUnverifiable):
 		return ErrAlgorithm
 	case err != nil:
-		return fmt.Errorf("%w: %v", ErrMalformed, err)
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
 	case token.Method.Alg() != jwt.SigningMethodEdDSA.Alg():
 		return fmt.Errorf("%w (alg %q)", ErrAlgorithm, token.Method.Alg())
 	}
@@ -158,7 +158,7 @@ func classify(err error) error {
 	if errors.Is(err, jwt.ErrTokenSignatureInvalid) {
 		return ErrSignature
 	}
-	return fmt.Errorf("%w: %v", ErrMalformed, err)
+	return fmt.Errorf("%w: %w", ErrMalformed, err)
 }
 
 // unwrapKeyfunc keeps the key-id detail of a keyfunc error without the

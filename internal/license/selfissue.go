@@ -77,7 +77,7 @@ func (s *SelfIssuer) Issue(ctx context.Context, org, typ string) (*v1alpha1.Lice
 }
 
 func (s *SelfIssuer) offered() []string {
-	var out []string
+	out := make([]string, 0, len(s.Offers))
 	for t := range s.Offers {
 		out = append(out, t)
 	}

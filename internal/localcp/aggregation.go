@@ -103,5 +103,6 @@ func (cp *ControlPlane) RegisterAPIService(ctx context.Context, group, version s
 			"service": map[string]any{"namespace": APIServiceNamespace, "name": APIServiceName, "port": int64(port)},
 		},
 	}}
-	return c.Patch(ctx, apiService, client.Apply, client.FieldOwner("orgplane-localcp"), client.ForceOwnership)
+	return c.Apply(ctx, client.ApplyConfigurationFromUnstructured(apiService),
+		client.FieldOwner("orgplane-localcp"), client.ForceOwnership)
 }

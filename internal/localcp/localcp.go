@@ -141,7 +141,7 @@ func workDir(dir string) (string, error) {
 	if dir == "" {
 		return os.MkdirTemp("", "orgplane-cp-")
 	}
-	return dir, os.MkdirAll(dir, 0o755)
+	return dir, os.MkdirAll(dir, 0o750)
 }
 
 // startControllerManager runs the controllers a real cluster has and envtest
@@ -268,7 +268,8 @@ func applyWithBinding(ctx context.Context, c client.Client, role *unstructured.U
 		}
 	}
 	for _, obj := range []*unstructured.Unstructured{role, binding} {
-		if err := c.Patch(ctx, obj, client.Apply, client.FieldOwner("orgplane-localcp"), client.ForceOwnership); err != nil {
+		ac := client.ApplyConfigurationFromUnstructured(obj)
+		if err := c.Apply(ctx, ac, client.FieldOwner("orgplane-localcp"), client.ForceOwnership); err != nil {
 			return fmt.Errorf("failed to apply %s %s: %w", obj.GetKind(), obj.GetName(), err)
 		}
 	}

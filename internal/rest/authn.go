@@ -74,7 +74,9 @@ func writeKubeconfig(cfg *rest.Config) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	f.Close()
+	if err := f.Close(); err != nil {
+		return "", err
+	}
 	kc := clientcmdapi.NewConfig()
 	kc.Clusters["cluster"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthority: cfg.CAFile,
 		CertificateAuthorityData: cfg.CAData, InsecureSkipTLSVerify: cfg.Insecure}

@@ -31,8 +31,9 @@ func OpenAPI() map[string]any {
 }
 
 func operation(rt route) map[string]any {
-	params := []any{}
-	for _, m := range pathParam.FindAllStringSubmatch(rt.Path, -1) {
+	matches := pathParam.FindAllStringSubmatch(rt.Path, -1)
+	params := make([]any, 0, len(matches))
+	for _, m := range matches {
 		params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
 	}
 	errorResponse := map[string]any{"description": "Error", "content": map[string]any{

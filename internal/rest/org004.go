@@ -62,16 +62,6 @@ func deref(s *string) string {
 	return *s
 }
 
-// getOrganization004 returns one of the caller's organizations.
-func (s *Server) getOrganization004(w http.ResponseWriter, r *http.Request, u user.Info) error {
-	org, _, err := s.memberOf(r, u, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, renderOrganization(org))
-	return nil
-}
-
 // updateOrganization004 changes name, description and active; admins only.
 func (s *Server) updateOrganization004(w http.ResponseWriter, r *http.Request, u user.Info) error {
 	var body struct {

@@ -132,7 +132,7 @@ func createSamples() {
 func freePort() int {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	Expect(err).NotTo(HaveOccurred())
-	defer ln.Close()
+	defer func() { _ = ln.Close() }()
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
@@ -172,7 +172,7 @@ func direct(method, username, path, body string, headers map[string]string) (int
 	}
 	resp, err := hc.Do(req)
 	Expect(err).NotTo(HaveOccurred())
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, b
 }
@@ -184,7 +184,7 @@ func organizationNames(body []byte) []string {
 		} `json:"organizations"`
 	}
 	Expect(json.Unmarshal(body, &out)).To(Succeed())
-	names := []string{}
+	names := make([]string, 0, len(out.Organizations))
 	for _, o := range out.Organizations {
 		names = append(names, o.Metadata.Name)
 	}

@@ -63,7 +63,7 @@ func (s *stack) admission(ctx context.Context) (Admission, error) {
 // accounts accounts, and waits until its status shows the limit.
 func (s *stack) licensedOrganization(ctx context.Context, name string, accounts int64) (*v1alpha1.Organization, error) {
 	org := &v1alpha1.Organization{ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: v1alpha1.OrganizationSpec{DisplayName: name, Members: []v1alpha1.Member{{Kind: "User", Name: "owner@bench.example", Role: "admin"}}}}
+		Spec: v1alpha1.OrganizationSpec{DisplayName: name, Members: []v1alpha1.Member{{Kind: v1alpha1.SubjectUser, Name: "owner@bench.example", Role: "admin"}}}}
 	if err := s.admin.Create(ctx, org); err != nil {
 		return nil, err
 	}

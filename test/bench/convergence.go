@@ -193,9 +193,9 @@ func (s *stack) createAll(ctx context.Context, o *observer, p Params) error {
 // createOrganization creates organization i with its members.
 func (s *stack) createOrganization(ctx context.Context, i int, p Params) error {
 	name := fmt.Sprintf("bench-%d", i)
-	members := []v1alpha1.Member{{Kind: "User", Name: fmt.Sprintf("owner-%d@bench.example", i), Role: "admin"}}
+	members := []v1alpha1.Member{{Kind: v1alpha1.SubjectUser, Name: fmt.Sprintf("owner-%d@bench.example", i), Role: "admin"}}
 	for j := 1; j < p.Members; j++ {
-		members = append(members, v1alpha1.Member{Kind: "User", Name: fmt.Sprintf("m%d-%d@bench.example", j, i), Role: "member"})
+		members = append(members, v1alpha1.Member{Kind: v1alpha1.SubjectUser, Name: fmt.Sprintf("m%d-%d@bench.example", j, i), Role: "member"})
 	}
 	if i < 5 {
 		members[len(members)-1].Name = benchUser

@@ -49,7 +49,7 @@ func (s *stack) reads(ctx context.Context, p Params) ([]Reads, error) {
 		if err != nil {
 			return nil, err
 		}
-		defer f.Close()
+		defer func() { _ = f.Close() }()
 		if err := pprof.StartCPUProfile(f); err != nil {
 			return nil, err
 		}
@@ -90,7 +90,7 @@ func (s *stack) getDirect(ctx context.Context, hc *http.Client, route string) er
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	_, _ = io.Copy(io.Discard, resp.Body)
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s: %d", route, resp.StatusCode)

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"sync"
 
@@ -100,7 +101,7 @@ func (s *stack) startManager(ctx context.Context, config string) error {
 		return err
 	}
 	s.restPort = ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	_ = ln.Close()
 	mgr, err := manager.New(cfg, manager.Options{
 		MetricsAddr: "0", ProbeAddr: "0", FreeLimits: manager.DefaultFreeLimits,
 		LicenseVerifier: license.NewVerifier(s.vendorKey.Public().(ed25519.PublicKey)),
@@ -121,7 +122,9 @@ func (s *stack) stop() {
 	s.stopOnce.Do(func() {
 		if s.stopMgr != nil {
 			s.stopMgr()
-			<-s.mgrDone
+			if err := <-s.mgrDone; err != nil {
+				fmt.Fprintln(os.Stderr, "bench: the manager stopped with an error:", err)
+			}
 		}
 		_ = s.cp.Stop()
 	})

@@ -102,7 +102,7 @@ func freePort(t *testing.T) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	defer func() { _ = ln.Close() }()
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
@@ -229,7 +229,7 @@ func gitOps(t *testing.T, s *stack) {
 			out, err := s.runEnv([]string{"KUBECTL_APPLYSET=true"}, "apply", "--server-side", "--prune",
 				"-n", namespace, "--applyset=gitops-"+dir, "-f", filepath.Join("test", "e2e", "testdata", version, dir))
 			if err != nil {
-				return fmt.Errorf("apply %s/%s: %v\n%s", version, dir, err, out)
+				return fmt.Errorf("apply %s/%s: %w\n%s", version, dir, err, out)
 			}
 			return nil
 		})
