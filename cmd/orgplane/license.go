@@ -130,7 +130,8 @@ func inspectCommand() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringSliceVar(&pubFiles, "public-key", []string{"license-signing.pub"}, "trusted public key files (repeatable)")
+	cmd.Flags().StringSliceVar(&pubFiles, "public-key", []string{"license-signing.pub"},
+		"trusted public key files (repeatable)")
 	return cmd
 }
 

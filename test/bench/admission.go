@@ -41,7 +41,10 @@ func (s *stack) admission(ctx context.Context) (Admission, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := s.admin.Create(ctx, &v1alpha1.Account{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("a%d", i), Namespace: org.NamespaceName()}})
+			err := s.admin.Create(ctx, &v1alpha1.Account{ObjectMeta: metav1.ObjectMeta{
+				Name:      fmt.Sprintf("a%d", i),
+				Namespace: org.NamespaceName(),
+			}})
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -62,29 +65,45 @@ func (s *stack) admission(ctx context.Context) (Admission, error) {
 // licensedOrganization creates an organization with a license allowing
 // accounts accounts, and waits until its status shows the limit.
 func (s *stack) licensedOrganization(ctx context.Context, name string, accounts int64) (*v1alpha1.Organization, error) {
-	org := &v1alpha1.Organization{ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: v1alpha1.OrganizationSpec{DisplayName: name, Members: []v1alpha1.Member{{Kind: v1alpha1.SubjectUser, Name: "owner@bench.example", Role: "admin"}}}}
+	org := &v1alpha1.Organization{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: v1alpha1.OrganizationSpec{
+			DisplayName: name,
+			Members:     []v1alpha1.Member{{Kind: v1alpha1.SubjectUser, Name: "owner@bench.example", Role: "admin"}},
+		},
+	}
 	if err := s.admin.Create(ctx, org); err != nil {
 		return nil, err
 	}
 	now := time.Now()
 	key, err := license.Issue(s.vendorKey, license.Claims{
-		RegisteredClaims: jwt.RegisteredClaims{ID: name, NotBefore: jwt.NewNumericDate(now.Add(-time.Minute)), ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour))},
-		Type:             "bench", Licensee: name, Organization: name, Limits: license.Limits{Accounts: accounts, Users: 10, Deployments: 10},
+		RegisteredClaims: jwt.RegisteredClaims{
+			ID:        name,
+			NotBefore: jwt.NewNumericDate(now.Add(-time.Minute)),
+			ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)),
+		},
+		Type:         "bench",
+		Licensee:     name,
+		Organization: name,
+		Limits:       license.Limits{Accounts: accounts, Users: 10, Deployments: 10},
 	})
 	if err != nil {
 		return nil, err
 	}
-	lic := &v1alpha1.License{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1alpha1.LicenseSpec{Key: key, Organization: name}}
+	lic := &v1alpha1.License{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec:       v1alpha1.LicenseSpec{Key: key, Organization: name},
+	}
 	if err := s.admin.Create(ctx, lic); err != nil {
 		return nil, err
 	}
-	return org, wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+	limited := func(ctx context.Context) (bool, error) {
 		if err := s.admin.Get(ctx, client.ObjectKeyFromObject(org), org); err != nil {
 			return false, err
 		}
 		return org.Status.Limits != nil && org.Status.Limits.Accounts == accounts && org.Status.Namespace != "", nil
-	})
+	}
+	return org, wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, limited)
 }
 
 // rssBytes is this process's resident set size, from /proc.

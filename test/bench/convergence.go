@@ -193,9 +193,12 @@ func (s *stack) createAll(ctx context.Context, o *observer, p Params) error {
 // createOrganization creates organization i with its members.
 func (s *stack) createOrganization(ctx context.Context, i int, p Params) error {
 	name := fmt.Sprintf("bench-%d", i)
-	members := []v1alpha1.Member{{Kind: v1alpha1.SubjectUser, Name: fmt.Sprintf("owner-%d@bench.example", i), Role: "admin"}}
+	members := []v1alpha1.Member{
+		{Kind: v1alpha1.SubjectUser, Name: fmt.Sprintf("owner-%d@bench.example", i), Role: "admin"},
+	}
 	for j := 1; j < p.Members; j++ {
-		members = append(members, v1alpha1.Member{Kind: v1alpha1.SubjectUser, Name: fmt.Sprintf("m%d-%d@bench.example", j, i), Role: "member"})
+		members = append(members,
+			v1alpha1.Member{Kind: v1alpha1.SubjectUser, Name: fmt.Sprintf("m%d-%d@bench.example", j, i), Role: "member"})
 	}
 	if i < 5 {
 		members[len(members)-1].Name = benchUser
@@ -216,17 +219,21 @@ func (s *stack) createAccounts(ctx context.Context, org string, p Params) error 
 
 // waitAllReady waits until every organization, account and User is Ready.
 func (o *observer) waitAllReady(ctx context.Context, p Params) error {
-	return wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Minute, true, func(ctx context.Context) (bool, error) {
+	allReady := func(ctx context.Context) (bool, error) {
 		orgs, accounts, users := &v1alpha1.OrganizationList{}, &v1alpha1.AccountList{}, &v1alpha1.UserList{}
 		for _, l := range []client.ObjectList{orgs, accounts, users} {
 			if err := o.cache.List(ctx, l); err != nil {
 				return false, err
 			}
 		}
-		return countReady(orgs.Items, func(o v1alpha1.Organization) []metav1.Condition { return o.Status.Conditions }) >= p.Organizations &&
-			countReady(accounts.Items, func(a v1alpha1.Account) []metav1.Condition { return a.Status.Conditions }) >= p.Organizations*p.Accounts &&
-			countReady(users.Items, func(u v1alpha1.User) []metav1.Condition { return u.Status.Conditions }) >= expectedUsers(p), nil
-	})
+		orgConds := func(o v1alpha1.Organization) []metav1.Condition { return o.Status.Conditions }
+		accountConds := func(a v1alpha1.Account) []metav1.Condition { return a.Status.Conditions }
+		userConds := func(u v1alpha1.User) []metav1.Condition { return u.Status.Conditions }
+		return countReady(orgs.Items, orgConds) >= p.Organizations &&
+			countReady(accounts.Items, accountConds) >= p.Organizations*p.Accounts &&
+			countReady(users.Items, userConds) >= expectedUsers(p), nil
+	}
+	return wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Minute, true, allReady)
 }
 
 // expectedUsers is how many Users the members make: every member is a
@@ -255,8 +262,10 @@ func (s *stack) floor(ctx context.Context, n int) (float64, error) {
 	}
 	start := time.Now()
 	err := parallelOn(floorClients, n, func(i int) error {
-		return s.admin.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("w-%d", i), Namespace: "floor"},
-			Data: map[string]string{"k": "v"}})
+		return s.admin.Create(ctx, &corev1.ConfigMap{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("w-%d", i), Namespace: "floor"},
+			Data:       map[string]string{"k": "v"},
+		})
 	})
 	return time.Since(start).Seconds(), err
 }

@@ -56,8 +56,10 @@ func main() {
 	flag.IntVar(&p.Members, "k", 3, "members per organization")
 	flag.IntVar(&p.Clients, "clients", 16, "concurrent REST clients")
 	flag.IntVar(&p.ReadSeconds, "read-seconds", 5, "seconds per REST read measurement")
-	flag.StringVar(&p.APIServerProfile, "apiserver-cpuprofile", "", "write a CPU profile of kube-apiserver during the first seconds of convergence to this file")
-	flag.StringVar(&p.ReadsProfile, "reads-cpuprofile", "", "write a CPU profile of this process (manager, REST server and clients) during the REST reads to this file")
+	flag.StringVar(&p.APIServerProfile, "apiserver-cpuprofile", "",
+		"write a CPU profile of kube-apiserver during the first seconds of convergence to this file")
+	flag.StringVar(&p.ReadsProfile, "reads-cpuprofile", "",
+		"write a CPU profile of this process (manager, REST server and clients) during the REST reads to this file")
 	flag.IntVar(&floorClients, "floor-clients", floorClients, "concurrent clients of the floors")
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.WriteTo(discard{})))

@@ -41,10 +41,16 @@ func (s *stack) cachedObjects(ctx context.Context) (int, error) {
 		list client.ObjectList
 		opts []client.ListOption
 	}{
-		{&v1alpha1.OrganizationList{}, nil}, {&v1alpha1.AccountList{}, nil}, {&v1alpha1.UserList{}, nil}, {&v1alpha1.LicenseList{}, nil},
-		{&corev1.NamespaceList{}, []client.ListOption{managed}}, {&corev1.SecretList{}, []client.ListOption{managed}},
-		{&rbacv1.RoleList{}, []client.ListOption{managed}}, {&rbacv1.RoleBindingList{}, []client.ListOption{managed}},
-		{&rbacv1.ClusterRoleList{}, []client.ListOption{managed}}, {&rbacv1.ClusterRoleBindingList{}, []client.ListOption{managed}},
+		{&v1alpha1.OrganizationList{}, nil},
+		{&v1alpha1.AccountList{}, nil},
+		{&v1alpha1.UserList{}, nil},
+		{&v1alpha1.LicenseList{}, nil},
+		{&corev1.NamespaceList{}, []client.ListOption{managed}},
+		{&corev1.SecretList{}, []client.ListOption{managed}},
+		{&rbacv1.RoleList{}, []client.ListOption{managed}},
+		{&rbacv1.RoleBindingList{}, []client.ListOption{managed}},
+		{&rbacv1.ClusterRoleList{}, []client.ListOption{managed}},
+		{&rbacv1.ClusterRoleBindingList{}, []client.ListOption{managed}},
 	}
 	total := 0
 	for _, l := range lists {

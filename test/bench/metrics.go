@@ -59,9 +59,10 @@ func sum(m map[string]float64) float64 {
 // client-go's metrics in controller-runtime's registry.
 func (s *stack) apiWrites(context.Context) (float64, error) {
 	series, err := counters("rest_client_requests_total")
+	writes := []string{"POST", "PUT", "PATCH", "DELETE"}
 	total := 0.0
 	for _, c := range series {
-		if slices.Contains([]string{"POST", "PUT", "PATCH", "DELETE"}, c.labels["method"]) && strings.HasPrefix(c.labels["code"], "2") {
+		if slices.Contains(writes, c.labels["method"]) && strings.HasPrefix(c.labels["code"], "2") {
 			total += c.value
 		}
 	}

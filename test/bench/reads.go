@@ -76,13 +76,16 @@ func (s *stack) directClient() (*http.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost", Certificates: []tls.Certificate{cert}},
-		MaxIdleConnsPerHost: 64}
+	tr := &http.Transport{
+		TLSClientConfig:     &tls.Config{RootCAs: pool, ServerName: "localhost", Certificates: []tls.Certificate{cert}},
+		MaxIdleConnsPerHost: 64,
+	}
 	return &http.Client{Transport: tr, Timeout: 10 * time.Second}, nil
 }
 
 func (s *stack) getDirect(ctx context.Context, hc *http.Client, route string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("https://127.0.0.1:%d/v1%s", s.restPort, route), nil)
+	address := fmt.Sprintf("https://127.0.0.1:%d/v1%s", s.restPort, route)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, address, nil)
 	if err != nil {
 		return err
 	}

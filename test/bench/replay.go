@@ -201,13 +201,14 @@ func (r *replayer) create(ctx context.Context, c *capture, phase int) error {
 // createOne creates o, retrying while kube-apiserver has yet to see the
 // role a binding refers to (its RBAC checks read roles from its own cache).
 func (r *replayer) createOne(ctx context.Context, o *unstructured.Unstructured) error {
-	return wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 10*time.Second, true, func(ctx context.Context) (bool, error) {
+	created := func(ctx context.Context) (bool, error) {
 		err := r.c.Create(ctx, o)
 		if apierrors.IsNotFound(err) {
 			r.retries.Add(1)
 		}
 		return err == nil, client.IgnoreNotFound(err)
-	})
+	}
+	return wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 10*time.Second, true, created)
 }
 
 // fresh is o without what the API server sets, owned by the replayed owners.
@@ -269,7 +270,8 @@ func (r *replayer) update(ctx context.Context, c *capture) error {
 // first condition's message numbered n, or an annotation numbered n.
 func variant(o *unstructured.Unstructured, status bool, n int) ([]byte, error) {
 	if !status {
-		return json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{"bench.orgplane.io/replay": strconv.Itoa(n)}}})
+		annotations := map[string]string{"bench.orgplane.io/replay": strconv.Itoa(n)}
+		return json.Marshal(map[string]any{"metadata": map[string]any{"annotations": annotations}})
 	}
 	st, _, _ := unstructured.NestedMap(o.Object, "status")
 	conds, _, _ := unstructured.NestedSlice(o.Object, "status", "conditions")

@@ -19,16 +19,20 @@ func mustItems(l client.ObjectList) []runtime.Object {
 
 // targets says, for each target of the benchmark, whether this run met it.
 func targets(r *Result) map[string]string {
-	c := r.Convergence
-	t := map[string]string{
-		"convergence within 1.5x the write floor (as many ConfigMap creates)": verdict(c.Ratio <= 1.5, "%.2fx", c.Ratio),
-		"convergence within 1.5x the write floor (the same writes, replayed)": verdict(c.ReplayRatio <= 1.5, "%.2fx", c.ReplayRatio),
-		"at most 2 reconciles per object":                                     verdict(c.ReconcilesPerObject <= 2, "%.2f", c.ReconcilesPerObject),
-		"no writes after convergence":                                         verdict(c.WritesAfterConvergence == 0, "%.0f writes in 5 s", c.WritesAfterConvergence),
-		"exactly the limit admitted":                                          verdict(r.Admission.Admitted == r.Admission.Limit, "%d of %d", r.Admission.Admitted, r.Admission.Limit),
-		"under 8 KiB of heap per cached object":                               verdict(r.Memory.HeapPerObjectByte < 8192, "%.0f bytes", r.Memory.HeapPerObjectByte),
-	}
-	direct, naive := find(r.REST, "GET /v1/organizations/accounts/all", "REST direct"), find(r.REST, "GET /v1/organizations/accounts/all", "naive")
+	c, a, m := r.Convergence, r.Admission, r.Memory
+	t := map[string]string{}
+	t["convergence within 1.5x the write floor (as many ConfigMap creates)"] =
+		verdict(c.Ratio <= 1.5, "%.2fx", c.Ratio)
+	t["convergence within 1.5x the write floor (the same writes, replayed)"] =
+		verdict(c.ReplayRatio <= 1.5, "%.2fx", c.ReplayRatio)
+	t["at most 2 reconciles per object"] = verdict(c.ReconcilesPerObject <= 2, "%.2f", c.ReconcilesPerObject)
+	t["no writes after convergence"] =
+		verdict(c.WritesAfterConvergence == 0, "%.0f writes in 5 s", c.WritesAfterConvergence)
+	t["exactly the limit admitted"] = verdict(a.Admitted == a.Limit, "%d of %d", a.Admitted, a.Limit)
+	t["under 8 KiB of heap per cached object"] =
+		verdict(m.HeapPerObjectByte < 8192, "%.0f bytes", m.HeapPerObjectByte)
+	const accountsAll = "GET /v1/organizations/accounts/all"
+	direct, naive := find(r.REST, accountsAll, "REST direct"), find(r.REST, accountsAll, "naive")
 	if direct != nil && naive != nil && naive.RPS > 0 {
 		ratio := direct.RPS / naive.RPS
 		t["accounts/all at least 20x the LIST throughput"] = verdict(ratio >= 20, "%.1fx", ratio)
@@ -57,12 +61,22 @@ func find(rs []Reads, route, via string) *Reads {
 // printTable prints the results as the Markdown tables of docs/benchmarks.md.
 func printTable(r *Result) {
 	c := r.Convergence
-	fmt.Printf("Run %s on %s, N=%d M=%d K=%d\n\n", r.Date, r.Machine, r.Params.Organizations, r.Params.Accounts, r.Params.Members)
+	fmt.Printf("Run %s on %s, N=%d M=%d K=%d\n\n",
+		r.Date, r.Machine, r.Params.Organizations, r.Params.Accounts, r.Params.Members)
 	fmt.Println("| convergence | value |\n|---|---|")
-	fmt.Printf("| organizations + accounts (+ users made for members) | %d + %d (+ %d) |\n| time to all Ready | %.1f s |\n", c.Organizations, c.Accounts, c.Users, c.Seconds)
-	fmt.Printf("| API writes (all clients) | %.0f |\n| floor: as many ConfigMap creates | %.1f s |\n| ratio | %.2fx |\n", c.APIWrites, c.FloorSeconds, c.Ratio)
-	fmt.Printf("| floor: the same writes replayed (%d writes, %d retried) | %.1f s |\n| ratio | %.2fx |\n", c.ReplayWrites, c.ReplayRetries, c.ReplayFloorSeconds, c.ReplayRatio)
-	fmt.Printf("| reconciles per object (organizations, accounts, users) | %.2f |\n| orgplane's API writes per organization or account | %.2f |\n| writes in 5 s after convergence | %.0f |\n\n",
+	fmt.Printf("| organizations + accounts (+ users made for members) | %d + %d (+ %d) |\n"+
+		"| time to all Ready | %.1f s |\n",
+		c.Organizations, c.Accounts, c.Users, c.Seconds)
+	fmt.Printf("| API writes (all clients) | %.0f |\n"+
+		"| floor: as many ConfigMap creates | %.1f s |\n"+
+		"| ratio | %.2fx |\n",
+		c.APIWrites, c.FloorSeconds, c.Ratio)
+	fmt.Printf("| floor: the same writes replayed (%d writes, %d retried) | %.1f s |\n"+
+		"| ratio | %.2fx |\n",
+		c.ReplayWrites, c.ReplayRetries, c.ReplayFloorSeconds, c.ReplayRatio)
+	fmt.Printf("| reconciles per object (organizations, accounts, users) | %.2f |\n"+
+		"| orgplane's API writes per organization or account | %.2f |\n"+
+		"| writes in 5 s after convergence | %.0f |\n\n",
 		c.ReconcilesPerObject, c.APIWritesPerObject, c.WritesAfterConvergence)
 	fmt.Printf("Reconciles by controller/result: %v\n\n", c.Reconciles)
 	printCPU(c)
@@ -72,9 +86,19 @@ func printTable(r *Result) {
 		fmt.Printf("| %s | %s | %.0f | %.2f | %.2f | %d |\n", x.Route, x.Via, x.RPS, x.P50ms, x.P99ms, x.Errors)
 	}
 	a, m := r.Admission, r.Memory
-	fmt.Printf("\n| admission | value |\n|---|---|\n| concurrent creates | %d |\n| limit | %d |\n| admitted | %d |\n| refused naming the limit | %d |\n| other errors | %d |\n| time | %.2f s |\n",
+	fmt.Printf("\n| admission | value |\n|---|---|\n"+
+		"| concurrent creates | %d |\n"+
+		"| limit | %d |\n"+
+		"| admitted | %d |\n"+
+		"| refused naming the limit | %d |\n"+
+		"| other errors | %d |\n"+
+		"| time | %.2f s |\n",
 		a.Attempts, a.Limit, a.Admitted, a.Refused, a.Other, a.Seconds)
-	fmt.Printf("\n| memory | value |\n|---|---|\n| RSS | %.1f MiB |\n| Go heap after GC | %.1f MiB |\n| cached objects | %d |\n| heap per cached object | %.0f bytes |\n\n",
+	fmt.Printf("\n| memory | value |\n|---|---|\n"+
+		"| RSS | %.1f MiB |\n"+
+		"| Go heap after GC | %.1f MiB |\n"+
+		"| cached objects | %d |\n"+
+		"| heap per cached object | %.0f bytes |\n\n",
 		float64(m.RSSBytes)/(1<<20), float64(m.HeapBytes)/(1<<20), m.CachedObjects, m.HeapPerObjectByte)
 	fmt.Println("| target | result |\n|---|---|")
 	for _, k := range slices.Sorted(maps.Keys(r.Targets)) {
@@ -89,7 +113,8 @@ func printCPU(c Convergence) {
 	for _, p := range slices.Sorted(maps.Keys(c.CPUSeconds)) {
 		fmt.Printf("| %s | %.1f | %.1f | %.1f |\n", p, c.CPUSeconds[p], c.FloorCPUSeconds[p], c.ReplayFloorCPUSeconds[p])
 	}
-	fmt.Printf("| total | %.1f | %.1f | %.1f |\n\n", sum(c.CPUSeconds), sum(c.FloorCPUSeconds), sum(c.ReplayFloorCPUSeconds))
+	fmt.Printf("| total | %.1f | %.1f | %.1f |\n\n",
+		sum(c.CPUSeconds), sum(c.FloorCPUSeconds), sum(c.ReplayFloorCPUSeconds))
 }
 
 // printRequests prints what kube-apiserver served during convergence, most
