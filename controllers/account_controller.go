@@ -88,7 +88,7 @@ func (r *AccountReconciler) organization(ctx context.Context, acct *v1alpha1.Acc
 		return nil, fmt.Errorf("failed to get namespace %s: %w", acct.Namespace, err)
 	}
 	name := ns.Labels[v1alpha1.LabelOrganization]
-	if name == "" || ns.Name != "org-"+name {
+	if name == "" || ns.Name != v1alpha1.OrganizationNamespace(name) {
 		return nil, stalled(v1alpha1.ReasonOrganizationNotFound,
 			"Namespace %s is not an organization's namespace; create accounts in org-<organization>", acct.Namespace)
 	}
@@ -180,7 +180,7 @@ func workspaceToAccount(_ context.Context, o client.Object) []reconcile.Request 
 	if org == "" || acct == "" {
 		return nil
 	}
-	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: "org-" + org, Name: acct}}}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: v1alpha1.OrganizationNamespace(org), Name: acct}}}
 }
 
 func (r *AccountReconciler) organizationToAccounts(ctx context.Context, o client.Object) []reconcile.Request {

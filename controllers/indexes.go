@@ -15,8 +15,9 @@ const (
 	// IndexMemberUser indexes Organizations by the usernames of their User members.
 	IndexMemberUser = "spec.members.user"
 	// IndexMemberSubject indexes Organizations by their members as the API
-	// server authenticates them: a username (User members and ServiceAccount
-	// members as system:serviceaccount:<ns>:<name>) or "group:<name>".
+	// server authenticates them: "user:<username>" (User members, and
+	// ServiceAccount members as user:system:serviceaccount:<ns>:<name>) or
+	// "group:<name>".
 	IndexMemberSubject = "spec.members.subject"
 	// IndexDisplayName indexes Organizations by lowercased display name.
 	IndexDisplayName = "spec.displayName.lower"
@@ -88,16 +89,23 @@ func memberUsernames(o client.Object) []string {
 	return names
 }
 
-// SubjectKey is how IndexMemberSubject names a member.
+// SubjectKey is how IndexMemberSubject names a member: the key of the
+// username the API server authenticates it as (a ServiceAccount member as
+// system:serviceaccount:<namespace>:<name>), or of its group.
 func SubjectKey(m v1alpha1.Member) string {
 	switch m.Kind {
 	case v1alpha1.SubjectGroup:
 		return GroupKey(m.Name)
 	case v1alpha1.SubjectServiceAccount:
-		return "system:serviceaccount:" + m.Namespace + ":" + m.Name
+		return UserKey("system:serviceaccount:" + m.Namespace + ":" + m.Name)
 	}
-	return m.Name
+	return UserKey(m.Name)
 }
+
+// UserKey is how IndexMemberSubject names a username. Keys start with
+// "user:" or "group:", so a user can never hold a group's key (a user
+// named group:admins has the key user:group:admins).
+func UserKey(username string) string { return "user:" + username }
 
 // GroupKey is how IndexMemberSubject names a group.
 func GroupKey(group string) string { return "group:" + group }

@@ -23,7 +23,7 @@ type membership struct {
 // memberships lists, from the cache's member index, the organizations the
 // caller belongs to as a user, service account or group member, sorted by name.
 func (s *Server) memberships(ctx context.Context, u user.Info) ([]membership, error) {
-	keys := []string{u.GetName()}
+	keys := []string{controllers.UserKey(u.GetName())}
 	for _, g := range u.GetGroups() {
 		keys = append(keys, controllers.GroupKey(g))
 	}
