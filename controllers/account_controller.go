@@ -21,9 +21,8 @@ import (
 	"github.com/orgplane/orgplane/api/v1alpha1"
 )
 
-// LabelAccountUID marks a workspace namespace with the UID of the Account
-// it was created for, so that a namespace of the same name is never adopted.
-const LabelAccountUID = "orgplane.io/account-uid"
+// LabelAccountUID marks a workspace namespace with the UID of its Account.
+const LabelAccountUID = v1alpha1.LabelAccountUID
 
 // AccountReconciler provisions an account's workspace namespace, the
 // RoleBindings there for its organization's members, and its API key.

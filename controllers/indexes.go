@@ -31,6 +31,9 @@ const (
 	IndexLicenseID = "status.licenseID"
 	// IndexUserOrganizations indexes Users by the organizations their status lists.
 	IndexUserOrganizations = "status.organizations"
+	// IndexCreatedBy indexes Organizations by who created them (the
+	// orgplane.io/created-by annotation admission records).
+	IndexCreatedBy = "metadata.annotations.created-by"
 )
 
 // SetupIndexes registers the field indexes the reconcilers and the REST API read.
@@ -50,6 +53,12 @@ func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 		}},
 		{&v1alpha1.Organization{}, IndexDisplayName, func(o client.Object) []string {
 			return []string{strings.ToLower(o.(*v1alpha1.Organization).Spec.DisplayName)}
+		}},
+		{&v1alpha1.Organization{}, IndexCreatedBy, func(o client.Object) []string {
+			if by := o.GetAnnotations()[v1alpha1.AnnotationCreatedBy]; by != "" {
+				return []string{by}
+			}
+			return nil
 		}},
 		{&v1alpha1.Organization{}, IndexUID, func(o client.Object) []string {
 			return []string{string(o.GetUID())}

@@ -98,9 +98,15 @@ type OrganizationSpec struct {
 	Parameters []Parameter `json:"parameters,omitempty"`
 
 	// Suspended organizations keep everything but are refused new accounts,
-	// members and deployments.
+	// members, deployments and REST API writes. Only platform admins (who
+	// may update organizations cluster-wide) may suspend or resume.
 	// +optional
 	Suspended bool `json:"suspended,omitempty"`
+
+	// EulaAccepted records that the creator accepted the end-user license
+	// agreement when creating the organization (seed 002's eulaAccepted).
+	// +optional
+	EulaAccepted bool `json:"eulaAccepted,omitempty"`
 }
 
 // OrganizationStatus is what orgplane observed and provisioned.
