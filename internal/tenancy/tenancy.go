@@ -43,8 +43,8 @@ func Self(ctx context.Context, cfg *rest.Config) (string, error) {
 }
 
 // NewAuthorizer answers questions with SubjectAccessReviews, remembering
-// each answer for 10 s, with system:masters always allowed — as an
-// aggregated API server's delegating authorizer does.
+// each answer for 10 s, as an aggregated API server's delegating
+// authorizer does.
 func NewAuthorizer(cfg *rest.Config) (authorizer.Authorizer, error) {
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
