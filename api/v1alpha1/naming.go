@@ -39,9 +39,9 @@ func WorkspaceNamespace(org, account string) string {
 // cannot be made, or returns nil: a name with the separator, or a
 // namespace name Kubernetes refuses (longer than 63 characters).
 func CheckWorkspaceName(org, account string) error {
-	for kind, name := range map[string]string{"organization": org, "account": account} {
-		if strings.Contains(name, NameSeparator) {
-			return fmt.Errorf("%s name %q contains %q, which orgplane keeps to separate organization and account in workspace names; choose a name without it", kind, name, NameSeparator)
+	for _, n := range [][2]string{{"organization", org}, {"account", account}} {
+		if strings.Contains(n[1], NameSeparator) {
+			return fmt.Errorf("%s name %q contains %q, which orgplane keeps to separate organization and account in workspace names; choose a name without it", n[0], n[1], NameSeparator)
 		}
 	}
 	ws := WorkspaceNamespace(org, account)
