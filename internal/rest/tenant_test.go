@@ -8,6 +8,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -25,6 +26,20 @@ func addUser(name string, groups ...string) {
 	cfg, _, err := cp.AddUser(name, groups...)
 	ExpectWithOffset(1, err).NotTo(HaveOccurred())
 	users[name] = cfg
+}
+
+func deployment(namespace, name string) *appsv1.Deployment {
+	labels := map[string]string{"app": name}
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
+		Spec: appsv1.DeploymentSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.example/app:1"}}},
+			},
+		},
+	}
 }
 
 func namespaceExists(name string) bool {
@@ -106,6 +121,30 @@ var _ = Describe("Tenant boundary through REST", func() {
 		Expect(code).To(Equal(http.StatusOK), string(body))
 		code, body = direct("POST", admin, path+"/members", `{"email":"friend@suspend.example"}`, nil)
 		Expect(code).To(Equal(http.StatusOK), string(body))
+	})
+
+	It("GET .../deployments never lists another organization's Deployments (p + q-r beside p-q + r)", func() {
+		mallory, victim := "mallory@pp.example", "victim@ppq.example"
+		addUser(mallory)
+		for name, owner := range map[string]string{"pp": mallory, "pp-q": victim} {
+			Expect(k8sClient.Create(ctx, &v1alpha1.Organization{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1alpha1.OrganizationSpec{
+				DisplayName: "Org " + name, Members: []v1alpha1.Member{{Kind: "User", Name: owner, Role: "admin"}}}})).To(Succeed())
+		}
+		victims := &v1alpha1.Account{ObjectMeta: metav1.ObjectMeta{Name: "r", Namespace: "org-pp-q"}}
+		Eventually(func() error { return k8sClient.Create(ctx, victims) }).Should(Succeed())
+		Eventually(func(g Gomega) {
+			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(victims), victims)).To(Succeed())
+			g.Expect(victims.Status.Namespace).NotTo(BeEmpty())
+		}).Should(Succeed())
+		Expect(k8sClient.Create(ctx, deployment(victims.Status.Namespace, "payroll"))).To(Succeed())
+		Eventually(func() error {
+			return k8sClient.Create(ctx, &v1alpha1.Account{ObjectMeta: metav1.ObjectMeta{Name: "q-r", Namespace: "org-pp"}})
+		}).Should(Succeed())
+
+		Consistently(func() string {
+			_, body := direct("GET", mallory, "/v1/organizations/pp/deployments", "", nil)
+			return string(body)
+		}, 3*time.Second).ShouldNot(ContainSubstring("payroll"))
 	})
 
 	It("a user named group:devs is not a member of an organization granted to group devs", func() {
