@@ -78,7 +78,7 @@ var _ admission.Validator[*appsv1.Deployment] = &DeploymentValidator{}
 
 // ValidateCreate reserves one deployment in the workspace's organization.
 func (v *DeploymentValidator) ValidateCreate(ctx context.Context, d *appsv1.Deployment) (admission.Warnings, error) {
-	return nil, v.reserve(ctx, d.Namespace, "", usage.Deployments, d.Namespace+"/"+d.Name)
+	return nil, v.reserve(ctx, d.Namespace, usage.Deployments, d.Namespace+"/"+d.Name)
 }
 
 // ValidateUpdate allows every update.
@@ -98,8 +98,8 @@ type reserver struct {
 	namespaces namespaceReader
 }
 
-func (r reserver) reserve(ctx context.Context, namespace, prefix, resource, name string) error {
-	org, err := r.namespaces.organization(ctx, namespace, prefix)
+func (r reserver) reserve(ctx context.Context, namespace, resource, name string) error {
+	org, err := r.namespaces.organization(ctx, namespace, "")
 	if err != nil || org == "" {
 		return err
 	}
