@@ -6,11 +6,11 @@ import (
 	"sort"
 
 	"k8s.io/apiserver/pkg/authentication/user"
-	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/controllers"
+	"github.com/orgplane/orgplane/internal/tenancy"
 )
 
 // membership is an organization the caller belongs to, with their role.
@@ -24,7 +24,7 @@ type membership struct {
 // caller belongs to as a user, service account or group member, sorted by name.
 func (s *Server) memberships(ctx context.Context, u user.Info) ([]membership, error) {
 	keys := make([]string, 0, 1+len(u.GetGroups()))
-	keys = append(keys, u.GetName())
+	keys = append(keys, controllers.UserKey(u.GetName()))
 	for _, g := range u.GetGroups() {
 		keys = append(keys, controllers.GroupKey(g))
 	}
@@ -87,11 +87,5 @@ func (s *Server) roleIn(ctx context.Context, u user.Info, org *v1alpha1.Organiza
 // which remembers the answer for a few seconds) whether the caller may
 // update every Organization.
 func (s *Server) isPlatformAdmin(ctx context.Context, u user.Info) (bool, error) {
-	decision, _, err := s.authz.Authorize(ctx, authorizer.AttributesRecord{
-		User: u, Verb: "update", APIGroup: v1alpha1.GroupVersion.Group, Resource: "organizations", ResourceRequest: true,
-	})
-	if err != nil {
-		return false, fmt.Errorf("failed to review access: %w", err)
-	}
-	return decision == authorizer.DecisionAllow, nil
+	return tenancy.IsPlatformAdmin(ctx, s.authz, u)
 }

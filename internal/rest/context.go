@@ -69,7 +69,7 @@ func (s *Server) activeAccountID(ctx context.Context, u user.Info) (string, erro
 		return "", err
 	}
 	a := &v1alpha1.Account{}
-	err = s.cache.Get(ctx, types.NamespacedName{Namespace: "org-" + org, Name: account}, a)
+	err = s.cache.Get(ctx, types.NamespacedName{Namespace: v1alpha1.OrganizationNamespace(org), Name: account}, a)
 	if err != nil {
 		return "", client.IgnoreNotFound(err)
 	}

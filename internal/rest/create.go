@@ -85,6 +85,9 @@ func validateCreate(req *CreateRequest) error {
 	if slug(req.OrganizationName, 30) == "" || slug(req.AccountName, 32) == "" {
 		return httpError(http.StatusBadRequest, "organizationName and accountName need at least one letter or digit", nil)
 	}
+	if err := v1alpha1.CheckWorkspaceName(slug(req.OrganizationName, 30), slug(req.AccountName, 32)); err != nil {
+		return httpError(http.StatusBadRequest, "organizationName and accountName are too long together: "+err.Error(), nil)
+	}
 	if len(req.OrganizationName) > 100 {
 		return httpError(http.StatusBadRequest, "organizationName is longer than 100 characters", nil)
 	}
@@ -95,12 +98,16 @@ func validateCreate(req *CreateRequest) error {
 // and waits until the cache has it: the caller may read or change it next.
 func (s *Server) newOrganization(ctx context.Context, req *CreateRequest, u user.Info) (*v1alpha1.Organization, error) {
 	name := slug(req.OrganizationName, 30)
+	if err := s.mayCreate(ctx, u); err != nil {
+		return nil, err
+	}
 	if err := s.claimDisplayName(ctx, req.OrganizationName, name); err != nil {
 		return nil, err
 	}
 	org := &v1alpha1.Organization{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: map[string]string{AnnotationRequestedBy: u.GetName()}},
-		Spec: v1alpha1.OrganizationSpec{DisplayName: req.OrganizationName,
+		ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: map[string]string{AnnotationRequestedBy: u.GetName(),
+			v1alpha1.AnnotationCreatedBy: u.GetName()}},
+		Spec: v1alpha1.OrganizationSpec{DisplayName: req.OrganizationName, EulaAccepted: req.EulaAccepted,
 			Members: []v1alpha1.Member{{Kind: v1alpha1.SubjectUser, Name: u.GetName(), Role: v1alpha1.RoleAdmin}}},
 	}
 	if err := s.writer.Create(ctx, org); err != nil {
@@ -110,6 +117,21 @@ func (s *Server) newOrganization(ctx context.Context, req *CreateRequest, u user
 	s.waitCached(ctx, org)
 	s.record(org, u, "Created organization through the REST API")
 	return org, nil
+}
+
+// mayCreate applies the creator groups and the per-user cap to the caller
+// (admission, which sees the manager write, applies the cap again).
+func (s *Server) mayCreate(ctx context.Context, u user.Info) error {
+	if s.opts.Creators == nil {
+		return nil
+	}
+	if admin, err := s.isPlatformAdmin(ctx, u); err != nil || admin {
+		return err
+	}
+	if err := s.opts.Creators.MayCreate(u); err != nil {
+		return err
+	}
+	return s.opts.Creators.WithinCap(ctx, u.GetName())
 }
 
 // provision waits for the organization's namespace, creates the first

@@ -14,6 +14,7 @@ import (
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/controllers"
+	"github.com/orgplane/orgplane/internal/usage"
 )
 
 // Seed 004's routes, served at /v1/organizations/{id}/... and, on the
@@ -80,6 +81,11 @@ func (s *Server) updateOrganization004(w http.ResponseWriter, r *http.Request, u
 	org, err := s.adminOf(r.Context(), u, r.PathValue("id"))
 	if err != nil {
 		return err
+	}
+	if body.Active != nil && *body.Active == org.Spec.Suspended {
+		if err := s.mayChangeSuspension(r.Context(), u, org); err != nil {
+			return err
+		}
 	}
 	if body.Name != nil && *body.Name != org.Spec.DisplayName {
 		if err := s.rename(r.Context(), org, *body.Name, u); err != nil {
@@ -293,19 +299,19 @@ func (s *Server) listDeployments(w http.ResponseWriter, r *http.Request, u user.
 	if err != nil {
 		return err
 	}
-	accounts := &v1alpha1.AccountList{}
-	if err := s.cache.List(r.Context(), accounts, client.InNamespace(org.NamespaceName())); err != nil {
+	workspaces, err := usage.Workspaces(r.Context(), s.cache, org.Name)
+	if err != nil {
 		return err
 	}
 	out := []map[string]string{}
-	for _, a := range accounts.Items {
+	for _, ws := range workspaces {
 		list := &metav1.PartialObjectMetadataList{}
 		list.SetGroupVersionKind(deploymentList)
-		if err := s.cache.List(r.Context(), list, client.InNamespace(a.WorkspaceName(org.Name))); err != nil {
+		if err := s.cache.List(r.Context(), list, client.InNamespace(ws.Name)); err != nil {
 			return err
 		}
 		for _, d := range list.Items {
-			out = append(out, map[string]string{"account": a.Name, "namespace": d.Namespace, "name": d.Name, "id": string(d.UID)})
+			out = append(out, map[string]string{"account": ws.Labels[v1alpha1.LabelAccount], "namespace": d.Namespace, "name": d.Name, "id": string(d.UID)})
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"deployments": out, "limit": org.Status.Limits})

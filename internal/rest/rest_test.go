@@ -96,7 +96,8 @@ func startManager(config string) {
 	mgr, err := manager.New(cfg, manager.Options{
 		LicenseVerifier: license.NewVerifier(vendorKey.Public().(ed25519.PublicKey)),
 		MetricsAddr:     "0", ProbeAddr: "0", FreeLimits: manager.DefaultFreeLimits,
-		Webhooks: true, WebhookHost: cp.Webhook.LocalServingHost, WebhookPort: cp.Webhook.LocalServingPort,
+		MaxOrganizationsPerUser: manager.DefaultMaxOrganizationsPerUser,
+		Webhooks:                true, WebhookHost: cp.Webhook.LocalServingHost, WebhookPort: cp.Webhook.LocalServingPort,
 		WebhookCertDir: cp.Webhook.LocalServingCertDir,
 		RESTAddr:       fmt.Sprintf("127.0.0.1:%d", restPort), RESTCertDir: cp.Aggregation.ServingCertDir,
 	})

@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	"github.com/orgplane/orgplane/internal/license"
+	"github.com/orgplane/orgplane/internal/tenancy"
 )
 
 // Group and version of the aggregated API.
@@ -46,6 +47,8 @@ type Options struct {
 	Issuer *license.SelfIssuer
 	// Recorder records who asked for each write.
 	Recorder events.EventRecorder
+	// Creators says who may create organizations (admission applies it too).
+	Creators *tenancy.Creators
 }
 
 // +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create

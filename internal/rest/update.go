@@ -41,7 +41,30 @@ func (s *Server) adminOf(ctx context.Context, u user.Info, id string) (*v1alpha1
 	case role != v1alpha1.RoleAdmin:
 		return nil, httpError(http.StatusForbidden, fmt.Sprintf("Only admins of organization %s may do this; you are a member", org.Name), nil)
 	}
-	return org, nil
+	return org, s.writableBy(ctx, u, org)
+}
+
+// writableBy refuses every REST write to a suspended organization (403),
+// except a platform admin's (who may resume it).
+func (s *Server) writableBy(ctx context.Context, u user.Info, org *v1alpha1.Organization) error {
+	if !org.Spec.Suspended {
+		return nil
+	}
+	if admin, err := s.isPlatformAdmin(ctx, u); err != nil || admin {
+		return err
+	}
+	return httpError(http.StatusForbidden, fmt.Sprintf(
+		"Organization %s is suspended: it keeps running but takes no changes until a platform admin resumes it", org.Name), nil)
+}
+
+// mayChangeSuspension refuses (403) suspending or resuming by anyone but a
+// platform admin; admission refuses it for kubectl too.
+func (s *Server) mayChangeSuspension(ctx context.Context, u user.Info, org *v1alpha1.Organization) error {
+	if admin, err := s.isPlatformAdmin(ctx, u); err != nil || admin {
+		return err
+	}
+	return httpError(http.StatusForbidden, fmt.Sprintf(
+		"Only platform admins may suspend or resume organization %s (\"active\")", org.Name), nil)
 }
 
 // putContextLicense sets the license of the caller's organization in context.
