@@ -248,7 +248,8 @@ func gitOps(t *testing.T, s *stack) {
 	s.must(t, "wait", "--for=condition=Ready", "organization/initech", "--timeout=60s")
 	eventually(t, 60*time.Second, func() error { return expect(accounts(), "staplers tps") })
 	canMiltonList := func() string {
-		out, _ := s.run("auth", "can-i", "list", "accounts.orgplane.io", "-n", "org-initech", "--as", "milton@initech.example")
+		out, _ := s.run("auth", "can-i", "list", "accounts.orgplane.io", "-n", "org-initech",
+			"--as", "milton@initech.example")
 		return out
 	}
 	if out := canMiltonList(); strings.TrimSpace(out) != "yes" {
