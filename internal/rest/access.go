@@ -6,7 +6,6 @@ import (
 	"sort"
 
 	"k8s.io/apiserver/pkg/authentication/user"
-	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
@@ -64,33 +63,28 @@ func addMembership(byName map[string]*membership, org *v1alpha1.Organization, ke
 }
 
 // roleIn is the caller's role in org: admin or member, admin for platform
-// admins (who may update organizations cluster-wide), or "" for none.
+// admins (who may update organizations cluster-wide) even when they are
+// also a plain member, or "" for none.
 func (s *Server) roleIn(ctx context.Context, u user.Info, org *v1alpha1.Organization) (v1alpha1.Role, error) {
 	ms, err := s.memberships(ctx, u)
 	if err != nil {
 		return "", err
 	}
+	var role v1alpha1.Role
 	for _, m := range ms {
 		if m.org.Name == org.Name {
-			return m.role, nil
+			role = m.role
 		}
 	}
-	platform, err := s.isPlatformAdmin(ctx, u)
-	if platform {
-		return v1alpha1.RoleAdmin, err
+	if role == v1alpha1.RoleAdmin {
+		return role, nil
 	}
-	return "", err
-}
-
-// isPlatformAdmin asks the API server (through the delegating authorizer,
-// which remembers the answer for a few seconds) whether the caller may
-// update every Organization.
-func (s *Server) isPlatformAdmin(ctx context.Context, u user.Info) (bool, error) {
-	decision, _, err := s.authz.Authorize(ctx, authorizer.AttributesRecord{
-		User: u, Verb: "update", APIGroup: v1alpha1.GroupVersion.Group, Resource: "organizations", ResourceRequest: true,
-	})
-	if err != nil {
-		return false, fmt.Errorf("failed to review access: %w", err)
+	platform, err := s.admins.Is(ctx, u)
+	switch {
+	case err != nil && role == "":
+		return "", err
+	case err == nil && platform:
+		return v1alpha1.RoleAdmin, nil
 	}
-	return decision == authorizer.DecisionAllow, nil
+	return role, nil
 }

@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -23,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
+	"github.com/orgplane/orgplane/internal/delegated"
 	"github.com/orgplane/orgplane/internal/license"
 )
 
@@ -60,9 +60,8 @@ type Server struct {
 	cache  client.Reader
 	live   client.Reader
 	writer client.Client
-	// authz answers whether a caller may do something cluster-wide; set
-	// by Start.
-	authz authorizer.Authorizer
+	// admins answers who is a platform admin; set by Start.
+	admins *delegated.PlatformAdmins
 }
 
 var _ manager.LeaderElectionRunnable = &Server{}
@@ -77,15 +76,11 @@ func (s *Server) NeedLeaderElection() bool { return false }
 
 // Start serves until ctx ends.
 func (s *Server) Start(ctx context.Context) error {
-	kubeconfig, err := writeKubeconfig(s.opts.Config)
+	authn, err := newAuthenticator(ctx, s.opts.Config)
 	if err != nil {
 		return err
 	}
-	authn, err := newAuthenticator(ctx, kubeconfig)
-	if err != nil {
-		return err
-	}
-	if s.authz, err = newAuthorizer(kubeconfig); err != nil {
+	if s.admins, err = delegated.NewPlatformAdmins(s.opts.Config); err != nil {
 		return err
 	}
 	watcher, err := certwatcher.New(filepath.Join(s.opts.CertDir, "tls.crt"), filepath.Join(s.opts.CertDir, "tls.key"))
