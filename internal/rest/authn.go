@@ -52,7 +52,7 @@ func newAuthenticator(ctx context.Context, cfg *rest.Config) (*authn, error) {
 // wrap authenticates every request; anonymous callers get 401 from the routes.
 func (a *authn) wrap(h http.Handler) http.Handler {
 	failed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, errUnauthorized)
+		writeError(w, r, errUnauthorized)
 	})
 	return filters.WithAuthentication(h, a.auth, failed, nil, a.requestHeader)
 }

@@ -92,6 +92,12 @@ func (s *Server) Start(ctx context.Context) error {
 		Addr:              s.opts.Addr,
 		Handler:           authn.wrap(s.routes()),
 		ReadHeaderTimeout: 10 * time.Second,
+		// A body is at most maxBody: reading it takes no more than this.
+		ReadTimeout: 30 * time.Second,
+		// Longer than the longest route: a create waits up to readyTimeout
+		// for its organization, then for its account.
+		WriteTimeout: 3*readyTimeout + 30*time.Second,
+		IdleTimeout:  120 * time.Second,
 		TLSConfig: &tls.Config{
 			GetCertificate: watcher.GetCertificate,
 			// Client certificates are verified by the authenticator,
