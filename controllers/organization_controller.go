@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/displayname"
 )
 
 // OrganizationReconciler provisions an organization's namespace, RBAC and
@@ -74,6 +75,7 @@ func (r *OrganizationReconciler) reconcileNormal(ctx context.Context, org *v1alp
 		r.reconcileNamespaceRBAC,
 		r.reconcileClusterRBAC,
 		r.reconcileUsers,
+		r.reconcileDisplayNameClaim,
 	}
 	for _, phase := range phases {
 		if err := phase(ctx, org); err != nil {
@@ -187,6 +189,19 @@ func (r *OrganizationReconciler) reconcileUsers(ctx context.Context, org *v1alph
 		}
 	}
 	return nil
+}
+
+// reconcileDisplayNameClaim keeps the claim on the organization's display
+// name, owned by the organization; reconcileDelete releases it.
+func (r *OrganizationReconciler) reconcileDisplayNameClaim(ctx context.Context, org *v1alpha1.Organization) error {
+	if err := r.claims().Keep(ctx, org); err != nil {
+		return fmt.Errorf("failed to keep the display-name claim: %w", err)
+	}
+	return nil
+}
+
+func (r *OrganizationReconciler) claims() *displayname.Claims {
+	return &displayname.Claims{Client: r.Client, Reader: r.APIReader, Cached: r.Client, IndexField: IndexDisplayName}
 }
 
 // SetupWithManager watches organizations and everything they own.

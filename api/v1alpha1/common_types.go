@@ -107,6 +107,9 @@ const (
 	LabelManagedBy = "app.kubernetes.io/managed-by"
 	// ManagedByValue is the value of LabelManagedBy on orgplane's objects.
 	ManagedByValue = "orgplane"
+	// AnnotationCreatedBy names who created an organization. orgplane sets
+	// it once, on create, and admission refuses any change to it.
+	AnnotationCreatedBy = "orgplane.io/created-by"
 	// Finalizer holds an object until orgplane has cleaned up after it.
 	Finalizer = "orgplane.io/cleanup"
 )

@@ -7,6 +7,9 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/controllers"
+	"github.com/orgplane/orgplane/internal/delegated"
+	"github.com/orgplane/orgplane/internal/displayname"
 	"github.com/orgplane/orgplane/internal/license"
 )
 
@@ -23,10 +26,15 @@ func Setup(mgr ctrl.Manager, free v1alpha1.Limits, verifier *license.Verifier) e
 		WithValidator(&DeploymentValidator{res}).Complete(); err != nil {
 		return err
 	}
+	admins, err := delegated.NewPlatformAdmins(mgr.GetConfig())
+	if err != nil {
+		return err
+	}
+	claims := &displayname.Claims{Client: mgr.GetClient(), Reader: live, Cached: cached, IndexField: controllers.IndexDisplayName}
 	if err := ctrl.NewWebhookManagedBy(mgr, &v1alpha1.Organization{}).
-		WithValidator(&OrganizationValidator{FreeLimits: free}).Complete(); err != nil {
+		WithValidator(&OrganizationValidator{FreeLimits: free, Claims: claims, Admins: admins}).Complete(); err != nil {
 		return err
 	}
 	return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.License{}).
-		WithValidator(&LicenseValidator{Verifier: verifier, Reader: live}).Complete()
+		WithValidator(&LicenseValidator{Verifier: verifier, Reader: live, Cached: cached, Admins: admins}).Complete()
 }

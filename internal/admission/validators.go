@@ -11,10 +11,14 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/apiserver/pkg/authentication/user"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/custody"
+	"github.com/orgplane/orgplane/internal/displayname"
 	"github.com/orgplane/orgplane/internal/license"
 	"github.com/orgplane/orgplane/internal/usage"
 )
@@ -115,36 +119,104 @@ func isDryRun(ctx context.Context) bool {
 	return err == nil && req.DryRun != nil && *req.DryRun
 }
 
-// +kubebuilder:webhook:path=/validate-orgplane-io-v1alpha1-organization,mutating=false,failurePolicy=fail,sideEffects=None,groups=orgplane.io,resources=organizations,verbs=create;update,versions=v1alpha1,name=organizations.orgplane.io,admissionReviewVersions=v1,timeoutSeconds=30,patch=`{"matchConditions":[{"name":"adds-members","expression":"request.operation == 'CREATE' || size(object.spec.members) > size(oldObject.spec.members)"}]}`
+// +kubebuilder:webhook:path=/validate-orgplane-io-v1alpha1-organization,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=orgplane.io,resources=organizations,verbs=create;update,versions=v1alpha1,name=organizations.orgplane.io,admissionReviewVersions=v1,timeoutSeconds=30,patch=`{"matchConditions":[{"name":"checked-changes","expression":"request.operation == 'CREATE' || size(object.spec.members) > size(oldObject.spec.members) || object.spec.displayName != oldObject.spec.displayName || ('annotations' in object.metadata && 'orgplane.io/created-by' in object.metadata.annotations ? object.metadata.annotations['orgplane.io/created-by'] : '') != ('annotations' in oldObject.metadata && 'orgplane.io/created-by' in oldObject.metadata.annotations ? oldObject.metadata.annotations['orgplane.io/created-by'] : '')"}]}`
 
-// OrganizationValidator refuses adding members over the users limit. The
-// members live in the Organization itself, so the API server's own
-// optimistic concurrency on it makes the check atomic. The webhook's match
-// condition spares the call for updates that add no member (finalizers,
-// labels, other spec fields).
+// OrganizationValidator refuses adding members over the users limit, and
+// enforces the display-name rule for every writer: valid, unique however
+// written (one claim per normalized name), and the created-by annotation
+// set once by the manager. The members live in the Organization itself, so
+// the API server's own optimistic concurrency on it makes the members check
+// atomic. The webhook's match condition spares the call for updates that
+// change none of these (finalizers, labels, other spec fields).
 type OrganizationValidator struct {
 	FreeLimits v1alpha1.Limits
+	Claims     *displayname.Claims
+	Admins     custody.PlatformAdmins
 }
 
 var _ admission.Validator[*v1alpha1.Organization] = &OrganizationValidator{}
 
-// ValidateCreate checks the members against the free plan.
-func (v *OrganizationValidator) ValidateCreate(_ context.Context, o *v1alpha1.Organization) (admission.Warnings, error) {
-	return nil, v.checkMembers(o, 0, &v.FreeLimits)
+// ValidateCreate checks the display name, claims it, and checks the
+// members against the free plan.
+func (v *OrganizationValidator) ValidateCreate(ctx context.Context, o *v1alpha1.Organization) (admission.Warnings, error) {
+	if err := v.checkDisplayName(o); err != nil {
+		return nil, err
+	}
+	if err := v.checkCreatedBy(ctx, nil, o); err != nil {
+		return nil, err
+	}
+	if err := v.checkMembers(o, 0, &v.FreeLimits); err != nil {
+		return nil, err
+	}
+	return nil, v.Claims.Take(ctx, o, isDryRun(ctx))
 }
 
-// ValidateUpdate checks added members against the organization's limits.
-func (v *OrganizationValidator) ValidateUpdate(_ context.Context, old, o *v1alpha1.Organization) (admission.Warnings, error) {
+// ValidateUpdate checks a new display name (and claims it), created-by,
+// and added members against the organization's limits.
+func (v *OrganizationValidator) ValidateUpdate(ctx context.Context, old, o *v1alpha1.Organization) (admission.Warnings, error) {
+	if old.Spec.DisplayName != o.Spec.DisplayName {
+		if err := v.checkDisplayName(o); err != nil {
+			return nil, err
+		}
+	}
+	if err := v.checkCreatedBy(ctx, old, o); err != nil {
+		return nil, err
+	}
 	limits := old.Status.Limits
 	if limits == nil {
 		limits = &v.FreeLimits
 	}
-	return nil, v.checkMembers(o, len(old.Spec.Members), limits)
+	if err := v.checkMembers(o, len(old.Spec.Members), limits); err != nil {
+		return nil, err
+	}
+	if displayname.ClaimName(old.Spec.DisplayName) == displayname.ClaimName(o.Spec.DisplayName) {
+		return nil, nil
+	}
+	return nil, v.Claims.Take(ctx, o, isDryRun(ctx))
 }
 
 // ValidateDelete allows every delete.
 func (v *OrganizationValidator) ValidateDelete(context.Context, *v1alpha1.Organization) (admission.Warnings, error) {
 	return nil, nil
+}
+
+func (v *OrganizationValidator) checkDisplayName(o *v1alpha1.Organization) error {
+	var errs field.ErrorList
+	path := field.NewPath("spec", "displayName")
+	for _, msg := range displayname.Validate(o.Spec.DisplayName) {
+		errs = append(errs, field.Invalid(path, o.Spec.DisplayName, msg))
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return apierrors.NewInvalid(v1alpha1.GroupVersion.WithKind("Organization").GroupKind(), o.Name, errs)
+}
+
+// checkCreatedBy keeps the created-by annotation as the manager first set
+// it: it never changes once set, and only platform admins (the manager
+// creating for the REST API) may set it.
+func (v *OrganizationValidator) checkCreatedBy(ctx context.Context, old, o *v1alpha1.Organization) error {
+	was, is := "", o.Annotations[v1alpha1.AnnotationCreatedBy]
+	if old != nil {
+		was = old.Annotations[v1alpha1.AnnotationCreatedBy]
+	}
+	path := field.NewPath("metadata", "annotations").Key(v1alpha1.AnnotationCreatedBy)
+	gk := v1alpha1.GroupVersion.WithKind("Organization").GroupKind()
+	switch {
+	case was == is:
+		return nil
+	case was != "":
+		return apierrors.NewInvalid(gk, o.Name, field.ErrorList{field.Forbidden(path, "is set once, when the organization is created, and cannot change")})
+	}
+	req, err := admission.RequestFromContext(ctx)
+	if err != nil {
+		return err
+	}
+	platform, err := v.Admins.Is(ctx, requester(req))
+	if err != nil || platform {
+		return err
+	}
+	return apierrors.NewInvalid(gk, o.Name, field.ErrorList{field.Forbidden(path, "is set by orgplane only")})
 }
 
 func (v *OrganizationValidator) checkMembers(o *v1alpha1.Organization, before int, limits *v1alpha1.Limits) error {
@@ -157,18 +229,23 @@ func (v *OrganizationValidator) checkMembers(o *v1alpha1.Organization, before in
 
 // +kubebuilder:webhook:path=/validate-orgplane-io-v1alpha1-license,mutating=false,failurePolicy=fail,sideEffects=None,groups=orgplane.io,resources=licenses,verbs=create;update,versions=v1alpha1,name=licenses.orgplane.io,admissionReviewVersions=v1,timeoutSeconds=30
 
-// LicenseValidator refuses keys that fail verification, and assigning a
-// license whose limits are below the organization's current usage.
+// LicenseValidator refuses keys that fail verification, assignments by
+// anyone but the organization's admins or platform admins (as
+// ResourceQuota judges the requester), keys bound to another organization,
+// a license id already active in another organization, and licenses whose
+// limits are below the organization's current usage.
 type LicenseValidator struct {
 	Verifier *license.Verifier
-	Reader   client.Reader
+	// Reader reads from the API server; Cached lists Licenses by id.
+	Reader, Cached client.Reader
+	Admins         custody.PlatformAdmins
 }
 
 var _ admission.Validator[*v1alpha1.License] = &LicenseValidator{}
 
 // ValidateCreate checks the key and the assignment.
 func (v *LicenseValidator) ValidateCreate(ctx context.Context, l *v1alpha1.License) (admission.Warnings, error) {
-	return v.validate(ctx, l)
+	return v.validate(ctx, nil, l)
 }
 
 // ValidateUpdate checks a changed key or assignment.
@@ -176,7 +253,7 @@ func (v *LicenseValidator) ValidateUpdate(ctx context.Context, old, l *v1alpha1.
 	if old.Spec == l.Spec {
 		return nil, nil
 	}
-	return v.validate(ctx, l)
+	return v.validate(ctx, old, l)
 }
 
 // ValidateDelete allows every delete: the organization falls back to
@@ -185,31 +262,60 @@ func (v *LicenseValidator) ValidateDelete(context.Context, *v1alpha1.License) (a
 	return nil, nil
 }
 
-func (v *LicenseValidator) validate(ctx context.Context, l *v1alpha1.License) (admission.Warnings, error) {
+func (v *LicenseValidator) validate(ctx context.Context, _, l *v1alpha1.License) (admission.Warnings, error) {
 	claims, phase, err := v.Verifier.Verify(l.Spec.Key, time.Now())
 	if phase == license.Invalid {
 		return nil, invalidLicense(l, fmt.Sprintf("spec.key: %v", err))
-	}
-	if claims.Organization != "" && l.Spec.Organization != "" && claims.Organization != l.Spec.Organization {
-		return nil, invalidLicense(l, fmt.Sprintf("spec.organization: the key is bound to organization %q, not %q", claims.Organization, l.Spec.Organization))
 	}
 	var warnings admission.Warnings
 	if phase != license.Valid {
 		warnings = append(warnings, fmt.Sprintf("license is %s: %v", phase, err))
 	}
-	if l.Spec.Organization == "" || phase != license.Valid {
+	if l.Spec.Organization == "" {
 		return warnings, nil
 	}
-	return warnings, v.checkUsage(ctx, l, claims)
+	org, err := custody.OrganizationOf(ctx, v.Reader, l)
+	if err != nil {
+		return nil, err
+	}
+	if !claims.Allows(org.Name, string(org.UID)) {
+		return nil, invalidLicense(l, fmt.Sprintf("spec.organization: the key is bound to organization %q, not %q", claims.Organization, l.Spec.Organization))
+	}
+	if err := v.checkRequester(ctx, org); err != nil {
+		return nil, err
+	}
+	if err := custody.ActiveElsewhere(ctx, v.Cached, claims.ID, org.UID, l.Name); err != nil {
+		return nil, err
+	}
+	if phase != license.Valid {
+		return warnings, nil
+	}
+	return warnings, v.checkUsage(ctx, l, org, claims)
+}
+
+// checkRequester refuses an assignment by anyone but org's admins and
+// platform admins (the manager is one: it writes for the REST API, which
+// checks the caller with the same rule).
+func (v *LicenseValidator) checkRequester(ctx context.Context, org *v1alpha1.Organization) error {
+	req, err := admission.RequestFromContext(ctx)
+	if err != nil {
+		return err
+	}
+	return custody.MayAssign(ctx, v.Admins, requester(req), org)
+}
+
+func requester(req admission.Request) user.Info {
+	u := req.UserInfo
+	extra := map[string][]string{}
+	for k, v := range u.Extra {
+		extra[k] = v
+	}
+	return &user.DefaultInfo{Name: u.Username, UID: u.UID, Groups: u.Groups, Extra: extra}
 }
 
 // checkUsage refuses the assignment when the organization already uses
 // more than the license allows.
-func (v *LicenseValidator) checkUsage(ctx context.Context, l *v1alpha1.License, c *license.Claims) error {
-	org := &v1alpha1.Organization{}
-	if err := v.Reader.Get(ctx, types.NamespacedName{Name: l.Spec.Organization}, org); err != nil {
-		return client.IgnoreNotFound(err)
-	}
+func (v *LicenseValidator) checkUsage(ctx context.Context, l *v1alpha1.License, org *v1alpha1.Organization, c *license.Claims) error {
 	inv, err := usage.Take(ctx, v.Reader, org)
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/controllers"
+	"github.com/orgplane/orgplane/internal/displayname"
 )
 
 // AnnotationRequestedBy records who asked the REST API for a write.
@@ -82,29 +83,27 @@ func validateCreate(req *CreateRequest) error {
 	if len(missing) > 0 {
 		return httpError(http.StatusBadRequest, "Missing required fields: "+strings.Join(missing, ", "), map[string]any{"missing": missing})
 	}
-	if slug(req.OrganizationName, 30) == "" || slug(req.AccountName, 32) == "" {
-		return httpError(http.StatusBadRequest, "organizationName and accountName need at least one letter or digit", nil)
+	if errs := displayname.Validate(strings.TrimSpace(req.OrganizationName)); len(errs) > 0 {
+		return httpError(http.StatusBadRequest, "organizationName is not a valid display name: it "+strings.Join(errs, "; it "), map[string]any{"errors": errs})
 	}
-	if len(req.OrganizationName) > 100 {
-		return httpError(http.StatusBadRequest, "organizationName is longer than 100 characters", nil)
+	if slug(displayname.Normalize(req.OrganizationName), 30) == "" || slug(req.AccountName, 32) == "" {
+		return httpError(http.StatusBadRequest, "organizationName and accountName need at least one letter a-z or digit", nil)
 	}
 	return nil
 }
 
-// newOrganization claims the display name and creates the Organization,
-// and waits until the cache has it: the caller may read or change it next.
+// newOrganization creates the Organization, and waits until the cache has
+// it: the caller may read or change it next. Admission claims the display
+// name (409 when another organization has it, however written).
 func (s *Server) newOrganization(ctx context.Context, req *CreateRequest, u user.Info) (*v1alpha1.Organization, error) {
-	name := slug(req.OrganizationName, 30)
-	if err := s.claimDisplayName(ctx, req.OrganizationName, name); err != nil {
-		return nil, err
-	}
+	displayName := strings.TrimSpace(req.OrganizationName)
 	org := &v1alpha1.Organization{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: map[string]string{AnnotationRequestedBy: u.GetName()}},
-		Spec: v1alpha1.OrganizationSpec{DisplayName: req.OrganizationName,
+		ObjectMeta: metav1.ObjectMeta{Name: slug(displayname.Normalize(displayName), 30), Annotations: map[string]string{
+			AnnotationRequestedBy: u.GetName(), v1alpha1.AnnotationCreatedBy: u.GetName()}},
+		Spec: v1alpha1.OrganizationSpec{DisplayName: displayName,
 			Members: []v1alpha1.Member{{Kind: v1alpha1.SubjectUser, Name: u.GetName(), Role: v1alpha1.RoleAdmin}}},
 	}
 	if err := s.writer.Create(ctx, org); err != nil {
-		_ = s.releaseDisplayName(context.Background(), req.OrganizationName, name)
 		return nil, err
 	}
 	s.waitCached(ctx, org)
@@ -172,12 +171,11 @@ func (s *Server) setActiveAccount(ctx context.Context, u user.Info, account stri
 }
 
 // rollback deletes an organization made part-way; its finalizer removes the
-// accounts, namespaces and bindings, and the display-name claim goes with it.
+// accounts, namespaces, bindings and display-name claim.
 func (s *Server) rollback(org *v1alpha1.Organization) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_ = client.IgnoreNotFound(s.writer.Delete(ctx, org))
-	_ = s.releaseDisplayName(ctx, org.Spec.DisplayName, org.Name)
 }
 
 // record emits an Event on obj naming who asked.

@@ -232,7 +232,7 @@ func (s *Server) contextUsers(w http.ResponseWriter, r *http.Request, u user.Inf
 		if found, err := s.userNamed(r.Context(), member.Name); err != nil {
 			return err
 		} else if found != nil {
-			out = append(out, renderUser(found))
+			out = append(out, renderUser(found, m.org.Name, u.GetName()))
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"users": out})

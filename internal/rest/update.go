@@ -137,7 +137,6 @@ func (s *Server) deleteOrganization(w http.ResponseWriter, r *http.Request, u us
 	if err := client.IgnoreNotFound(s.writer.Delete(r.Context(), org)); err != nil {
 		return err
 	}
-	_ = s.releaseDisplayName(r.Context(), org.Spec.DisplayName, org.Name)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -150,8 +149,8 @@ func (s *Server) patchMetadata(w http.ResponseWriter, r *http.Request, u user.In
 	if err := decode(r, &body); err != nil {
 		return err
 	}
-	if strings.TrimSpace(body.Name) == "" || len(body.Name) > 100 {
-		return httpError(http.StatusBadRequest, "Field \"name\" must be a display name of 1 to 100 characters", nil)
+	if err := checkDisplayName(body.Name, http.StatusBadRequest); err != nil {
+		return err
 	}
 	org, err := s.adminOf(r.Context(), u, r.PathValue("id"))
 	if err != nil {
@@ -164,29 +163,18 @@ func (s *Server) patchMetadata(w http.ResponseWriter, r *http.Request, u user.In
 	return nil
 }
 
-// rename claims the new display name, patches it, then frees the old one.
+// rename patches the display name; admission claims the new one (409 when
+// another organization has it) and the old claim lapses.
 func (s *Server) rename(ctx context.Context, org *v1alpha1.Organization, name string, u user.Info) error {
-	old := org.Spec.DisplayName
-	sameClaim := claimName(old) == claimName(name)
-	if !sameClaim {
-		if err := s.claimDisplayName(ctx, name, org.Name); err != nil {
-			return err
-		}
-	}
+	old, name := org.Spec.DisplayName, strings.TrimSpace(name)
 	patch := client.MergeFrom(org.DeepCopy())
 	org.Spec.DisplayName = name
 	mergeAnnotation(org, AnnotationRequestedBy, u.GetName())
 	if err := s.patchAndWait(ctx, org, patch); err != nil {
-		if !sameClaim {
-			_ = s.releaseDisplayName(context.Background(), name, org.Name)
-		}
 		return err
 	}
 	s.record(org, u, fmt.Sprintf("Renamed organization from %q to %q", old, name))
-	if sameClaim {
-		return nil
-	}
-	return s.releaseDisplayName(ctx, old, org.Name)
+	return nil
 }
 
 func mergeAnnotation(obj client.Object, k, v string) {
