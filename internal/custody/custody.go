@@ -6,7 +6,6 @@ package custody
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -123,6 +122,3 @@ func OrganizationOf(ctx context.Context, r client.Reader, l *v1alpha1.License) (
 	}
 	return org, nil
 }
-
-// ErrNotYours is returned for a License a tenant may not take.
-var ErrNotYours = errors.New("not found among the licenses you may assign")

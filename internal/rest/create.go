@@ -129,7 +129,7 @@ func (s *Server) provision(ctx context.Context, org *v1alpha1.Organization, req 
 	if err := s.waitReady(ctx, acct); err != nil {
 		return nil, err
 	}
-	if err := s.applyRequestedLicense(ctx, org.Name, req.LicenseKey, req.LicenseType); err != nil {
+	if err := s.applyRequestedLicense(ctx, org, req.LicenseKey, req.LicenseType); err != nil {
 		return nil, err
 	}
 	return acct, s.setActiveAccount(ctx, u, org.Name+"/"+acct.Name)

@@ -44,6 +44,8 @@ type Options struct {
 	// Issuer issues self-issued licenses (createLicenseType); nil when the
 	// manager has no issuer key.
 	Issuer *license.SelfIssuer
+	// Verifier verifies license keys before they are assigned.
+	Verifier *license.Verifier
 	// Recorder records who asked for each write.
 	Recorder events.EventRecorder
 }
