@@ -55,11 +55,13 @@ func (c *Claims) Take(ctx context.Context, org *v1alpha1.Organization, dryRun bo
 	}
 	lease := claimFor(org)
 	if dryRun {
-		return c.checkFree(ctx, org, lease.Name)
+		_, err := c.checkFree(ctx, org, lease.Name)
+		return err
 	}
 	err := c.Client.Create(ctx, lease)
 	if apierrors.IsAlreadyExists(err) {
-		if err = c.checkFree(ctx, org, lease.Name); err == nil {
+		var held bool
+		if held, err = c.checkFree(ctx, org, lease.Name); err == nil && !held {
 			err = c.Client.Create(ctx, lease)
 		}
 	}
@@ -88,26 +90,26 @@ func (c *Claims) unclaimedOwner(ctx context.Context, org *v1alpha1.Organization)
 	return nil
 }
 
-// checkFree answers nil when claim name is free for org: absent, already
-// org's, or stale (then it is removed).
-func (c *Claims) checkFree(ctx context.Context, org *v1alpha1.Organization, name string) error {
+// checkFree answers nil when claim name is free for org: absent, stale
+// (then it is removed), or already org's (then held is true).
+func (c *Claims) checkFree(ctx context.Context, org *v1alpha1.Organization, name string) (held bool, err error) {
 	lease := &coordinationv1.Lease{}
-	err := c.Reader.Get(ctx, types.NamespacedName{Namespace: Namespace, Name: name}, lease)
+	err = c.Reader.Get(ctx, types.NamespacedName{Namespace: Namespace, Name: name}, lease)
 	if apierrors.IsNotFound(err) {
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return fmt.Errorf("failed to read display-name claim: %w", err)
+		return false, fmt.Errorf("failed to read display-name claim: %w", err)
 	}
 	if holds(lease, org) {
-		return c.adopt(ctx, lease, org)
+		return true, c.adopt(ctx, lease, org)
 	}
 	live, err := c.live(ctx, lease)
 	if err != nil || live {
-		return firstErr(err, taken(org.Spec.DisplayName))
+		return false, firstErr(err, taken(org.Spec.DisplayName))
 	}
 	err = c.Client.Delete(ctx, lease, client.Preconditions{UID: &lease.UID})
-	return client.IgnoreNotFound(err)
+	return false, client.IgnoreNotFound(err)
 }
 
 // adopt records org's uid on a claim org holds by name (a claim made for
