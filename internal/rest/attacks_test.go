@@ -130,6 +130,7 @@ var _ = Describe("Attack: license custody (break 3)", Ordered, func() {
 		Expect(createOrg(mallory, "Heirloom")).To(Equal(org), "the same object name")
 		code, body = direct("PUT", mallory, "/v1/organizations/"+org+"/license", `{"license_id":"heirloom-license"}`, nil)
 		Expect(code).To(Equal(http.StatusNotFound), string(body))
+		eventuallyPlan(org, "free")
 		Consistently(func() string { return planOf(org) }, 3*time.Second).Should(Equal("free"))
 	})
 
@@ -177,6 +178,7 @@ var _ = Describe("Attack: license custody (break 3)", Ordered, func() {
 		code, body := putKey(mallory, second, shared)
 		Expect(code).To(Equal(http.StatusConflict), string(body))
 		Expect(string(body)).To(ContainSubstring("already active in another organization"))
+		eventuallyPlan(second, "free")
 		Consistently(func() string { return planOf(second) }, 3*time.Second).Should(Equal("free"))
 	})
 
