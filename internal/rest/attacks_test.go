@@ -88,6 +88,12 @@ func eventuallyPlan(org, plan string) {
 	Eventually(func() string { return planOf(org) }).Should(Equal(plan))
 }
 
+// mustPutKey sets org's license key as username and expects 204.
+func mustPutKey(username, org, k string) {
+	code, body := putKey(username, org, k)
+	ExpectWithOffset(1, code).To(Equal(http.StatusNoContent), string(body))
+}
+
 func putKey(username, org, k string) (int, []byte) {
 	return direct("PUT", username, "/v1/organizations/"+org+"/license", fmt.Sprintf(`{"licenseKey":%q}`, k), nil)
 }
@@ -136,7 +142,7 @@ var _ = Describe("Attack: license custody (break 3)", Ordered, func() {
 
 	It("an expired or not-yet-valid key answers 400 with the reason and leaves the valid license in place", func() {
 		org := createOrg(victim, "Expiry Victims")
-		Expect(putKey(victim, org, validKey("expiry-good", ""))).To(Equal(http.StatusNoContent))
+		mustPutKey(victim, org, validKey("expiry-good", ""))
 		eventuallyPlan(org, "enterprise")
 		before := &v1alpha1.License{}
 		Expect(k8sClient.Get(ctx, client.ObjectKey{Name: org + "-license"}, before)).To(Succeed())
@@ -166,7 +172,7 @@ var _ = Describe("Attack: license custody (break 3)", Ordered, func() {
 	It("one license id is active in one organization only", func() {
 		shared := validKey("shared-key-1", "")
 		first := createOrg(victim, "Key Owners")
-		Expect(putKey(victim, first, shared)).To(Equal(http.StatusNoContent))
+		mustPutKey(victim, first, shared)
 		eventuallyPlan(first, "enterprise")
 		Eventually(func() string {
 			l := &v1alpha1.License{}
