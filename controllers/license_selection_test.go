@@ -48,7 +48,7 @@ func TestEffectiveLicense(t *testing.T) {
 		licenses licenses
 		want     string
 	}{
-		"no license: free plan": {},
+		"no license: free plan":             {},
 		"the one bound to the organization": {licenses: licenses{lic("a", "1", "acme", "acme-uid", 5, 0, time.Hour)}, want: "a"},
 		"highest limits win": {licenses: licenses{
 			lic("small", "1", "acme", "acme-uid", 5, 0, time.Hour), lic("big", "2", "acme", "acme-uid", 50, 0, time.Hour)}, want: "big"},
@@ -57,7 +57,7 @@ func TestEffectiveLicense(t *testing.T) {
 		"a license bound to an earlier organization of the same name does not count": {licenses: licenses{
 			lic("inherited", "1", "acme", "old-acme-uid", 50, 0, time.Hour)}},
 		"a license not bound yet does not count": {licenses: licenses{lic("unbound", "1", "acme", "", 50, 0, time.Hour)}},
-		"an expired license does not count": {licenses: licenses{lic("expired", "1", "acme", "acme-uid", 50, 0, -time.Minute)}},
+		"an expired license does not count":      {licenses: licenses{lic("expired", "1", "acme", "acme-uid", 50, 0, -time.Minute)}},
 		"a license id active in another organization by an older License does not count": {licenses: licenses{
 			lic("copy", "shared", "acme", "acme-uid", 50, 0, time.Hour),
 			lic("original", "shared", "globex", "globex-uid", 50, -time.Hour, time.Hour),
