@@ -250,7 +250,9 @@ func (v *LicenseValidator) ValidateCreate(ctx context.Context, l *v1alpha1.Licen
 
 // ValidateUpdate checks a changed key or assignment.
 func (v *LicenseValidator) ValidateUpdate(ctx context.Context, old, l *v1alpha1.License) (admission.Warnings, error) {
-	if old.Spec == l.Spec {
+	if old.Spec == l.Spec || (l.Spec.Organization == "" && l.Spec.Key == old.Spec.Key) {
+		// Unassigning keeps nothing to check: a key no longer trusted
+		// must not keep an organization from being deleted.
 		return nil, nil
 	}
 	return v.validate(ctx, old, l)
