@@ -345,6 +345,8 @@ var _ = Describe("Attack: request hardening (break 9)", func() {
 			SetHeader("Content-Type", "text/plain").Body([]byte(body)).DoRaw(ctx)
 		Expect(err).To(HaveOccurred())
 		Expect(string(resp)).To(ContainSubstring("Content-Type must be application/json"))
+		code, resp = direct("POST", alice, "/v1/organizations", body, map[string]string{"Content-Type": "", "Origin": "https://evil.example"})
+		Expect(code).To(Equal(http.StatusUnsupportedMediaType), "an untyped body from a browser (a Blob): %s", resp)
 		Expect(apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKey{Name: "drive-by"}, &v1alpha1.Organization{}))).To(BeTrue())
 	})
 

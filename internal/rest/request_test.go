@@ -41,20 +41,22 @@ func TestDecodeRefusesAmbiguousBodies(t *testing.T) {
 
 func TestCheckMediaType(t *testing.T) {
 	tests := map[string]struct {
-		pattern, contentType string
-		code                 int
+		pattern, contentType, origin string
+		code                         int
 	}{
-		"json":                       {pattern: "PUT /v1/organizations/verify", contentType: "application/json"},
-		"json with utf-8":            {pattern: "PUT /v1/organizations/verify", contentType: "application/json; charset=UTF-8"},
-		"text/plain on a json route": {pattern: "POST /v1/organizations", contentType: "text/plain", code: http.StatusUnsupportedMediaType},
-		"no content type":            {pattern: "PUT /v1/organizations/verify", code: http.StatusUnsupportedMediaType},
-		"form on a json route":       {pattern: "PUT /v1/organizations/{id}/license", contentType: mediaForm, code: http.StatusUnsupportedMediaType},
-		"form on seed 000's create":  {pattern: "POST /v1/organizations", contentType: mediaForm},
-		"json on seed 000's create":  {pattern: "POST /v1/organizations", contentType: mediaJSON},
-		"form on seed 000's update":  {pattern: "PATCH /v1/organizations/{id}", contentType: mediaForm},
-		"json on seed 000's update":  {pattern: "PATCH /v1/organizations/{id}", contentType: mediaJSON, code: http.StatusUnsupportedMediaType},
-		"json in another charset":    {pattern: "PUT /v1/organizations/verify", contentType: "application/json; charset=latin1", code: http.StatusUnsupportedMediaType},
-		"multipart on a json route":  {pattern: "POST /v1/identity/organizations", contentType: "multipart/form-data; boundary=x", code: http.StatusUnsupportedMediaType},
+		"json":                                   {pattern: "PUT /v1/organizations/verify", contentType: "application/json"},
+		"json with utf-8":                        {pattern: "PUT /v1/organizations/verify", contentType: "application/json; charset=UTF-8"},
+		"text/plain on a json route":             {pattern: "POST /v1/organizations", contentType: "text/plain", code: http.StatusUnsupportedMediaType},
+		"no content type (kubectl create --raw)": {pattern: "PUT /v1/organizations/verify"},
+		"no content type from a browser":         {pattern: "PUT /v1/organizations/verify", origin: "https://evil.example", code: http.StatusUnsupportedMediaType},
+		"no content type on a form-only route":   {pattern: "PATCH /v1/organizations/{id}", code: http.StatusUnsupportedMediaType},
+		"form on a json route":                   {pattern: "PUT /v1/organizations/{id}/license", contentType: mediaForm, code: http.StatusUnsupportedMediaType},
+		"form on seed 000's create":              {pattern: "POST /v1/organizations", contentType: mediaForm},
+		"json on seed 000's create":              {pattern: "POST /v1/organizations", contentType: mediaJSON},
+		"form on seed 000's update":              {pattern: "PATCH /v1/organizations/{id}", contentType: mediaForm},
+		"json on seed 000's update":              {pattern: "PATCH /v1/organizations/{id}", contentType: mediaJSON, code: http.StatusUnsupportedMediaType},
+		"json in another charset":                {pattern: "PUT /v1/organizations/verify", contentType: "application/json; charset=latin1", code: http.StatusUnsupportedMediaType},
+		"multipart on a json route":              {pattern: "POST /v1/identity/organizations", contentType: "multipart/form-data; boundary=x", code: http.StatusUnsupportedMediaType},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -62,6 +64,9 @@ func TestCheckMediaType(t *testing.T) {
 			r := httptest.NewRequest(method, "/", strings.NewReader("x"))
 			if tc.contentType != "" {
 				r.Header.Set("Content-Type", tc.contentType)
+			}
+			if tc.origin != "" {
+				r.Header.Set("Origin", tc.origin)
 			}
 			if got := codeOf(checkMediaType(r, mediaTypesOf(tc.pattern))); got != tc.code {
 				t.Fatalf("code %d, want %d", got, tc.code)
