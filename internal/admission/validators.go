@@ -172,7 +172,10 @@ func (v *OrganizationValidator) ValidateUpdate(ctx context.Context, old, o *v1al
 	if displayname.ClaimName(old.Spec.DisplayName) == displayname.ClaimName(o.Spec.DisplayName) {
 		return nil, nil
 	}
-	return nil, v.Claims.Take(ctx, o, isDryRun(ctx))
+	if err := v.Claims.Take(ctx, o, isDryRun(ctx)); err != nil || isDryRun(ctx) {
+		return nil, err
+	}
+	return nil, v.Claims.Drop(ctx, old, old.Spec.DisplayName)
 }
 
 // ValidateDelete allows every delete.

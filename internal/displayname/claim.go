@@ -178,6 +178,18 @@ func (c *Claims) Keep(ctx context.Context, org *v1alpha1.Organization) error {
 	return c.Client.Patch(ctx, lease, patch)
 }
 
+// Drop removes org's claim on a display name it no longer uses (after a
+// rename). Should the rename not be stored after all, the display-name
+// index still refuses the old name to others, and Keep claims it again.
+func (c *Claims) Drop(ctx context.Context, org *v1alpha1.Organization, displayName string) error {
+	lease := &coordinationv1.Lease{}
+	err := c.Reader.Get(ctx, types.NamespacedName{Namespace: Namespace, Name: ClaimName(displayName)}, lease)
+	if err != nil || !holds(lease, org) {
+		return client.IgnoreNotFound(err)
+	}
+	return client.IgnoreNotFound(c.Client.Delete(ctx, lease, client.Preconditions{UID: &lease.UID}))
+}
+
 // Release removes every claim org holds; the Organization reconciler calls
 // it before it lets a deleted organization go, however it was deleted.
 func (c *Claims) Release(ctx context.Context, org *v1alpha1.Organization) error {

@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/displayname"
 	"github.com/orgplane/orgplane/internal/license"
 	"github.com/orgplane/orgplane/internal/manager"
 )
@@ -331,6 +332,32 @@ var _ = Describe("Attack: display names (break 8)", func() {
 		}, 2*time.Minute).Should(BeTrue())
 		Expect(claims()).To(BeEmpty())
 		createOrg("pruner@gitops.example", "Pruned Corp")
+	})
+
+	It("a rename releases the old display name's claim", func() {
+		renamer := tenant("renamer@names.example")
+		org := createOrg(renamer, "Old Name Ltd")
+		code, body := direct("PATCH", renamer, "/v1/organizations/"+org+"/metadata", `{"name":"New Name Ltd"}`, nil)
+		Expect(code).To(Equal(http.StatusOK), string(body))
+		lease := &coordinationv1.Lease{}
+		err := k8sClient.Get(ctx, client.ObjectKey{Namespace: displayname.Namespace, Name: displayname.ClaimName("Old Name Ltd")}, lease)
+		Expect(apierrors.IsNotFound(err)).To(BeTrue(), "%v", err)
+		createOrg(tenant("taker@names.example"), "OLD NAME LTD")
+	})
+})
+
+var _ = Describe("Display-name claims", func() {
+	It("a claim left by a create that failed after admission lapses, and the name can be used again", func() {
+		ghost := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{
+			Name: displayname.ClaimName("Ghost Corp"), Namespace: displayname.Namespace,
+			Labels:      map[string]string{v1alpha1.LabelOrganization: "ghost-corp", v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue},
+			Annotations: map[string]string{displayname.AnnotationOrganizationUID: "never-stored"}}}
+		Expect(k8sClient.Create(ctx, ghost)).To(Succeed())
+		ghoster := tenant("ghost@failed.example")
+		Eventually(func() int {
+			code, _ := direct("POST", ghoster, "/v1/identity/organizations", `{"name":"ghost corp"}`, nil)
+			return code
+		}, 2*displayname.Grace+30*time.Second, 2*time.Second).Should(Equal(http.StatusOK))
 	})
 })
 
