@@ -342,7 +342,9 @@ var _ = Describe("Attack: display names (break 8)", func() {
 		lease := &coordinationv1.Lease{}
 		err := k8sClient.Get(ctx, client.ObjectKey{Namespace: displayname.Namespace, Name: displayname.ClaimName("Old Name Ltd")}, lease)
 		Expect(apierrors.IsNotFound(err)).To(BeTrue(), "%v", err)
-		createOrg(tenant("taker@names.example"), "OLD NAME LTD")
+		taker := &v1alpha1.Organization{ObjectMeta: metav1.ObjectMeta{Name: "old-name-taker"},
+			Spec: v1alpha1.OrganizationSpec{DisplayName: "OLD NAME LTD", Members: []v1alpha1.Member{{Kind: "User", Name: "taker@names.example", Role: "admin"}}}}
+		Expect(k8sClient.Create(ctx, taker)).To(Succeed())
 	})
 })
 
