@@ -106,7 +106,7 @@ type LicenseStatus struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Cluster,shortName=lic,categories=orgplane
 // +kubebuilder:printcolumn:name="Organization",type=string,JSONPath=`.spec.organization`
-// +kubebuilder:validation:XValidation:rule="!has(self.spec.organizationUID) || self.spec.organizationUID == ” || (has(self.spec.organization) && self.spec.organization != ”)",message="spec.organizationUID needs spec.organization: name the organization too"
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.organizationUID) || size(self.spec.organizationUID) == 0 || (has(self.spec.organization) && size(self.spec.organization) > 0)",message="spec.organizationUID needs spec.organization: name the organization too"
 // +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.status.type`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Expires",type=date,JSONPath=`.status.expiresAt`
