@@ -219,8 +219,14 @@ var _ = Describe("Attack: license custody (break 3)", func() {
 		Eventually(func() error { return kubectlAs(clerk).Create(ctx, lic) }).Should(MatchError(ContainSubstring(
 			"only admins of organization acme and platform admins may assign licenses to it")))
 
-		lic.Spec.OrganizationUID = "00000000-0000-0000-0000-000000000000"
+		lic.Spec.Organization = "no-such-organization"
 		err := k8sClient.Create(ctx, lic)
+		Expect(apierrors.IsBadRequest(err)).To(BeTrue(), "%v", err)
+		Expect(err.Error()).To(ContainSubstring(`organization "no-such-organization" does not exist`))
+
+		lic.Spec.Organization = "acme"
+		lic.Spec.OrganizationUID = "00000000-0000-0000-0000-000000000000"
+		err = k8sClient.Create(ctx, lic)
 		Expect(apierrors.IsBadRequest(err)).To(BeTrue(), "%v", err)
 		Expect(err.Error()).To(ContainSubstring("is not the uid of organization acme"))
 	})
