@@ -6,6 +6,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/apiserver/pkg/endpoints/request"
 )
 
 func TestDecodeRefusesAmbiguousBodies(t *testing.T) {
@@ -92,5 +95,19 @@ func TestServerErrorsCarryARequestIDAndNoInternals(t *testing.T) {
 	id := w.Header().Get("X-Request-Id")
 	if id == "" || !strings.Contains(w.Body.String(), id) {
 		t.Fatalf("no request id in %s", w.Body)
+	}
+}
+
+func TestNoErrorAfterAnAnswerBegan(t *testing.T) {
+	h := authenticated(func(w http.ResponseWriter, _ *http.Request, _ user.Info) error {
+		writeJSON(w, http.StatusOK, map[string]string{"done": "yes"})
+		return httpError(http.StatusConflict, "too late", nil)
+	}, []string{mediaJSON})
+	r := httptest.NewRequest(http.MethodGet, "/v1/organizations", nil)
+	r = r.WithContext(request.WithUser(r.Context(), &user.DefaultInfo{Name: "alice"}))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusOK || strings.Contains(w.Body.String(), "too late") {
+		t.Fatalf("got %d %s", w.Code, w.Body)
 	}
 }

@@ -179,6 +179,7 @@ func (s *Server) allAccounts(w http.ResponseWriter, r *http.Request, u user.Info
 	if err != nil {
 		return err
 	}
+	s.asPlatformAdmin(r.Context(), u, ms)
 	out := make([]OrganizationAccounts, 0, len(ms))
 	for _, m := range ms {
 		accounts, err := s.accounts(r.Context(), m)
