@@ -7,6 +7,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -49,8 +50,13 @@ type OrganizationReconciler struct {
 // spec says, or tears them down in order when it is deleted.
 func (r *OrganizationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
 	org := &v1alpha1.Organization{}
-	if err := r.Get(ctx, req.NamespacedName, org); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+	if err := r.Get(ctx, req.NamespacedName, org); apierrors.IsNotFound(err) {
+		// Gone without its finalizer (deleted before it was added): its
+		// display-name claim must not stay behind.
+		wait, err := r.claims().ReleaseOrphans(ctx, req.Name)
+		return ctrl.Result{RequeueAfter: wait}, err
+	} else if err != nil {
+		return ctrl.Result{}, err
 	}
 	if !org.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.reconcileDelete(ctx, org)

@@ -210,6 +210,31 @@ func (c *Claims) Release(ctx context.Context, org *v1alpha1.Organization) error 
 	return nil
 }
 
+// ReleaseOrphans removes the claims labelled with organization name, which
+// no longer exists: it was deleted before its finalizer was added, or its
+// create failed after admission. A claim younger than Grace may be an
+// organization of that name being created right now: it is kept, and the
+// time until it may go is returned.
+func (c *Claims) ReleaseOrphans(ctx context.Context, name string) (time.Duration, error) {
+	leases := &coordinationv1.LeaseList{}
+	if err := c.Reader.List(ctx, leases, client.InNamespace(Namespace),
+		client.MatchingLabels{v1alpha1.LabelOrganization: name, v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue}); err != nil {
+		return 0, fmt.Errorf("failed to list display-name claims: %w", err)
+	}
+	var wait time.Duration
+	for i := range leases.Items {
+		l := &leases.Items[i]
+		if left := Grace - time.Since(l.CreationTimestamp.Time); left > 0 {
+			wait = max(wait, left+time.Second)
+			continue
+		}
+		if err := client.IgnoreNotFound(c.Client.Delete(ctx, l, client.Preconditions{UID: &l.UID})); err != nil {
+			return 0, fmt.Errorf("failed to release display-name claim %s: %w", l.Name, err)
+		}
+	}
+	return wait, nil
+}
+
 func ownedBy(org *v1alpha1.Organization) []metav1.OwnerReference {
 	return []metav1.OwnerReference{*metav1.NewControllerRef(org, v1alpha1.GroupVersion.WithKind("Organization"))}
 }

@@ -99,7 +99,10 @@ func (s *Server) newOrganization(ctx context.Context, req *CreateRequest, u user
 	displayName := strings.TrimSpace(req.OrganizationName)
 	org := &v1alpha1.Organization{
 		ObjectMeta: metav1.ObjectMeta{Name: slug(displayname.Normalize(displayName), 30), Annotations: map[string]string{
-			AnnotationRequestedBy: u.GetName(), v1alpha1.AnnotationCreatedBy: u.GetName()}},
+			AnnotationRequestedBy: u.GetName(), v1alpha1.AnnotationCreatedBy: u.GetName()},
+			// Born with the finalizer: however soon it is deleted, the
+			// reconciler cleans up after it.
+			Finalizers: []string{v1alpha1.Finalizer}},
 		Spec: v1alpha1.OrganizationSpec{DisplayName: displayName,
 			Members: []v1alpha1.Member{{Kind: v1alpha1.SubjectUser, Name: u.GetName(), Role: v1alpha1.RoleAdmin}}},
 	}
