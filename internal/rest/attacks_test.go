@@ -352,6 +352,19 @@ var _ = Describe("Attack: display names (break 8)", func() {
 		createOrg("pruner@gitops.example", "Pruned Corp")
 	})
 
+	It("an organization created and at once deleted with kubectl (as a GitOps prune may) leaves no claim behind", func() {
+		org := &v1alpha1.Organization{ObjectMeta: metav1.ObjectMeta{Name: "blink"},
+			Spec: v1alpha1.OrganizationSpec{DisplayName: "Blink", Members: []v1alpha1.Member{{Kind: "User", Name: "ops@gitops.example", Role: "admin"}}}}
+		Expect(k8sClient.Create(ctx, org)).To(Succeed())
+		Expect(k8sClient.Delete(ctx, org)).To(Succeed())
+		Eventually(func() []coordinationv1.Lease {
+			list := &coordinationv1.LeaseList{}
+			Expect(k8sClient.List(ctx, list, client.InNamespace(displayname.Namespace),
+				client.MatchingLabels{v1alpha1.LabelOrganization: "blink"})).To(Succeed())
+			return list.Items
+		}, 2*displayname.Grace+30*time.Second, time.Second).Should(BeEmpty())
+	})
+
 	It("a rename releases the old display name's claim", func() {
 		renamer := tenant("renamer@names.example")
 		org := createOrg(renamer, "Old Name Ltd")
