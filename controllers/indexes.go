@@ -3,11 +3,11 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/displayname"
 )
 
 // Field indexes on the manager's cache.
@@ -19,7 +19,8 @@ const (
 	// ServiceAccount members as user:system:serviceaccount:<ns>:<name>) or
 	// "group:<name>".
 	IndexMemberSubject = "spec.members.subject"
-	// IndexDisplayName indexes Organizations by lowercased display name.
+	// IndexDisplayName indexes Organizations by normalized display name
+	// (displayname.Normalize: trimmed, NFKC, case-folded).
 	IndexDisplayName = "spec.displayName.lower"
 	// IndexUID indexes Organizations by metadata.uid (the REST API's id).
 	IndexUID = "metadata.uid"
@@ -53,7 +54,7 @@ func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 			return keys
 		}},
 		{&v1alpha1.Organization{}, IndexDisplayName, func(o client.Object) []string {
-			return []string{strings.ToLower(o.(*v1alpha1.Organization).Spec.DisplayName)}
+			return []string{displayname.Normalize(o.(*v1alpha1.Organization).Spec.DisplayName)}
 		}},
 		{&v1alpha1.Organization{}, IndexCreatedBy, func(o client.Object) []string {
 			if by := o.GetAnnotations()[v1alpha1.AnnotationCreatedBy]; by != "" {

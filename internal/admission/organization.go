@@ -8,20 +8,21 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/authentication/user"
-	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/displayname"
 	"github.com/orgplane/orgplane/internal/tenancy"
 	"github.com/orgplane/orgplane/internal/usage"
 )
 
 // guard knows the manager's own username and asks who is a platform admin.
 type guard struct {
-	self  string
-	authz authorizer.Authorizer
+	self   string
+	admins *tenancy.PlatformAdmins
 }
 
 // requester is who sent the admission request in ctx.
@@ -88,10 +89,12 @@ func (d *OrganizationDefaulter) Default(ctx context.Context, o *v1alpha1.Organiz
 	return nil
 }
 
-// +kubebuilder:webhook:path=/validate-orgplane-io-v1alpha1-organization,mutating=false,failurePolicy=fail,sideEffects=None,groups=orgplane.io,resources=organizations,verbs=create;update,versions=v1alpha1,name=organizations.orgplane.io,admissionReviewVersions=v1,timeoutSeconds=30,patch=`{"matchConditions":[{"name":"guarded-change","expression":"request.operation == 'CREATE' || object.spec.members != oldObject.spec.members || object.metadata.?finalizers.orValue([]) != oldObject.metadata.?finalizers.orValue([]) || object.spec.?suspended.orValue(false) != oldObject.spec.?suspended.orValue(false) || object.metadata.?annotations[?'orgplane.io/created-by'].orValue('') != oldObject.metadata.?annotations[?'orgplane.io/created-by'].orValue('')"}]}`
+// +kubebuilder:webhook:path=/validate-orgplane-io-v1alpha1-organization,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=orgplane.io,resources=organizations,verbs=create;update,versions=v1alpha1,name=organizations.orgplane.io,admissionReviewVersions=v1,timeoutSeconds=30,patch=`{"matchConditions":[{"name":"guarded-change","expression":"request.operation == 'CREATE' || object.spec.members != oldObject.spec.members || object.spec.displayName != oldObject.spec.displayName || object.metadata.?finalizers.orValue([]) != oldObject.metadata.?finalizers.orValue([]) || object.spec.?suspended.orValue(false) != oldObject.spec.?suspended.orValue(false) || object.metadata.?annotations[?'orgplane.io/created-by'].orValue('') != oldObject.metadata.?annotations[?'orgplane.io/created-by'].orValue('')"}]}`
 
 // OrganizationValidator refuses: an organization whose creator may not
-// create one (group, per-user cap) or whose namespace exists already;
+// create one (group, per-user cap) or whose namespace exists already; a
+// display name that is invalid or that another organization holds however
+// written (one claim per normalized name, for every writer);
 // members over the users limit or added to a suspended organization;
 // suspending or resuming by anyone but a platform admin; a changed
 // creator; and the removal of orgplane's finalizer by anyone but orgplane.
@@ -103,11 +106,13 @@ type OrganizationValidator struct {
 	guard
 	creators   *tenancy.Creators
 	namespaces namespaceReader
+	claims     *displayname.Claims
 }
 
 var _ admission.Validator[*v1alpha1.Organization] = &OrganizationValidator{}
 
-// ValidateCreate checks the creator, the namespace and the members.
+// ValidateCreate checks the creator, the display name, the namespace and
+// the members, then claims the display name.
 func (v *OrganizationValidator) ValidateCreate(ctx context.Context, o *v1alpha1.Organization) (admission.Warnings, error) {
 	u, err := requester(ctx)
 	if err != nil {
@@ -116,10 +121,16 @@ func (v *OrganizationValidator) ValidateCreate(ctx context.Context, o *v1alpha1.
 	if err := v.checkCreator(ctx, u, o); err != nil {
 		return nil, err
 	}
+	if err := checkDisplayName(o); err != nil {
+		return nil, err
+	}
 	if err := v.namespaces.mustBeFree(ctx, organizationsResource, o.Name, o.NamespaceName()); err != nil {
 		return nil, err
 	}
-	return nil, v.checkMembers(o, 0, &v.FreeLimits)
+	if err := v.checkMembers(o, 0, &v.FreeLimits); err != nil {
+		return nil, err
+	}
+	return nil, v.claims.Take(ctx, o, isDryRun(ctx))
 }
 
 // checkCreator applies the creator groups and the per-user cap. Platform
@@ -128,7 +139,7 @@ func (v *OrganizationValidator) ValidateCreate(ctx context.Context, o *v1alpha1.
 // caller's groups, and the cap applies to the caller it recorded.
 func (v *OrganizationValidator) checkCreator(ctx context.Context, u user.Info, o *v1alpha1.Organization) error {
 	if !v.isSelf(u) {
-		admin, err := tenancy.IsPlatformAdmin(ctx, v.authz, u)
+		admin, err := v.admins.Is(ctx, u)
 		if err != nil || admin {
 			return err
 		}
@@ -139,7 +150,8 @@ func (v *OrganizationValidator) checkCreator(ctx context.Context, u user.Info, o
 	return v.creators.WithinCap(ctx, o.Annotations[v1alpha1.AnnotationCreatedBy])
 }
 
-// ValidateUpdate checks finalizers, suspension, the creator and added members.
+// ValidateUpdate checks finalizers, suspension, the creator, a new display
+// name and added members, then moves the display-name claim.
 func (v *OrganizationValidator) ValidateUpdate(ctx context.Context, old, o *v1alpha1.Organization) (admission.Warnings, error) {
 	if err := v.keepFinalizers(ctx, old, o); err != nil {
 		return nil, err
@@ -151,11 +163,43 @@ func (v *OrganizationValidator) ValidateUpdate(ctx context.Context, old, o *v1al
 	if err := v.checkSuspension(ctx, old, o); err != nil {
 		return nil, err
 	}
+	if old.Spec.DisplayName != o.Spec.DisplayName {
+		if err := checkDisplayName(o); err != nil {
+			return nil, err
+		}
+	}
 	limits := old.Status.Limits
 	if limits == nil {
 		limits = &v.FreeLimits
 	}
-	return nil, v.checkMembers(o, len(old.Spec.Members), limits)
+	if err := v.checkMembers(o, len(old.Spec.Members), limits); err != nil {
+		return nil, err
+	}
+	return nil, v.moveClaim(ctx, old, o)
+}
+
+// moveClaim claims a renamed organization's new display name and releases
+// the old one (nothing to do when both normalize alike).
+func (v *OrganizationValidator) moveClaim(ctx context.Context, old, o *v1alpha1.Organization) error {
+	if displayname.ClaimName(old.Spec.DisplayName) == displayname.ClaimName(o.Spec.DisplayName) {
+		return nil
+	}
+	if err := v.claims.Take(ctx, o, isDryRun(ctx)); err != nil || isDryRun(ctx) {
+		return err
+	}
+	return v.claims.Drop(ctx, old, old.Spec.DisplayName)
+}
+
+func checkDisplayName(o *v1alpha1.Organization) error {
+	var errs field.ErrorList
+	path := field.NewPath("spec", "displayName")
+	for _, msg := range displayname.Validate(o.Spec.DisplayName) {
+		errs = append(errs, field.Invalid(path, o.Spec.DisplayName, msg))
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return apierrors.NewInvalid(v1alpha1.GroupVersion.WithKind("Organization").GroupKind(), o.Name, errs)
 }
 
 // checkSuspension lets only platform admins suspend or resume, and refuses
@@ -166,7 +210,7 @@ func (v *OrganizationValidator) checkSuspension(ctx context.Context, old, o *v1a
 		if err != nil {
 			return err
 		}
-		admin, err := tenancy.IsPlatformAdmin(ctx, v.authz, u)
+		admin, err := v.admins.Is(ctx, u)
 		if err != nil || admin {
 			return err
 		}

@@ -9,6 +9,8 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/controllers"
+	"github.com/orgplane/orgplane/internal/displayname"
 	"github.com/orgplane/orgplane/internal/license"
 	"github.com/orgplane/orgplane/internal/tenancy"
 )
@@ -28,11 +30,12 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if err != nil {
 		return err
 	}
-	authz, err := tenancy.NewAuthorizer(mgr.GetConfig())
+	admins, err := tenancy.NewPlatformAdmins(mgr.GetConfig())
 	if err != nil {
 		return err
 	}
-	g := guard{self: self, authz: authz}
+	g := guard{self: self, admins: admins}
+	claims := &displayname.Claims{Client: mgr.GetClient(), Reader: live, Cached: cached, IndexField: controllers.IndexDisplayName}
 	limiter := &Limiter{Client: mgr.GetClient(), Reader: live, FreeLimits: opts.FreeLimits, TTL: 30 * time.Second}
 	res := reserver{limiter: limiter, namespaces: namespaceReader{cached: cached, live: live}}
 	opts.Creators.Reader = cached
@@ -47,11 +50,11 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 			return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.Organization{}).
 				WithDefaulter(&OrganizationDefaulter{g}).
 				WithValidator(&OrganizationValidator{FreeLimits: opts.FreeLimits, guard: g, creators: &opts.Creators,
-					namespaces: res.namespaces}).Complete()
+					namespaces: res.namespaces, claims: claims}).Complete()
 		},
 		func() error {
 			return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.License{}).
-				WithValidator(&LicenseValidator{Verifier: opts.Verifier, Reader: live}).Complete()
+				WithValidator(&LicenseValidator{Verifier: opts.Verifier, Reader: live, Cached: cached, Admins: admins}).Complete()
 		},
 	}
 	for _, hook := range hooks {

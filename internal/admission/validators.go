@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/custody"
 	"github.com/orgplane/orgplane/internal/license"
 	"github.com/orgplane/orgplane/internal/usage"
 )
@@ -158,26 +159,33 @@ func isDryRun(ctx context.Context) bool {
 
 // +kubebuilder:webhook:path=/validate-orgplane-io-v1alpha1-license,mutating=false,failurePolicy=fail,sideEffects=None,groups=orgplane.io,resources=licenses,verbs=create;update,versions=v1alpha1,name=licenses.orgplane.io,admissionReviewVersions=v1,timeoutSeconds=30
 
-// LicenseValidator refuses keys that fail verification, and assigning a
-// license whose limits are below the organization's current usage.
+// LicenseValidator refuses keys that fail verification, assignments by
+// anyone but the organization's admins or platform admins (as
+// ResourceQuota judges the requester), keys bound to another organization,
+// a license id already active in another organization, and licenses whose
+// limits are below the organization's current usage.
 type LicenseValidator struct {
 	Verifier *license.Verifier
-	Reader   client.Reader
+	// Reader reads from the API server; Cached lists Licenses by id.
+	Reader, Cached client.Reader
+	Admins         custody.PlatformAdmins
 }
 
 var _ admission.Validator[*v1alpha1.License] = &LicenseValidator{}
 
 // ValidateCreate checks the key and the assignment.
 func (v *LicenseValidator) ValidateCreate(ctx context.Context, l *v1alpha1.License) (admission.Warnings, error) {
-	return v.validate(ctx, l)
+	return v.validate(ctx, nil, l)
 }
 
 // ValidateUpdate checks a changed key or assignment.
 func (v *LicenseValidator) ValidateUpdate(ctx context.Context, old, l *v1alpha1.License) (admission.Warnings, error) {
-	if old.Spec == l.Spec {
+	if old.Spec == l.Spec || (l.Spec.Organization == "" && l.Spec.Key == old.Spec.Key) {
+		// Unassigning keeps nothing to check: a key no longer trusted
+		// must not keep an organization from being deleted.
 		return nil, nil
 	}
-	return v.validate(ctx, l)
+	return v.validate(ctx, old, l)
 }
 
 // ValidateDelete allows every delete: the organization falls back to
@@ -186,31 +194,51 @@ func (v *LicenseValidator) ValidateDelete(context.Context, *v1alpha1.License) (a
 	return nil, nil
 }
 
-func (v *LicenseValidator) validate(ctx context.Context, l *v1alpha1.License) (admission.Warnings, error) {
+func (v *LicenseValidator) validate(ctx context.Context, _, l *v1alpha1.License) (admission.Warnings, error) {
 	claims, phase, err := v.Verifier.Verify(l.Spec.Key, time.Now())
 	if phase == license.Invalid {
 		return nil, invalidLicense(l, fmt.Sprintf("spec.key: %v", err))
-	}
-	if claims.Organization != "" && l.Spec.Organization != "" && claims.Organization != l.Spec.Organization {
-		return nil, invalidLicense(l, fmt.Sprintf("spec.organization: the key is bound to organization %q, not %q", claims.Organization, l.Spec.Organization))
 	}
 	var warnings admission.Warnings
 	if phase != license.Valid {
 		warnings = append(warnings, fmt.Sprintf("license is %s: %v", phase, err))
 	}
-	if l.Spec.Organization == "" || phase != license.Valid {
+	if l.Spec.Organization == "" {
 		return warnings, nil
 	}
-	return warnings, v.checkUsage(ctx, l, claims)
+	org, err := custody.OrganizationOf(ctx, v.Reader, l)
+	if err != nil {
+		return nil, err
+	}
+	if !claims.Allows(org.Name, string(org.UID)) {
+		return nil, invalidLicense(l, fmt.Sprintf("spec.organization: the key is bound to organization %q, not %q", claims.Organization, l.Spec.Organization))
+	}
+	if err := v.checkRequester(ctx, org); err != nil {
+		return nil, err
+	}
+	if err := custody.ActiveElsewhere(ctx, v.Cached, claims.ID, org.UID, l.Name); err != nil {
+		return nil, err
+	}
+	if phase != license.Valid {
+		return warnings, nil
+	}
+	return warnings, v.checkUsage(ctx, l, org, claims)
+}
+
+// checkRequester refuses an assignment by anyone but org's admins and
+// platform admins (the manager is one: it writes for the REST API, which
+// checks the caller with the same rule).
+func (v *LicenseValidator) checkRequester(ctx context.Context, org *v1alpha1.Organization) error {
+	u, err := requester(ctx)
+	if err != nil {
+		return err
+	}
+	return custody.MayAssign(ctx, v.Admins, u, org)
 }
 
 // checkUsage refuses the assignment when the organization already uses
 // more than the license allows.
-func (v *LicenseValidator) checkUsage(ctx context.Context, l *v1alpha1.License, c *license.Claims) error {
-	org := &v1alpha1.Organization{}
-	if err := v.Reader.Get(ctx, types.NamespacedName{Name: l.Spec.Organization}, org); err != nil {
-		return client.IgnoreNotFound(err)
-	}
+func (v *LicenseValidator) checkUsage(ctx context.Context, l *v1alpha1.License, org *v1alpha1.Organization, c *license.Claims) error {
 	inv, err := usage.Take(ctx, v.Reader, org)
 	if err != nil {
 		return err

@@ -174,7 +174,8 @@ func setup(mgr ctrl.Manager, opts Options, issuerKey ed25519.PrivateKey) error {
 			issuer = &license.SelfIssuer{Client: mgr.GetClient(), Key: issuerKey, Offers: license.DefaultOffers}
 		}
 		server := restapi.New(mgr, restapi.Options{Addr: opts.RESTAddr, CertDir: opts.RESTCertDir, Config: mgr.GetConfig(),
-			Issuer: issuer, Recorder: mgr.GetEventRecorder("orgplane-rest"), Creators: &creators})
+			Issuer: issuer, Verifier: opts.LicenseVerifier, Recorder: mgr.GetEventRecorder("orgplane-rest"),
+			Creators: &creators})
 		if err := mgr.Add(server); err != nil {
 			return err
 		}

@@ -33,6 +33,7 @@ func (s *Server) contextOrganization(ctx context.Context, u user.Info) (membersh
 	if err != nil {
 		return membership{}, err
 	}
+	s.asPlatformAdmin(ctx, u, ms)
 	if len(ms) == 0 {
 		return membership{}, httpError(http.StatusForbidden, "You are not a member of any organization", nil)
 	}

@@ -168,6 +168,9 @@ func direct(method, username, path, body string, headers map[string]string) (int
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConfig}, Timeout: 10 * time.Second}
 	req, err := http.NewRequest(method, fmt.Sprintf("https://127.0.0.1:%d%s", restPort, path), strings.NewReader(body))
 	Expect(err).NotTo(HaveOccurred())
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}

@@ -42,10 +42,18 @@ func Self(ctx context.Context, cfg *rest.Config) (string, error) {
 	return review.Status.UserInfo.Username, nil
 }
 
-// NewAuthorizer answers questions with SubjectAccessReviews, remembering
-// each answer for 10 s, as an aggregated API server's delegating
-// authorizer does.
-func NewAuthorizer(cfg *rest.Config) (authorizer.Authorizer, error) {
+// PlatformAdmins answers whether a user is a platform admin: whoever may
+// update organizations.orgplane.io cluster-wide (no resource name).
+// Platform admins may act on any organization, suspend and resume them.
+// It asks the API server with SubjectAccessReviews through
+// k8s.io/apiserver's delegating authorizer, which remembers each answer,
+// allowed or denied, for 10 s.
+type PlatformAdmins struct {
+	authz authorizer.Authorizer
+}
+
+// NewPlatformAdmins builds the delegating authorizer for cfg's API server.
+func NewPlatformAdmins(cfg *rest.Config) (*PlatformAdmins, error) {
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
@@ -57,18 +65,16 @@ func NewAuthorizer(cfg *rest.Config) (authorizer.Authorizer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to set up delegated authorization: %w", err)
 	}
-	return sar, nil
+	return &PlatformAdmins{authz: sar}, nil
 }
 
-// IsPlatformAdmin says whether u may update every Organization
-// (organizations.orgplane.io, cluster-wide, no resource name): platform
-// admins may act on any organization, suspend and resume them.
-// system:masters always may, as kube-apiserver decides.
-func IsPlatformAdmin(ctx context.Context, a authorizer.Authorizer, u user.Info) (bool, error) {
+// Is says whether u is a platform admin. system:masters always is, as
+// kube-apiserver decides.
+func (p *PlatformAdmins) Is(ctx context.Context, u user.Info) (bool, error) {
 	if slices.Contains(u.GetGroups(), user.SystemPrivilegedGroup) {
 		return true, nil
 	}
-	decision, _, err := a.Authorize(ctx, authorizer.AttributesRecord{
+	decision, _, err := p.authz.Authorize(ctx, authorizer.AttributesRecord{
 		User: u, Verb: "update", APIGroup: v1alpha1.GroupVersion.Group, Resource: "organizations", ResourceRequest: true,
 	})
 	if err != nil {

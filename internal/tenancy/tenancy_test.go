@@ -34,10 +34,12 @@ func TestIsPlatformAdmin(t *testing.T) {
 		asked++
 		return authorizer.DecisionNoOpinion, "", nil
 	})
-	if ok, _ := IsPlatformAdmin(context.Background(), a, &user.DefaultInfo{Name: "root", Groups: []string{user.SystemPrivilegedGroup}}); !ok || asked != 0 {
+	admins := &PlatformAdmins{authz: a}
+	root := &user.DefaultInfo{Name: "root", Groups: []string{user.SystemPrivilegedGroup}}
+	if ok, _ := admins.Is(context.Background(), root); !ok || asked != 0 {
 		t.Errorf("system:masters: %v after %d questions, want true without asking", ok, asked)
 	}
-	if ok, _ := IsPlatformAdmin(context.Background(), a, &user.DefaultInfo{Name: "eve"}); ok {
+	if ok, _ := admins.Is(context.Background(), &user.DefaultInfo{Name: "eve"}); ok {
 		t.Error("a user the authorizer does not allow is a platform admin")
 	}
 }
