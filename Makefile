@@ -9,6 +9,11 @@ CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 ENVTEST_ASSETS ?= $(LOCALBIN)/k8s/$(K8S_VERSION)-etcd$(ETCD_VERSION)
 KUBECTL ?= $(ENVTEST_ASSETS)/kubectl
 DEV_DIR ?= $(CURDIR)/.dev
+DIST ?= $(CURDIR)/dist
+# The manager's image, and the node's sandbox image (test/cluster), as OCI tarballs in dist/.
+IMG ?= docker.io/orgplane/orgplane:dev
+PAUSE_IMG ?= docker.io/orgplane/pause:dev
+IMAGE_GOFLAGS = CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags "-s -w -buildid="
 
 export KUBEBUILDER_ASSETS := $(ENVTEST_ASSETS)
 export GOFLAGS ?= -buildvcs=false
@@ -64,6 +69,19 @@ fuzz: ## Fuzz the license decoder for FUZZTIME (default 2m).
 .PHONY: build
 build: generate ## Build the orgplane binary into bin/.
 	go build -o $(LOCALBIN)/orgplane ./cmd/orgplane
+
+.PHONY: image
+image: ## Build reproducible OCI image tarballs of orgplane and the node's pause into dist/ (no registry, no daemon).
+	@mkdir -p $(DIST)/image
+	$(IMAGE_GOFLAGS) -o $(DIST)/image/orgplane ./cmd/orgplane
+	$(IMAGE_GOFLAGS) -o $(DIST)/image/pause ./hack/pause
+	go run ./hack/imagebuild -binary $(DIST)/image/orgplane -name $(IMG) -out $(DIST)/orgplane-image.tar
+	go run ./hack/imagebuild -binary $(DIST)/image/pause -name $(PAUSE_IMG) -out $(DIST)/pause-image.tar
+	@sha256sum $(DIST)/orgplane-image.tar $(DIST)/pause-image.tar
+
+.PHONY: docker-build
+docker-build: image ## Load the image into a local Docker daemon (for users with Docker; nothing here needs it).
+	docker load -i $(DIST)/orgplane-image.tar
 
 .PHONY: run
 run: manifests generate install ## Run the reconcilers against the current kubeconfig's cluster (webhooks and REST off).

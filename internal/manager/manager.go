@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
@@ -32,6 +33,13 @@ import (
 type Options struct {
 	// MetricsAddr serves Prometheus metrics; "0" disables it.
 	MetricsAddr string
+	// MetricsSecure serves metrics over HTTPS to callers authenticated by
+	// TokenReview and authorized by SubjectAccessReview (get on the
+	// non-resource URL /metrics).
+	MetricsSecure bool
+	// MetricsCertDir holds tls.crt and tls.key for the metrics server;
+	// empty means a self-signed certificate.
+	MetricsCertDir string
 	// ProbeAddr serves /healthz and /readyz; "0" disables it.
 	ProbeAddr string
 	// LeaderElection lets only one replica run the reconcilers.
@@ -59,6 +67,11 @@ type Options struct {
 	// certificate in RESTCertDir.
 	RESTAddr    string
 	RESTCertDir string
+	// CertRotation, when set, issues and rotates the webhook and REST
+	// serving certificate (mounted at WebhookCertDir and RESTCertDir) and
+	// injects its CA; nil means the files are managed by someone else
+	// (cert-manager, make dev, the tests).
+	CertRotation *CertRotation
 	// SkipNameValidation allows several managers in one process (tests).
 	SkipNameValidation bool
 }
@@ -98,13 +111,14 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	// The manager runs beside kube-apiserver: gzip on its watches and lists
 	// costs kube-apiserver CPU and saves no time.
 	cfg.DisableCompression = true
+	certsReady := make(chan struct{}) // closed once the serving certificate is ready
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		WebhookServer: webhook.NewServer(webhook.Options{
+		WebhookServer: gatedWebhookServer{Server: webhook.NewServer(webhook.Options{
 			Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.WebhookCertDir,
-		}),
+		}), ready: certsReady},
 		Scheme:                        Scheme(),
 		Cache:                         cacheOptions(),
-		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr},
+		Metrics:                       metricsOptions(opts),
 		HealthProbeBindAddress:        opts.ProbeAddr,
 		LeaderElection:                opts.LeaderElection,
 		LeaderElectionID:              "orgplane-manager.orgplane.io",
@@ -115,10 +129,26 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to create manager: %w", err)
 	}
-	if err := setup(mgr, opts, issuerKey); err != nil {
+	if opts.CertRotation == nil {
+		close(certsReady) // the files are there already
+	} else if err := addCertRotation(mgr, *opts.CertRotation, opts.WebhookCertDir, certsReady); err != nil {
+		return nil, err
+	}
+	if err := setup(mgr, opts, issuerKey, certsReady); err != nil {
 		return nil, err
 	}
 	return mgr, nil
+}
+
+// metricsOptions serve metrics over HTTPS with authentication and
+// authorization unless MetricsSecure is off.
+func metricsOptions(opts Options) metricsserver.Options {
+	m := metricsserver.Options{BindAddress: opts.MetricsAddr}
+	if opts.MetricsSecure {
+		m.SecureServing, m.CertDir = true, opts.MetricsCertDir
+		m.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+	return m
 }
 
 // cacheOptions keep only orgplane's own namespaces, Secrets and RBAC objects
@@ -138,7 +168,7 @@ func cacheOptions() cache.Options {
 	}
 }
 
-func setup(mgr ctrl.Manager, opts Options, issuerKey ed25519.PrivateKey) error {
+func setup(mgr ctrl.Manager, opts Options, issuerKey ed25519.PrivateKey, certs <-chan struct{}) error {
 	if err := controllers.SetupIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
@@ -162,20 +192,38 @@ func setup(mgr ctrl.Manager, opts Options, issuerKey ed25519.PrivateKey) error {
 		}
 		server := restapi.New(mgr, restapi.Options{Addr: opts.RESTAddr, CertDir: opts.RESTCertDir, Config: mgr.GetConfig(),
 			Issuer: issuer, Recorder: mgr.GetEventRecorder("orgplane-rest")})
-		if err := mgr.Add(server); err != nil {
+		if err := mgr.Add(gatedRunnable{Runnable: server, ready: certs}); err != nil {
 			return err
 		}
 	}
+	if opts.Webhooks {
+		if err := admission.Setup(mgr, opts.FreeLimits, opts.LicenseVerifier); err != nil {
+			return fmt.Errorf("failed to set up webhooks: %w", err)
+		}
+	}
+	return addProbes(mgr, opts, certs)
+}
+
+// addProbes: ready means this replica can answer REST and admission: its
+// certificate is mounted (and its CA injected), its cache has synced, and
+// the webhook and REST servers complete a TLS handshake.
+func addProbes(mgr ctrl.Manager, opts Options, certs <-chan struct{}) error {
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err
 	}
-	if !opts.Webhooks {
-		return mgr.AddReadyzCheck("readyz", healthz.Ping)
+	checks := map[string]healthz.Checker{"certificates": certsReady(certs), "cache": cacheSynced(mgr)}
+	if opts.Webhooks {
+		checks["webhooks"] = mgr.GetWebhookServer().StartedChecker()
 	}
-	if err := admission.Setup(mgr, opts.FreeLimits, opts.LicenseVerifier); err != nil {
-		return fmt.Errorf("failed to set up webhooks: %w", err)
+	if opts.RESTAddr != "" {
+		checks["rest"] = tlsServing(opts.RESTAddr)
 	}
-	return mgr.AddReadyzCheck("readyz", mgr.GetWebhookServer().StartedChecker())
+	for name, check := range checks {
+		if err := mgr.AddReadyzCheck(name, check); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // licenseKeys loads the issuer key, when configured, and a verifier
