@@ -103,6 +103,33 @@ dev: envtest manifests build ## Run orgplane on a local control plane (Ctrl-C st
 dev-clean: ## Remove the local control plane's state.
 	rm -rf $(DEV_DIR)
 
+##@ Deployment
+
+.PHONY: deploy
+deploy: manifests envtest ## Install orgplane into the current kubeconfig's cluster (config/default; IMG sets the image).
+	$(KUBECTL) kustomize config/default | sed 's|docker.io/orgplane/orgplane:dev|$(IMG)|' | $(KUBECTL) apply --server-side --force-conflicts -f -
+
+.PHONY: undeploy
+undeploy: envtest ## Remove orgplane: APIService and webhooks first, then its objects (while the manager runs), then the rest.
+	$(KUBECTL) delete --ignore-not-found apiservice v1.api.orgplane.io
+	$(KUBECTL) delete --ignore-not-found validatingwebhookconfiguration orgplane-validating-webhook-configuration
+	$(KUBECTL) delete --ignore-not-found --timeout=5m -k config/crd
+	$(KUBECTL) kustomize config/default | $(KUBECTL) delete --ignore-not-found --timeout=5m -f -
+
+.PHONY: build-installer
+build-installer: manifests envtest ## Write everything config/default installs into dist/install.yaml.
+	@mkdir -p $(DIST)
+	$(KUBECTL) kustomize config/default | sed 's|docker.io/orgplane/orgplane:dev|$(IMG)|' > $(DIST)/install.yaml
+	@echo "wrote $(DIST)/install.yaml"
+
+.PHONY: test-cluster
+test-cluster: envtest node-binaries image manifests ## As root: start a real one-node cluster, install orgplane, prove HA and failure isolation, tear down.
+	go test ./test/cluster -count=1 -timeout 60m -v -ginkgo.v
+
+.PHONY: node-binaries
+node-binaries: ## Build kubelet, kube-scheduler, kube-proxy and containerd from the Go module proxy into bin/ (once).
+	@K8S_VERSION=$(K8S_VERSION) hack/node-binaries.sh
+
 ##@ Tools
 
 .PHONY: envtest

@@ -153,7 +153,7 @@ func writeLayoutTar(img v1.Image, name, out string, at time.Time) error {
 		return err
 	}
 	if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{
-		"io.containerd.image.name":         name,
+		"io.containerd.image.name":          name,
 		"org.opencontainers.image.ref.name": refName(name),
 	})); err != nil {
 		return err
