@@ -1,0 +1,74 @@
+package cluster
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+)
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// report collects the figures the suite writes into docs/operations.md.
+type report struct {
+	Install   string
+	Ready     time.Duration // make deploy to both replicas Ready and the APIService Available
+	Disrupt   []Figures
+	NSBlocked time.Duration // a namespace deleted while every replica is gone: until it is gone
+	NSResumed time.Duration // from the replicas back to the namespace gone
+	Down      time.Duration // how long every replica was kept down
+}
+
+const (
+	figuresBegin = "<!-- test/cluster figures: begin -->"
+	figuresEnd   = "<!-- test/cluster figures: end -->"
+)
+
+// machine describes where the figures were taken.
+func machine() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, "model name") {
+				model = strings.TrimSpace(strings.SplitN(line, ":", 2)[1])
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%d CPUs (%s), %s/%s, %s", runtime.NumCPU(), model, runtime.GOOS, runtime.GOARCH, runtime.Version())
+}
+
+func (r report) markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Measured by `make test-cluster` on %s, %s; one node (kubelet, containerd 2.4.2, kube-proxy iptables, Kubernetes 1.37.2), installed with %s; 20 clients each sending `GET %s` through kube-apiserver every 50 ms.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), machine(), r.Install, restPath)
+	fmt.Fprintf(&b, "- install to both replicas Ready and the APIService Available: %.1f s\n\n", r.Ready.Seconds())
+	b.WriteString("| disruption | requests sent | failed | APIService unavailable | duration |\n|---|---:|---:|---:|---:|\n")
+	for _, f := range r.Disrupt {
+		fmt.Fprintf(&b, "| %s | %d | %d | %.1f s | %.0f s |\n", f.Name, f.Sent, f.Failed, f.Unavailable.Seconds(), f.Took.Seconds())
+	}
+	if r.Down > 0 {
+		fmt.Fprintf(&b, "\n- every replica gone for %.0f s: a namespace deleted meanwhile stayed Terminating for %.1f s in all; it finished %.1f s after the replicas were back (no intervention)\n",
+			r.Down.Seconds(), r.NSBlocked.Seconds(), r.NSResumed.Seconds())
+	}
+	return b.String()
+}
+
+// writeFigures replaces the figures block of docs/operations.md for this
+// install method, keeping the other's.
+func writeFigures(path string, r report) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	begin, end := figuresBegin+" "+r.Install, figuresEnd+" "+r.Install
+	s := string(b)
+	i, j := strings.Index(s, begin), strings.Index(s, end)
+	if i < 0 || j < i {
+		return fmt.Errorf("%s has no %q ... %q block", path, begin, end)
+	}
+	s = s[:i+len(begin)] + "\n" + r.markdown() + s[j:]
+	return os.WriteFile(path, []byte(s), 0o644)
+}

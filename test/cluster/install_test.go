@@ -1,0 +1,192 @@
+package cluster
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+)
+
+const (
+	ns         = "orgplane-system"
+	deployment = "orgplane-controller-manager"
+	selector   = "app.kubernetes.io/name=orgplane,control-plane=controller-manager"
+)
+
+var _ = Describe("orgplane installed with make deploy", Ordered, func() {
+	installed(report{Install: "make deploy"}, func() { makeTarget("deploy") }, func() { makeTarget("undeploy") })
+})
+
+// installed is the whole proof for one way of installing orgplane.
+func installed(r report, install, uninstall func()) {
+	It("runs two Ready replicas and an Available APIService", func() {
+		start := time.Now()
+		install()
+		waitSettled(5 * time.Minute)
+		r.Ready = time.Since(start)
+		By(fmt.Sprintf("ready %.1f s after install", r.Ready.Seconds()))
+	})
+
+	It("runs the manager as its ServiceAccount with only the RBAC of config/rbac", func() {
+		Expect(mustK("get", "pods", "-n", ns, "-l", selector, "-o", "jsonpath={.items[*].spec.serviceAccountName}")).
+			To(Equal("orgplane-manager orgplane-manager"))
+		as := "--as=system:serviceaccount:orgplane-system:orgplane-manager"
+		canI := func(verb, what string) string { out, _ := k("auth", "can-i", verb, what, as); return strings.TrimSpace(out) }
+		Expect(canI("list", "pods")).To(Equal("no"))
+		Expect(canI("update", "apiservices/v1.api.orgplane.io")).To(Equal("yes"))
+		Expect(canI("update", "apiservices/v1beta1.metrics.k8s.io")).To(Equal("no"))
+	})
+
+	It("answers REST through kube-apiserver and the Service", func() {
+		out := mustK("get", "--raw", restPath)
+		Expect(out).To(HavePrefix(`{"organizations":`))
+	})
+
+	It("serves metrics only over HTTPS to callers allowed /metrics", func() {
+		ip := mustK("get", "service", "-n", ns, "orgplane-metrics-service", "-o", "jsonpath={.spec.clusterIP}")
+		mustK("create", "serviceaccount", "metrics-scraper", "-n", "default")
+		token := strings.TrimSpace(mustK("create", "token", "metrics-scraper", "-n", "default"))
+		url := "https://" + ip + ":8443/metrics"
+		Eventually(func() int { return scrape(url, token) }).WithTimeout(time.Minute).Should(Equal(http.StatusForbidden))
+		Expect(scrape(url, "")).To(Equal(http.StatusUnauthorized))
+		mustK("create", "clusterrolebinding", "metrics-scraper", "--clusterrole=orgplane-metrics-reader",
+			"--serviceaccount=default:metrics-scraper")
+		Eventually(func() int { return scrape(url, token) }).WithTimeout(time.Minute).Should(Equal(http.StatusOK))
+		mustK("delete", "clusterrolebinding", "metrics-scraper")
+		mustK("delete", "serviceaccount", "metrics-scraper", "-n", "default")
+	})
+
+	It("brings the samples applied with kubectl to Ready", func() {
+		// Accounts live in their organization's namespace, which the
+		// manager creates: apply until it is there.
+		Eventually(func() error { _, err := k("apply", "-f", filepath.Join(root, "config", "samples")); return err }).
+			WithTimeout(2 * time.Minute).WithPolling(2 * time.Second).Should(Succeed())
+		Eventually(func() string {
+			out, _ := k("get", "organizations,accounts", "-A", "-o",
+				`jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}`)
+			return out
+		}).WithTimeout(3 * time.Minute).WithPolling(2 * time.Second).Should(MatchRegexp(`^(True )+$`))
+	})
+
+	It("refuses a Deployment over the license limit through the webhook's Service", func() {
+		workspace := mustK("get", "account", "web", "-n", "org-acme", "-o", "jsonpath={.status.namespace}")
+		Expect(workspace).NotTo(BeEmpty())
+		var refusal string
+		for i := 1; i <= 50 && refusal == ""; i++ {
+			out, err := k("create", "deployment", fmt.Sprintf("d%d", i), "-n", workspace,
+				"--image=docker.io/orgplane/pause:dev", "--replicas=0")
+			if err != nil {
+				refusal = out
+			}
+		}
+		Expect(refusal).To(ContainSubstring(`admission webhook "deployments.orgplane.io" denied the request`))
+	})
+
+	It("drops no request when one replica is deleted", func() {
+		f := disrupt("delete one manager Pod", func() {
+			pod := strings.Fields(mustK("get", "pods", "-n", ns, "-l", selector, "-o", "jsonpath={.items[*].metadata.name}"))[0]
+			mustK("delete", "pod", "-n", ns, pod, "--wait=false")
+		})
+		r.Disrupt = append(r.Disrupt, f)
+		Expect(f.Failed).To(BeZero(), f.FirstError)
+		Expect(f.Unavailable).To(BeZero())
+	})
+
+	It("drops no request during a rolling restart", func() {
+		f := disrupt("kubectl rollout restart", func() {
+			mustK("rollout", "restart", "deployment", "-n", ns, deployment)
+			mustK("rollout", "status", "deployment", "-n", ns, deployment, "--timeout=5m")
+		})
+		r.Disrupt = append(r.Disrupt, f)
+		Expect(f.Failed).To(BeZero(), f.FirstError)
+		Expect(f.Unavailable).To(BeZero())
+	})
+
+	It("blocks namespace deletion while every replica is gone, and resumes by itself", func() {
+		mustK("scale", "deployment", "-n", ns, deployment, "--replicas=0")
+		Eventually(func() string {
+			out, _ := k("get", "pods", "-n", ns, "-l", selector, "-o", "name")
+			return out
+		}).WithTimeout(2 * time.Minute).Should(BeEmpty())
+		mustK("create", "namespace", "victim")
+		deleted := time.Now()
+		mustK("delete", "namespace", "victim", "--wait=false")
+		r.Down = 30 * time.Second
+		time.Sleep(r.Down)
+		phase, _ := k("get", "namespace", "victim", "-o", "jsonpath={.status.phase}")
+		By("after " + r.Down.String() + " without orgplane the namespace is " + phase)
+		mustK("scale", "deployment", "-n", ns, deployment, "--replicas=2")
+		back := time.Now()
+		Eventually(func() string {
+			out, _ := k("get", "namespace", "victim", "--ignore-not-found", "-o", "name")
+			return out
+		}).WithTimeout(10 * time.Minute).WithPolling(time.Second).Should(BeEmpty())
+		r.NSBlocked, r.NSResumed = time.Since(deleted), time.Since(back)
+		waitSettled(5 * time.Minute)
+	})
+
+	It("leaves nothing behind when uninstalled", func() {
+		uninstall()
+		Expect(mustK("get", "crd", "-o", "name")).NotTo(ContainSubstring("orgplane.io"))
+		Expect(mustK("get", "apiservices", "-o", "name")).NotTo(ContainSubstring("orgplane"))
+		Expect(mustK("get", "validatingwebhookconfigurations", "-o", "name")).NotTo(ContainSubstring("orgplane"))
+		Expect(mustK("get", "clusterroles,clusterrolebindings", "-o", "name")).NotTo(ContainSubstring("orgplane"))
+		Eventually(func() string { out, _ := k("get", "namespaces", "-o", "name"); return out }).
+			WithTimeout(3 * time.Minute).ShouldNot(ContainSubstring("org"))
+		mustK("create", "namespace", "after-uninstall")
+		mustK("delete", "namespace", "after-uninstall", "--timeout=2m")
+		Expect(writeFigures(filepath.Join(root, "docs", "operations.md"), r)).To(Succeed())
+		fmt.Fprintln(GinkgoWriter, r.markdown())
+	})
+}
+
+// waitSettled waits for exactly two Ready replicas and the APIService
+// Available.
+func waitSettled(timeout time.Duration) {
+	GinkgoHelper()
+	Eventually(func() string {
+		out, _ := k("get", "pods", "-n", ns, "-l", selector, "-o",
+			`jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}`)
+		return out
+	}).WithTimeout(timeout).WithPolling(time.Second).Should(Equal("True True "))
+	Eventually(func() string {
+		out, _ := k("get", "apiservice", "v1.api.orgplane.io", "-o", `jsonpath={.status.conditions[?(@.type=="Available")].status}`)
+		return out
+	}).WithTimeout(timeout).WithPolling(time.Second).Should(Equal("True"))
+}
+
+// disrupt runs act under REST load and returns the load's figures once the
+// replicas have settled again.
+func disrupt(name string, act func()) Figures {
+	GinkgoHelper()
+	l, err := startLoad(kubeconfig, 20)
+	Expect(err).NotTo(HaveOccurred())
+	time.Sleep(3 * time.Second)
+	act()
+	waitSettled(5 * time.Minute)
+	time.Sleep(5 * time.Second) // kube-proxy catches up with the last endpoint change
+	f := l.stop(name)
+	By(fmt.Sprintf("%s: %d requests, %d failed, APIService unavailable %s", name, f.Sent, f.Failed, f.Unavailable))
+	return f
+}
+
+// scrape GETs the metrics URL with a bearer token and returns the status.
+func scrape(url, token string) int {
+	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // the metrics certificate is self-signed
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	return resp.StatusCode
+}
