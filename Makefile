@@ -3,9 +3,12 @@
 K8S_VERSION ?= 1.37.2
 ETCD_VERSION ?= 3.6.16
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
+HELM_VERSION ?= v3.22.0
 
 LOCALBIN ?= $(CURDIR)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
+HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
+CHART_DIR ?= charts/orgplane
 ENVTEST_ASSETS ?= $(LOCALBIN)/k8s/$(K8S_VERSION)-etcd$(ETCD_VERSION)
 KUBECTL ?= $(ENVTEST_ASSETS)/kubectl
 DEV_DIR ?= $(CURDIR)/.dev
@@ -51,7 +54,7 @@ verify-generated: manifests generate ## Fail if generated files differ from what
 		git status --porcelain -- api config; git diff --stat -- api config; exit 1; fi
 
 .PHONY: test
-test: envtest verify-generated vet ## Build the toolchain if needed, generate, vet, and run every test.
+test: envtest verify-generated vet helm-check ## Build the toolchain if needed, generate, vet, and run every test.
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "Not gofmt-clean:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go test ./... -count=1 -timeout 30m
 	go test ./internal/license -run '^$$' -fuzz FuzzVerify -fuzztime 20s
@@ -123,14 +126,36 @@ build-installer: manifests envtest ## Write everything config/default installs i
 	@echo "wrote $(DIST)/install.yaml"
 
 .PHONY: test-cluster
-test-cluster: envtest node-binaries image manifests ## As root: start a real one-node cluster, install orgplane, prove HA and failure isolation, tear down.
+test-cluster: envtest node-binaries image manifests helm ## As root: start a real one-node cluster, install orgplane, prove HA and failure isolation, tear down.
 	go test ./test/cluster -count=1 -timeout 60m -v -ginkgo.v
 
 .PHONY: node-binaries
 node-binaries: ## Build kubelet, kube-scheduler, kube-proxy and containerd from the Go module proxy into bin/ (once).
 	@K8S_VERSION=$(K8S_VERSION) hack/node-binaries.sh
 
+.PHONY: chart
+chart: manifests ## Copy the generated CRDs, RBAC, webhooks and the alerts into charts/orgplane.
+	cp config/crd/bases/*.yaml $(CHART_DIR)/crds/
+	cp config/rbac/role.yaml config/rbac/role_binding.yaml config/rbac/api_access.yaml config/rbac/metrics_reader_role.yaml $(CHART_DIR)/files/
+	cp config/webhook/manifests.yaml $(CHART_DIR)/files/webhooks.yaml
+	sed -n '/^spec:/,$$p' config/prometheus/alerts.yaml | tail -n +2 | sed 's/^  //' > $(CHART_DIR)/files/alerts-spec.yaml
+
+.PHONY: helm-check
+helm-check: chart helm ## Fail if charts/orgplane is out of date with config/; helm lint and helm template it.
+	@if [ -n "$$(git status --porcelain -- $(CHART_DIR))" ]; then \
+		echo "charts/orgplane is out of date with config/; run 'make chart' and commit:"; git status --porcelain -- $(CHART_DIR); exit 1; fi
+	$(HELM) lint $(CHART_DIR) -n orgplane-system
+	$(HELM) template orgplane $(CHART_DIR) -n orgplane-system --kube-version 1.37.2 >/dev/null
+	$(HELM) template orgplane $(CHART_DIR) -n orgplane-system --kube-version 1.37.2 --set certificates.mode=cert-manager \
+		--set metrics.serviceMonitor.enabled=true --set metrics.rules.enabled=true --set networkPolicy.enabled=true >/dev/null
+
 ##@ Tools
+
+.PHONY: helm
+helm: $(HELM) ## Build helm from the Go module proxy into bin/ (once per HELM_VERSION).
+$(HELM):
+	GOBIN=$(LOCALBIN)/.helm-$(HELM_VERSION) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	mv $(LOCALBIN)/.helm-$(HELM_VERSION)/helm $(HELM) && rmdir $(LOCALBIN)/.helm-$(HELM_VERSION)
 
 .PHONY: envtest
 envtest: ## Build etcd, kube-apiserver and kubectl from the Go module proxy into bin/k8s (once).

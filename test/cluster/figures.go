@@ -16,15 +16,12 @@ type report struct {
 	Install   string
 	Ready     time.Duration // make deploy to both replicas Ready and the APIService Available
 	Disrupt   []Figures
-	NSBlocked time.Duration // a namespace deleted while every replica is gone: until it is gone
-	NSResumed time.Duration // from the replicas back to the namespace gone
 	Down      time.Duration // how long every replica was kept down
+	NSGone    time.Duration // a namespace deleted while every replica was gone: until it was gone
+	NSBlocked bool          // it was still there when the replicas came back
+	NSResumed time.Duration // from the replicas back to the namespace gone
+	NSReason  string        // the namespace's deletion conditions seen while it waited
 }
-
-const (
-	figuresBegin = "<!-- test/cluster figures: begin -->"
-	figuresEnd   = "<!-- test/cluster figures: end -->"
-)
 
 // machine describes where the figures were taken.
 func machine() string {
@@ -49,9 +46,13 @@ func (r report) markdown() string {
 	for _, f := range r.Disrupt {
 		fmt.Fprintf(&b, "| %s | %d | %d | %.1f s | %.0f s |\n", f.Name, f.Sent, f.Failed, f.Unavailable.Seconds(), f.Took.Seconds())
 	}
-	if r.Down > 0 {
-		fmt.Fprintf(&b, "\n- every replica gone for %.0f s: a namespace deleted meanwhile stayed Terminating for %.1f s in all; it finished %.1f s after the replicas were back (no intervention)\n",
-			r.Down.Seconds(), r.NSBlocked.Seconds(), r.NSResumed.Seconds())
+	switch {
+	case r.NSBlocked:
+		fmt.Fprintf(&b, "\n- every replica gone for %.0f s: a namespace deleted meanwhile stayed Terminating (%s) until orgplane was back, and finished by itself %.1f s after the replicas were back (%.1f s in all)\n",
+			r.Down.Seconds(), r.NSReason, r.NSResumed.Seconds(), r.NSGone.Seconds())
+	case r.Down > 0:
+		fmt.Fprintf(&b, "\n- every replica gone for %.0f s: a namespace deleted meanwhile was gone after %.1f s, while orgplane was still down (conditions seen: %s)\n",
+			r.Down.Seconds(), r.NSGone.Seconds(), r.NSReason)
 	}
 	return b.String()
 }
@@ -63,7 +64,7 @@ func writeFigures(path string, r report) error {
 	if err != nil {
 		return err
 	}
-	begin, end := figuresBegin+" "+r.Install, figuresEnd+" "+r.Install
+	begin, end := "<!-- test/cluster figures: begin "+r.Install+" -->", "<!-- test/cluster figures: end "+r.Install+" -->"
 	s := string(b)
 	i, j := strings.Index(s, begin), strings.Index(s, end)
 	if i < 0 || j < i {

@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -65,12 +64,12 @@ var _ = BeforeSuite(func() {
 		Skip(why)
 	}
 	DeferCleanup(func() {
-		out, err := run(root, nil, "hack/node-down.sh")
+		out, err := run(root, []string{"NODE_KEEP_LOGS=" + filepath.Join(root, "dist", "node-logs")}, "hack/node-down.sh")
 		if err != nil {
 			Fail("node teardown: " + out)
 		}
-	}, NodeTimeout(5*time.Minute))
-	out, err := run(root, []string{"NODE_KEEP_LOGS=" + filepath.Join(root, "dist", "node-logs")}, "hack/node-up.sh")
+	})
+	out, err := run(root, nil, "hack/node-up.sh")
 	Expect(err).NotTo(HaveOccurred(), out)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	kubeconfig = lines[len(lines)-1]
