@@ -55,6 +55,7 @@ func managerFlags(cmd *cobra.Command, opts *manager.Options) {
 	f.BoolVar(&opts.LeaderElection, "leader-elect", false, "run the reconcilers on one replica at a time")
 	f.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader-election Lease (default: the pod's)")
 	f.StringSliceVar(&opts.LicensePublicKeyFiles, "license-public-key", nil, "PEM file of a trusted license public key (repeatable)")
+	f.StringVar(&opts.LicensePublicKeyDir, "license-public-key-dir", "", "directory whose *.pem files are trusted license public keys (a mounted Secret; a missing directory trusts none)")
 	f.StringVar(&opts.LicenseIssuerKeyFile, "license-issuer-key", "", "PEM private key the controller signs self-issued licenses (trials) with")
 	f.BoolVar(&opts.Webhooks, "webhooks", true, "serve the validating webhooks (limits and licenses)")
 	f.IntVar(&opts.WebhookPort, "webhook-port", 9443, "port of the webhook server")

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"path/filepath"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -53,6 +54,9 @@ type Options struct {
 	LicenseVerifier *license.Verifier
 	// LicensePublicKeyFiles are PEM files of trusted license public keys.
 	LicensePublicKeyFiles []string
+	// LicensePublicKeyDir holds more of them: every *.pem file in it (a
+	// mounted Secret; add a key to trust it after a restart).
+	LicensePublicKeyDir string
 	// LicenseIssuerKeyFile is the controller's own private key for
 	// self-issued licenses (trials); its public key is trusted too.
 	LicenseIssuerKeyFile string
@@ -241,7 +245,15 @@ func licenseKeys(opts Options) (*license.Verifier, ed25519.PrivateKey, error) {
 	if opts.LicenseVerifier != nil {
 		return opts.LicenseVerifier, issuer, nil
 	}
-	v, err := license.LoadVerifier(opts.LicensePublicKeyFiles, extra...)
+	files := opts.LicensePublicKeyFiles
+	if opts.LicensePublicKeyDir != "" {
+		inDir, err := filepath.Glob(filepath.Join(opts.LicensePublicKeyDir, "*.pem"))
+		if err != nil {
+			return nil, nil, err
+		}
+		files = append(append([]string{}, files...), inDir...)
+	}
+	v, err := license.LoadVerifier(files, extra...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("failed to load license public keys: %w", err)
 	}

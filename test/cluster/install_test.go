@@ -1,8 +1,10 @@
 package cluster
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
 	"fmt"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -130,6 +132,34 @@ func installed(r report, install, uninstall func()) {
 		Expect(f.Unavailable).To(BeZero())
 	})
 
+	It("drops no request while the serving certificate rotates every few seconds", func() {
+		// Validity 5 min, renewed whenever it expires within a year: every
+		// check (15 s) each replica issues a new certificate from the same CA.
+		mustK("patch", "deployment", "-n", ns, deployment, "--type=json", "-p", `[
+			{"op": "add", "path": "/spec/template/spec/containers/0/args/-", "value": "--cert-validity=5m"},
+			{"op": "add", "path": "/spec/template/spec/containers/0/args/-", "value": "--cert-lookahead=8761h"},
+			{"op": "add", "path": "/spec/template/spec/containers/0/args/-", "value": "--cert-check-interval=15s"}]`)
+		mustK("rollout", "status", "deployment", "-n", ns, deployment, "--timeout=5m")
+		waitSettled(5 * time.Minute)
+		ip := mustK("get", "service", "-n", ns, "orgplane-api", "-o", "jsonpath={.spec.clusterIP}")
+		served := map[string]bool{}
+		f := disrupt("serving certificate renewed every 15 s", func() {
+			for end := time.Now().Add(75 * time.Second); time.Now().Before(end); time.Sleep(2 * time.Second) {
+				if fp := servedCertificate(ip + ":443"); fp != "" {
+					served[fp] = true
+				}
+			}
+		})
+		f.Name = fmt.Sprintf("%s (%d certificates served)", f.Name, len(served))
+		r.Disrupt = append(r.Disrupt, f)
+		Expect(len(served)).To(BeNumerically(">=", 2), "the served certificate never changed")
+		Expect(f.Failed).To(BeZero(), f.FirstError)
+		Expect(f.Unavailable).To(BeZero())
+		mustK("rollout", "undo", "deployment", "-n", ns, deployment)
+		mustK("rollout", "status", "deployment", "-n", ns, deployment, "--timeout=5m")
+		waitSettled(5 * time.Minute)
+	})
+
 	It("records how namespace deletion fares while every replica is gone, and that it resumes by itself", func() {
 		mustK("scale", "deployment", "-n", ns, deployment, "--replicas=0")
 		Eventually(func() string {
@@ -223,6 +253,21 @@ func disrupt(name string, act func()) Figures {
 	f := l.stop(name)
 	By(fmt.Sprintf("%s: %d requests, %d failed, APIService unavailable %s", name, f.Sent, f.Failed, f.Unavailable))
 	return f
+}
+
+// servedCertificate returns the SHA-256 of the certificate served at addr.
+func servedCertificate(addr string) string {
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp", addr,
+		&tls.Config{InsecureSkipVerify: true}) //nolint:gosec // only reads the certificate
+	if err != nil {
+		return ""
+	}
+	defer conn.Close()
+	certs := conn.ConnectionState().PeerCertificates
+	if len(certs) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%x", sha256.Sum256(certs[0].Raw))
 }
 
 // scrape GETs the metrics URL with a bearer token and returns the status.
