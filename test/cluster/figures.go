@@ -13,14 +13,15 @@ func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 // report collects the figures the suite writes into docs/operations.md.
 type report struct {
-	Install   string
-	Ready     time.Duration // make deploy to both replicas Ready and the APIService Available
-	Disrupt   []Figures
-	Down      time.Duration // how long every replica was kept down
-	NSGone    time.Duration // a namespace deleted while every replica was gone: until it was gone
-	NSBlocked bool          // it was still there when the replicas came back
-	NSResumed time.Duration // from the replicas back to the namespace gone
-	NSReason  string        // the namespace's deletion conditions seen while it waited
+	Install    string
+	Ready      time.Duration // make deploy to both replicas Ready and the APIService Available
+	Disrupt    []Figures
+	Down       time.Duration // how long every replica was kept down
+	StaleAfter time.Duration // from the last replica gone to discovery marking the group Stale
+	NSGone     time.Duration // a namespace deleted while every replica was gone: until it was gone
+	NSBlocked  bool          // it was still there when the replicas came back
+	NSResumed  time.Duration // from the replicas back to the namespace gone
+	NSReason   string        // the namespace's deletion conditions seen while it waited
 }
 
 // machine describes where the figures were taken.
@@ -46,13 +47,15 @@ func (r report) markdown() string {
 	for _, f := range r.Disrupt {
 		fmt.Fprintf(&b, "| %s | %d | %d | %.1f s | %.0f s |\n", f.Name, f.Sent, f.Failed, f.Unavailable.Seconds(), f.Took.Seconds())
 	}
-	switch {
-	case r.NSBlocked:
-		fmt.Fprintf(&b, "\n- every replica gone for %.0f s: a namespace deleted meanwhile stayed Terminating (%s) until orgplane was back, and finished by itself %.1f s after the replicas were back (%.1f s in all)\n",
-			r.Down.Seconds(), r.NSReason, r.NSResumed.Seconds(), r.NSGone.Seconds())
-	case r.Down > 0:
-		fmt.Fprintf(&b, "\n- every replica gone for %.0f s: a namespace deleted meanwhile was gone after %.1f s, while orgplane was still down (conditions seen: %s)\n",
-			r.Down.Seconds(), r.NSGone.Seconds(), r.NSReason)
+	if r.Down == 0 {
+		return b.String()
+	}
+	fmt.Fprintf(&b, "\n- every replica stopped: kube-apiserver's discovery marked `api.orgplane.io/v1` Stale %.1f s after the last one was gone. ", r.StaleAfter.Seconds())
+	if r.NSBlocked {
+		fmt.Fprintf(&b, "A namespace deleted then stayed Terminating (%s) for the %.0f s orgplane was kept down, and finished by itself %.1f s after the replicas were started again (%.1f s in all).\n",
+			r.NSReason, r.Down.Seconds(), r.NSResumed.Seconds(), r.NSGone.Seconds())
+	} else {
+		fmt.Fprintf(&b, "A namespace deleted then was gone after %.1f s, while orgplane was still down (conditions seen: %s).\n", r.NSGone.Seconds(), r.NSReason)
 	}
 	return b.String()
 }

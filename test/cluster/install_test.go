@@ -132,19 +132,22 @@ func installed(r report, install, uninstall func()) {
 		Expect(f.Unavailable).To(BeZero())
 	})
 
-	It("drops no request while the serving certificate rotates every few seconds", func() {
-		// Validity 5 min, renewed whenever it expires within a year: every
-		// check (15 s) each replica issues a new certificate from the same CA.
+	It("drops no request while the serving certificate rotates every half minute", func() {
+		// Certificates valid 2 min, renewed when they expire within 90 s
+		// (checked every 10 s): a new one from the same CA every ~30-40 s.
 		mustK("patch", "deployment", "-n", ns, deployment, "--type=json", "-p", `[
-			{"op": "add", "path": "/spec/template/spec/containers/0/args/-", "value": "--cert-validity=5m"},
-			{"op": "add", "path": "/spec/template/spec/containers/0/args/-", "value": "--cert-lookahead=8761h"},
-			{"op": "add", "path": "/spec/template/spec/containers/0/args/-", "value": "--cert-check-interval=15s"}]`)
+			{"op": "add", "path": "/spec/template/spec/containers/0/args/-", "value": "--cert-validity=2m"},
+			{"op": "add", "path": "/spec/template/spec/containers/0/args/-", "value": "--cert-lookahead=90s"},
+			{"op": "add", "path": "/spec/template/spec/containers/0/args/-", "value": "--cert-check-interval=10s"}]`)
 		mustK("rollout", "status", "deployment", "-n", ns, deployment, "--timeout=5m")
 		waitSettled(5 * time.Minute)
+		// The installed certificate is valid for a year: drop it so that the
+		// short-lived ones start (the CA stays).
+		mustK("patch", "secret", "-n", ns, "orgplane-serving-cert", "--type=json", "-p", `[{"op": "remove", "path": "/data/tls.crt"}]`)
 		ip := mustK("get", "service", "-n", ns, "orgplane-api", "-o", "jsonpath={.spec.clusterIP}")
 		served := map[string]bool{}
-		f := disrupt("serving certificate renewed every 15 s", func() {
-			for end := time.Now().Add(75 * time.Second); time.Now().Before(end); time.Sleep(2 * time.Second) {
+		f := disrupt("serving certificate renewed every ~30 s", func() {
+			for end := time.Now().Add(100 * time.Second); time.Now().Before(end); time.Sleep(2 * time.Second) {
 				if fp := servedCertificate(ip + ":443"); fp != "" {
 					served[fp] = true
 				}
@@ -152,7 +155,7 @@ func installed(r report, install, uninstall func()) {
 		})
 		f.Name = fmt.Sprintf("%s (%d certificates served)", f.Name, len(served))
 		r.Disrupt = append(r.Disrupt, f)
-		Expect(len(served)).To(BeNumerically(">=", 2), "the served certificate never changed")
+		Expect(len(served)).To(BeNumerically(">=", 3), "the served certificate did not change twice")
 		Expect(f.Failed).To(BeZero(), f.FirstError)
 		Expect(f.Unavailable).To(BeZero())
 		mustK("rollout", "undo", "deployment", "-n", ns, deployment)
@@ -166,10 +169,16 @@ func installed(r report, install, uninstall func()) {
 			out, _ := k("get", "pods", "-n", ns, "-l", selector, "-o", "name")
 			return out
 		}).WithTimeout(2 * time.Minute).Should(BeEmpty())
+		gone := time.Now()
 		Eventually(func() string {
 			out, _ := k("get", "apiservice", "v1.api.orgplane.io", "-o", `jsonpath={.status.conditions[?(@.type=="Available")].status}`)
 			return out
 		}).WithTimeout(time.Minute).Should(Equal("False"))
+		// Namespace deletion waits on discovery, which kube-apiserver marks
+		// Stale a little after the APIService turns unavailable.
+		Eventually(func() string { return discoveryFreshness(kubeconfig) }).
+			WithTimeout(2 * time.Minute).WithPolling(500 * time.Millisecond).Should(Equal("Stale"))
+		r.StaleAfter = time.Since(gone)
 		mustK("create", "namespace", "victim")
 		deleted := time.Now()
 		mustK("delete", "namespace", "victim", "--wait=false")

@@ -118,3 +118,45 @@ func (l *load) stop(name string) Figures {
 	}
 	return f
 }
+
+// discoveryFreshness returns the freshness kube-apiserver's aggregated
+// discovery gives api.orgplane.io/v1 ("Current", "Stale", or "" when it is
+// not listed): the namespace controller is blocked by a Stale group.
+func discoveryFreshness(kubeconfig string) string {
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return ""
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return ""
+	}
+	raw, err := cs.Discovery().RESTClient().Get().AbsPath("/apis").
+		SetHeader("Accept", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList").DoRaw(context.Background())
+	if err != nil {
+		return ""
+	}
+	var list struct {
+		Items []struct {
+			Metadata struct{ Name string }
+			Versions []struct{ Version, Freshness string }
+		}
+	}
+	if err := jsonUnmarshal(raw, &list); err != nil {
+		return ""
+	}
+	for _, g := range list.Items {
+		if g.Metadata.Name != "api.orgplane.io" {
+			continue
+		}
+		for _, v := range g.Versions {
+			if v.Version == "v1" {
+				if v.Freshness == "" {
+					return "Current"
+				}
+				return v.Freshness
+			}
+		}
+	}
+	return ""
+}
