@@ -127,7 +127,7 @@ build-installer: manifests envtest ## Write everything config/default installs i
 
 .PHONY: test-cluster
 test-cluster: envtest node-binaries image manifests helm ## As root: start a real one-node cluster, install orgplane, prove HA and failure isolation, tear down.
-	go test ./test/cluster -count=1 -timeout 60m -v -ginkgo.v
+	ORGPLANE_TEST_CLUSTER=1 go test ./test/cluster -count=1 -timeout 60m -v -ginkgo.v
 
 .PHONY: node-binaries
 node-binaries: ## Build kubelet, kube-scheduler, kube-proxy and containerd from the Go module proxy into bin/ (once).

@@ -32,6 +32,9 @@ func TestCluster(t *testing.T) {
 
 // missing says why this machine cannot run a node, or "".
 func missing() string {
+	if os.Getenv("ORGPLANE_TEST_CLUSTER") != "1" {
+		return "it starts a real node: run make test-cluster (ORGPLANE_TEST_CLUSTER=1)"
+	}
 	if os.Geteuid() != 0 {
 		return "not root: a node needs root with CAP_SYS_ADMIN and CAP_NET_ADMIN"
 	}
