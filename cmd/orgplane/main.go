@@ -48,25 +48,38 @@ func main() {
 
 func managerFlags(cmd *cobra.Command, opts *manager.Options) {
 	f := cmd.Flags()
-	f.StringVar(&opts.MetricsAddr, "metrics-bind-address", ":8443", "address of the Prometheus metrics endpoint; 0 disables it")
-	f.BoolVar(&opts.MetricsSecure, "metrics-secure", true, "serve metrics over HTTPS to callers allowed to get the non-resource URL /metrics (false: plain HTTP, no authentication)")
-	f.StringVar(&opts.MetricsCertDir, "metrics-cert-dir", "", "directory with tls.crt and tls.key for the metrics server (default: a self-signed certificate)")
+	f.StringVar(&opts.MetricsAddr, "metrics-bind-address", ":8443",
+		"address of the Prometheus metrics endpoint; 0 disables it")
+	f.BoolVar(&opts.MetricsSecure, "metrics-secure", true,
+		"serve metrics over HTTPS to callers allowed to get the non-resource URL /metrics "+
+			"(false: plain HTTP, no authentication)")
+	f.StringVar(&opts.MetricsCertDir, "metrics-cert-dir", "",
+		"directory with tls.crt and tls.key for the metrics server (default: a self-signed certificate)")
 	f.StringVar(&opts.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz; 0 disables it")
 	f.BoolVar(&opts.LeaderElection, "leader-elect", false, "run the reconcilers on one replica at a time")
-	f.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader-election Lease (default: the pod's)")
-	f.StringSliceVar(&opts.LicensePublicKeyFiles, "license-public-key", nil, "PEM file of a trusted license public key (repeatable)")
-	f.StringVar(&opts.LicensePublicKeyDir, "license-public-key-dir", "", "directory whose *.pem files are trusted license public keys (a mounted Secret; a missing directory trusts none)")
-	f.StringVar(&opts.LicenseIssuerKeyFile, "license-issuer-key", "", "PEM private key the controller signs self-issued licenses (trials) with")
+	f.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "",
+		"namespace of the leader-election Lease (default: the pod's)")
+	f.StringSliceVar(&opts.LicensePublicKeyFiles, "license-public-key", nil,
+		"PEM file of a trusted license public key (repeatable)")
+	f.StringVar(&opts.LicensePublicKeyDir, "license-public-key-dir", "",
+		"directory whose *.pem files are trusted license public keys (a mounted Secret; a missing directory trusts none)")
+	f.StringVar(&opts.LicenseIssuerKeyFile, "license-issuer-key", "",
+		"PEM private key the controller signs self-issued licenses (trials) with")
 	f.BoolVar(&opts.Webhooks, "webhooks", true, "serve the validating webhooks (limits and licenses)")
 	f.IntVar(&opts.WebhookPort, "webhook-port", 9443, "port of the webhook server")
 	f.StringVar(&opts.WebhookCertDir, "webhook-cert-dir", "", "directory with tls.crt and tls.key for the webhook server")
-	f.StringVar(&opts.RESTAddr, "rest-bind-address", "", "address of the REST API (api.orgplane.io/v1 and /v1); empty disables it")
+	f.StringVar(&opts.RESTAddr, "rest-bind-address", "",
+		"address of the REST API (api.orgplane.io/v1 and /v1); empty disables it")
 	f.StringVar(&opts.RESTCertDir, "rest-cert-dir", "", "directory with tls.crt and tls.key for the REST API")
-	f.StringSliceVar(&opts.OrgCreatorGroups, "org-creator-groups", nil, "groups whose members may create organizations (repeatable); empty lets every authenticated user")
-	f.IntVar(&opts.MaxOrganizationsPerUser, "max-organizations-per-user", manager.DefaultMaxOrganizationsPerUser, "organizations one user may create (platform admins are not bound); 0 means no bound")
-	f.Int64Var(&opts.FreeLimits.Accounts, "free-accounts", manager.DefaultFreeLimits.Accounts, "accounts allowed on the free plan")
+	f.StringSliceVar(&opts.OrgCreatorGroups, "org-creator-groups", nil,
+		"groups whose members may create organizations (repeatable); empty lets every authenticated user")
+	f.IntVar(&opts.MaxOrganizationsPerUser, "max-organizations-per-user", manager.DefaultMaxOrganizationsPerUser,
+		"organizations one user may create (platform admins are not bound); 0 means no bound")
+	f.Int64Var(&opts.FreeLimits.Accounts, "free-accounts", manager.DefaultFreeLimits.Accounts,
+		"accounts allowed on the free plan")
 	f.Int64Var(&opts.FreeLimits.Users, "free-users", manager.DefaultFreeLimits.Users, "members allowed on the free plan")
-	f.Int64Var(&opts.FreeLimits.Deployments, "free-deployments", manager.DefaultFreeLimits.Deployments, "deployments allowed on the free plan")
+	f.Int64Var(&opts.FreeLimits.Deployments, "free-deployments", manager.DefaultFreeLimits.Deployments,
+		"deployments allowed on the free plan")
 }
 
 func managerCommand() *cobra.Command {
@@ -98,16 +111,23 @@ func managerCommand() *cobra.Command {
 	}
 	managerFlags(cmd, &opts)
 	f := cmd.Flags()
-	f.BoolVar(&rotate, "cert-rotation", false, "issue and rotate the webhook and REST serving certificate into --cert-secret (mounted at --webhook-cert-dir and --rest-cert-dir) and inject its CA into the webhook configuration and the APIService; off when cert-manager or files provide it")
-	f.StringVar(&secret, "cert-secret", certs.Secret.String(), "namespace/name of the Secret holding the rotated certificate and its CA")
-	f.StringSliceVar(&certs.DNSNames, "cert-dns-names", certs.DNSNames, "DNS names of the rotated certificate (the webhook and REST Services)")
+	f.BoolVar(&rotate, "cert-rotation", false,
+		"issue and rotate the webhook and REST serving certificate into --cert-secret "+
+			"(mounted at --webhook-cert-dir and --rest-cert-dir) and inject its CA into the webhook configuration "+
+			"and the APIService; off when cert-manager or files provide it")
+	f.StringVar(&secret, "cert-secret", certs.Secret.String(),
+		"namespace/name of the Secret holding the rotated certificate and its CA")
+	f.StringSliceVar(&certs.DNSNames, "cert-dns-names", certs.DNSNames,
+		"DNS names of the rotated certificate (the webhook and REST Services)")
 	f.StringVar(&certs.WebhookConfiguration, "cert-webhook-configuration", certs.WebhookConfiguration,
 		"ValidatingWebhookConfiguration to inject the CA into")
 	f.StringVar(&certs.MutatingWebhookConfiguration, "cert-mutating-webhook-configuration",
 		certs.MutatingWebhookConfiguration, "MutatingWebhookConfiguration to inject the CA into")
 	f.StringVar(&certs.APIService, "cert-apiservice", certs.APIService, "APIService to inject the CA into")
-	f.DurationVar(&certs.ServerValidity, "cert-validity", 0, "validity of each rotated serving certificate (default 1 year)")
-	f.DurationVar(&certs.Lookahead, "cert-lookahead", 0, "renew the serving certificate when it expires within this (default 90 days)")
+	f.DurationVar(&certs.ServerValidity, "cert-validity", 0,
+		"validity of each rotated serving certificate (default 1 year)")
+	f.DurationVar(&certs.Lookahead, "cert-lookahead", 0,
+		"renew the serving certificate when it expires within this (default 90 days)")
 	f.DurationVar(&certs.CheckInterval, "cert-check-interval", 0, "how often to check whether to renew (default 12 hours)")
 	return cmd
 }
@@ -138,12 +158,18 @@ func devCommand() *cobra.Command {
 		},
 	}
 	managerFlags(cmd, &opts.Manager)
-	for name, addr := range map[string]string{"metrics-bind-address": "127.0.0.1:8080", "health-probe-bind-address": "127.0.0.1:8081"} {
+	devAddrs := map[string]string{
+		"metrics-bind-address":      "127.0.0.1:8080",
+		"health-probe-bind-address": "127.0.0.1:8081",
+	}
+	for name, addr := range devAddrs {
 		cmd.Flags().Lookup(name).DefValue = addr
 		_ = cmd.Flags().Set(name, addr)
 	}
-	cmd.Flags().StringVar(&opts.AssetsDir, "assets", localcp.DefaultAssetsDir(), "directory of the control-plane binaries (make envtest)")
-	cmd.Flags().StringVar(&opts.Dir, "dir", ".dev", "directory for kubeconfigs, logs and etcd data (kept between runs; make dev-clean wipes it)")
+	cmd.Flags().StringVar(&opts.AssetsDir, "assets", localcp.DefaultAssetsDir(),
+		"directory of the control-plane binaries (make envtest)")
+	cmd.Flags().StringVar(&opts.Dir, "dir", ".dev",
+		"directory for kubeconfigs, logs and etcd data (kept between runs; make dev-clean wipes it)")
 	cmd.Flags().StringVar(&opts.ConfigDir, "config", "config", "the project's config directory")
 	return cmd
 }

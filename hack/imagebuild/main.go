@@ -2,7 +2,8 @@
 // static binary as an OCI image-layout tarball, with no registry and no
 // daemon: `ctr images import` and `docker load` (Docker 25+) read it.
 //
-//	go run ./hack/imagebuild -binary dist/image/orgplane -name docker.io/orgplane/orgplane:dev -out dist/orgplane-image.tar
+//	go run ./hack/imagebuild -binary dist/image/orgplane \
+//	    -name docker.io/orgplane/orgplane:dev -out dist/orgplane-image.tar
 //
 // Every timestamp is fixed (SOURCE_DATE_EPOCH, or 0), files belong to root,
 // and the process runs as the non-root user 65532; the same binary gives the
@@ -36,7 +37,8 @@ const nonRoot = 65532
 
 func main() {
 	binary := flag.String("binary", "", "static binary to put at /<its base name> as the entrypoint")
-	name := flag.String("name", "", "image name recorded for ctr import (io.containerd.image.name), e.g. docker.io/orgplane/orgplane:dev")
+	name := flag.String("name", "",
+		"image name recorded for ctr import (io.containerd.image.name), e.g. docker.io/orgplane/orgplane:dev")
 	out := flag.String("out", "", "OCI image-layout tarball to write")
 	flag.Parse()
 	if *binary == "" || *name == "" || *out == "" {
@@ -84,8 +86,8 @@ func build(binary, name, out string, at time.Time) error {
 	img, err = mutate.ConfigFile(img, &v1.ConfigFile{
 		Architecture: "amd64", OS: "linux", Created: v1.Time{Time: at},
 		RootFS: v1.RootFS{Type: "layers", DiffIDs: mustDiffIDs(layer)},
-		Config: v1.Config{Entrypoint: []string{entry}, User: user, WorkingDir: "/",
-			Env: []string{"PATH=/"}, Labels: map[string]string{"org.opencontainers.image.source": "https://github.com/orgplane/orgplane"}},
+		Config: v1.Config{Entrypoint: []string{entry}, User: user, WorkingDir: "/", Env: []string{"PATH=/"},
+			Labels: map[string]string{"org.opencontainers.image.source": "https://github.com/orgplane/orgplane"}},
 	})
 	if err != nil {
 		return err
@@ -121,12 +123,14 @@ func rootfs(entry string, bin []byte, at time.Time) ([]byte, error) {
 		if d == "tmp/" {
 			mode = 0o1777
 		}
-		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: d, Mode: mode, ModTime: at, Format: tar.FormatPAX}); err != nil {
+		h := &tar.Header{Typeflag: tar.TypeDir, Name: d, Mode: mode, ModTime: at, Format: tar.FormatPAX}
+		if err := tw.WriteHeader(h); err != nil {
 			return nil, err
 		}
 	}
 	for _, f := range files {
-		h := &tar.Header{Typeflag: tar.TypeReg, Name: f.name, Mode: f.mode, Size: int64(len(f.data)), ModTime: at, Format: tar.FormatPAX}
+		h := &tar.Header{Typeflag: tar.TypeReg, Name: f.name, Mode: f.mode, Size: int64(len(f.data)),
+			ModTime: at, Format: tar.FormatPAX}
 		if err := tw.WriteHeader(h); err != nil {
 			return nil, err
 		}
@@ -147,7 +151,7 @@ func writeLayoutTar(img v1.Image, name, out string, at time.Time) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }() // best effort: a leftover temporary directory does no harm
 	p, err := layout.Write(dir, empty.Index)
 	if err != nil {
 		return err
@@ -190,7 +194,7 @@ func tarDir(dir, out string, at time.Time) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // on error paths only; the success path closes it and checks
 	tw := tar.NewWriter(f)
 	for _, p := range names {
 		if err := addFile(tw, dir, p, at); err != nil {

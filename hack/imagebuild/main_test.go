@@ -16,7 +16,7 @@ import (
 func TestBuildIsReproducible(t *testing.T) {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "orgplane")
-	if err := os.WriteFile(bin, []byte("#!not really a binary\n"), 0o755); err != nil {
+	if err := os.WriteFile(bin, []byte("#!not really a binary\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	var outs [2][]byte
@@ -42,7 +42,8 @@ func TestBuildIsReproducible(t *testing.T) {
 	if err := json.Unmarshal(index, &idx); err != nil {
 		t.Fatal(err)
 	}
-	if len(idx.Manifests) != 1 || idx.Manifests[0].Annotations["io.containerd.image.name"] != "docker.io/orgplane/orgplane:dev" {
+	if len(idx.Manifests) != 1 ||
+		idx.Manifests[0].Annotations["io.containerd.image.name"] != "docker.io/orgplane/orgplane:dev" {
 		t.Fatalf("index.json does not name the image for ctr import: %s", index)
 	}
 }

@@ -197,9 +197,10 @@ func (v *OrganizationValidator) moveClaim(ctx context.Context, old, o *v1alpha1.
 }
 
 func checkDisplayName(o *v1alpha1.Organization) error {
-	var errs field.ErrorList
+	msgs := displayname.Validate(o.Spec.DisplayName)
+	errs := make(field.ErrorList, 0, len(msgs))
 	path := field.NewPath("spec", "displayName")
-	for _, msg := range displayname.Validate(o.Spec.DisplayName) {
+	for _, msg := range msgs {
 		errs = append(errs, field.Invalid(path, o.Spec.DisplayName, msg))
 	}
 	if len(errs) == 0 {

@@ -41,14 +41,17 @@ func New(cfg *rest.Config) (*Options, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.Close()
+	remove := func() { _ = os.Remove(f.Name()) }
+	if err := f.Close(); err != nil {
+		remove()
+		return nil, err
+	}
 	kc := clientcmdapi.NewConfig()
 	kc.Clusters["cluster"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthority: cfg.CAFile,
 		CertificateAuthorityData: cfg.CAData, InsecureSkipTLSVerify: cfg.Insecure}
 	kc.AuthInfos["none"] = &clientcmdapi.AuthInfo{}
 	kc.Contexts["context"] = &clientcmdapi.Context{Cluster: "cluster", AuthInfo: "none"}
 	kc.CurrentContext = "context"
-	remove := func() { _ = os.Remove(f.Name()) }
 	if err := clientcmd.WriteToFile(*kc, f.Name()); err != nil {
 		remove()
 		return nil, err

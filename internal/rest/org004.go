@@ -16,8 +16,8 @@ import (
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/controllers"
-	"github.com/orgplane/orgplane/internal/usage"
 	"github.com/orgplane/orgplane/internal/custody"
+	"github.com/orgplane/orgplane/internal/usage"
 )
 
 // Seed 004's routes, served at /v1/organizations/{id}/... and, on the

@@ -40,22 +40,30 @@ func machine() string {
 
 func (r report) markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Measured by `make test-cluster` on %s, %s; one node (kubelet, containerd 2.4.2, kube-proxy iptables, Kubernetes 1.37.2), installed with %s; 20 clients each sending `GET %s` through kube-apiserver every 50 ms.\n\n",
+	fmt.Fprintf(&b, "Measured by `make test-cluster` on %s, %s; "+
+		"one node (kubelet, containerd 2.4.2, kube-proxy iptables, Kubernetes 1.37.2), installed with %s; "+
+		"20 clients each sending `GET %s` through kube-apiserver every 50 ms.\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), machine(), r.Install, restPath)
-	fmt.Fprintf(&b, "- install to both replicas Ready and the APIService Available: %.1f s\n\n", r.Ready.Seconds())
-	b.WriteString("| disruption | requests sent | failed | APIService unavailable | duration |\n|---|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&b, "- install to both replicas Ready and the APIService Available: %.1f s\n\n",
+		r.Ready.Seconds())
+	b.WriteString("| disruption | requests sent | failed | APIService unavailable | duration |\n" +
+		"|---|---:|---:|---:|---:|\n")
 	for _, f := range r.Disrupt {
-		fmt.Fprintf(&b, "| %s | %d | %d | %.1f s | %.0f s |\n", f.Name, f.Sent, f.Failed, f.Unavailable.Seconds(), f.Took.Seconds())
+		fmt.Fprintf(&b, "| %s | %d | %d | %.1f s | %.0f s |\n",
+			f.Name, f.Sent, f.Failed, f.Unavailable.Seconds(), f.Took.Seconds())
 	}
 	if r.Down == 0 {
 		return b.String()
 	}
-	fmt.Fprintf(&b, "\n- every replica stopped: kube-apiserver's discovery marked `api.orgplane.io/v1` Stale %.1f s after the last one was gone. ", r.StaleAfter.Seconds())
+	fmt.Fprintf(&b, "\n- every replica stopped: kube-apiserver's discovery marked `api.orgplane.io/v1` Stale "+
+		"%.1f s after the last one was gone. ", r.StaleAfter.Seconds())
 	if r.NSBlocked {
-		fmt.Fprintf(&b, "A namespace deleted then stayed Terminating (%s) for the %.0f s orgplane was kept down, and finished by itself %.1f s after the replicas were started again (%.1f s in all).\n",
+		fmt.Fprintf(&b, "A namespace deleted then stayed Terminating (%s) for the %.0f s orgplane was kept down, "+
+			"and finished by itself %.1f s after the replicas were started again (%.1f s in all).\n",
 			r.NSReason, r.Down.Seconds(), r.NSResumed.Seconds(), r.NSGone.Seconds())
 	} else {
-		fmt.Fprintf(&b, "A namespace deleted then was gone after %.1f s, while orgplane was still down (conditions seen: %s).\n", r.NSGone.Seconds(), r.NSReason)
+		fmt.Fprintf(&b, "A namespace deleted then was gone after %.1f s, while orgplane was still down "+
+			"(conditions seen: %s).\n", r.NSGone.Seconds(), r.NSReason)
 	}
 	return b.String()
 }

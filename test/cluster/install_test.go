@@ -48,7 +48,7 @@ func installed(r report, install, uninstall func()) {
 	It("runs two Ready replicas and an Available APIService", func() {
 		start := time.Now()
 		install()
-		waitSettled(5 * time.Minute)
+		waitSettled()
 		r.Ready = time.Since(start)
 		By(fmt.Sprintf("ready %.1f s after install", r.Ready.Seconds()))
 	})
@@ -140,10 +140,11 @@ func installed(r report, install, uninstall func()) {
 			{"op": "add", "path": "/spec/template/spec/containers/0/args/-", "value": "--cert-lookahead=90s"},
 			{"op": "add", "path": "/spec/template/spec/containers/0/args/-", "value": "--cert-check-interval=10s"}]`)
 		mustK("rollout", "status", "deployment", "-n", ns, deployment, "--timeout=5m")
-		waitSettled(5 * time.Minute)
+		waitSettled()
 		// The installed certificate is valid for a year: drop it so that the
 		// short-lived ones start (the CA stays).
-		mustK("patch", "secret", "-n", ns, "orgplane-serving-cert", "--type=json", "-p", `[{"op": "remove", "path": "/data/tls.crt"}]`)
+		mustK("patch", "secret", "-n", ns, "orgplane-serving-cert", "--type=json",
+			"-p", `[{"op": "remove", "path": "/data/tls.crt"}]`)
 		ip := mustK("get", "service", "-n", ns, "orgplane-api", "-o", "jsonpath={.spec.clusterIP}")
 		served := map[string]bool{}
 		f := disrupt("serving certificate renewed every ~30 s", func() {
@@ -160,7 +161,7 @@ func installed(r report, install, uninstall func()) {
 		Expect(f.Unavailable).To(BeZero())
 		mustK("rollout", "undo", "deployment", "-n", ns, deployment)
 		mustK("rollout", "status", "deployment", "-n", ns, deployment, "--timeout=5m")
-		waitSettled(5 * time.Minute)
+		waitSettled()
 	})
 
 	It("records how namespace deletion fares while every replica is gone, and that it resumes by itself", func() {
@@ -171,7 +172,7 @@ func installed(r report, install, uninstall func()) {
 		}).WithTimeout(2 * time.Minute).Should(BeEmpty())
 		gone := time.Now()
 		Eventually(func() string {
-			out, _ := k("get", "apiservice", "v1.api.orgplane.io", "-o", `jsonpath={.status.conditions[?(@.type=="Available")].status}`)
+			out, _ := k("get", "apiservice", "v1.api.orgplane.io", "-o", apiServiceAvailableJSONPath)
 			return out
 		}).WithTimeout(time.Minute).Should(Equal("False"))
 		// Namespace deletion waits on discovery, which kube-apiserver marks
@@ -197,8 +198,9 @@ func installed(r report, install, uninstall func()) {
 			r.NSReason += c + " "
 		}
 		r.NSReason = strings.TrimSpace(r.NSReason)
-		By(fmt.Sprintf("namespace blocked=%v, gone after %s, %s after the replicas were back; %s", r.NSBlocked, r.NSGone, r.NSResumed, r.NSReason))
-		waitSettled(5 * time.Minute)
+		By(fmt.Sprintf("namespace blocked=%v, gone after %s, %s after the replicas were back; %s",
+			r.NSBlocked, r.NSGone, r.NSResumed, r.NSReason))
+		waitSettled()
 	})
 
 	It("leaves nothing behind when uninstalled", func() {
@@ -212,9 +214,13 @@ func installed(r report, install, uninstall func()) {
 		mustK("create", "namespace", "after-uninstall")
 		mustK("delete", "namespace", "after-uninstall", "--timeout=2m")
 		Expect(writeFigures(filepath.Join(root, "docs", "operations.md"), r)).To(Succeed())
-		fmt.Fprintln(GinkgoWriter, r.markdown())
+		GinkgoWriter.Println(r.markdown())
 	})
 }
+
+// apiServiceAvailableJSONPath reads the status of the APIService's
+// Available condition.
+const apiServiceAvailableJSONPath = `jsonpath={.status.conditions[?(@.type=="Available")].status}`
 
 // namespaceGone reports whether the namespace is gone, recording the
 // deletion-failure conditions it shows meanwhile.
@@ -234,17 +240,18 @@ func namespaceGone(name string, reasons map[string]bool) bool {
 	return false
 }
 
-// waitSettled waits for exactly two Ready replicas and the APIService
-// Available.
-func waitSettled(timeout time.Duration) {
+// waitSettled waits (up to 5 minutes each) for exactly two Ready replicas
+// and the APIService Available.
+func waitSettled() {
 	GinkgoHelper()
+	const timeout = 5 * time.Minute
 	Eventually(func() string {
 		out, _ := k("get", "pods", "-n", ns, "-l", selector, "-o",
 			`jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}`)
 		return out
 	}).WithTimeout(timeout).WithPolling(time.Second).Should(Equal("True True "))
 	Eventually(func() string {
-		out, _ := k("get", "apiservice", "v1.api.orgplane.io", "-o", `jsonpath={.status.conditions[?(@.type=="Available")].status}`)
+		out, _ := k("get", "apiservice", "v1.api.orgplane.io", "-o", apiServiceAvailableJSONPath)
 		return out
 	}).WithTimeout(timeout).WithPolling(time.Second).Should(Equal("True"))
 }
@@ -257,7 +264,7 @@ func disrupt(name string, act func()) Figures {
 	Expect(err).NotTo(HaveOccurred())
 	time.Sleep(3 * time.Second)
 	act()
-	waitSettled(5 * time.Minute)
+	waitSettled()
 	time.Sleep(5 * time.Second) // kube-proxy catches up with the last endpoint change
 	f := l.stop(name)
 	By(fmt.Sprintf("%s: %d requests, %d failed, APIService unavailable %s", name, f.Sent, f.Failed, f.Unavailable))
@@ -271,7 +278,7 @@ func servedCertificate(addr string) string {
 	if err != nil {
 		return ""
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }() // only the handshake's certificate was read
 	certs := conn.ConnectionState().PeerCertificates
 	if len(certs) == 0 {
 		return ""
@@ -291,6 +298,6 @@ func scrape(url, token string) int {
 	if err != nil {
 		return 0
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // only the status is read
 	return resp.StatusCode
 }

@@ -93,7 +93,8 @@ func apiServiceAvailable(ctx context.Context, cs *kubernetes.Clientset) bool {
 			Conditions []struct{ Type, Status string }
 		}
 	}
-	raw, err := cs.Discovery().RESTClient().Get().AbsPath("/apis/apiregistration.k8s.io/v1/apiservices/v1.api.orgplane.io").DoRaw(ctx)
+	raw, err := cs.Discovery().RESTClient().Get().
+		AbsPath("/apis/apiregistration.k8s.io/v1/apiservices/v1.api.orgplane.io").DoRaw(ctx)
 	if err != nil {
 		return ctx.Err() != nil
 	}
@@ -132,7 +133,8 @@ func discoveryFreshness(kubeconfig string) string {
 		return ""
 	}
 	raw, err := cs.Discovery().RESTClient().Get().AbsPath("/apis").
-		SetHeader("Accept", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList").DoRaw(context.Background())
+		SetHeader("Accept", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList").
+		DoRaw(context.Background())
 	if err != nil {
 		return ""
 	}

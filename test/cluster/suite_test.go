@@ -48,7 +48,11 @@ func missing() string {
 			return p + " is missing"
 		}
 	}
-	for _, p := range []string{"dist/orgplane-image.tar", "dist/pause-image.tar", "bin/k8s/node-1.37.2/kubelet", "bin/containerd/2.4.2/containerd"} {
+	built := []string{
+		"dist/orgplane-image.tar", "dist/pause-image.tar",
+		"bin/k8s/node-1.37.2/kubelet", "bin/containerd/2.4.2/containerd",
+	}
+	for _, p := range built {
 		if _, err := os.Stat(filepath.Join(root, p)); err != nil {
 			return p + " is missing: run make test-cluster, which builds it"
 		}
@@ -62,7 +66,7 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 	kubectl = filepath.Join(root, "bin", "k8s", "1.37.2-etcd3.6.16", "kubectl")
 	if why := missing(); why != "" {
-		fmt.Fprintln(GinkgoWriter, "skipping the cluster suite:", why)
+		GinkgoWriter.Println("skipping the cluster suite:", why)
 		fmt.Println("test/cluster: SKIPPED:", why)
 		Skip(why)
 	}
