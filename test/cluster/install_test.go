@@ -22,7 +22,7 @@ const (
 )
 
 var _ = Describe("orgplane installed with make deploy", Ordered, func() {
-	installed(report{Install: "make deploy"}, func() { makeTarget("deploy") }, func() { makeTarget("undeploy") })
+	installed(report{Install: "make deploy"}, func() { makeTarget("deploy") }, func() { makeTarget("undeploy") }, true)
 })
 
 var _ = Describe("orgplane installed with the Helm chart", Ordered, func() {
@@ -40,11 +40,14 @@ var _ = Describe("orgplane installed with the Helm chart", Ordered, func() {
 		mustK("delete", "-f", filepath.Join(root, "charts", "orgplane", "crds"), "--timeout=5m")
 		helm("uninstall", "orgplane", "-n", ns, "--wait", "--timeout", "5m")
 		mustK("delete", "namespace", ns, "--timeout=5m")
-	})
+	}, false)
 })
 
-// installed is the whole proof for one way of installing orgplane.
-func installed(r report, install, uninstall func()) {
+// installed is the whole proof for one way of installing orgplane. The
+// certificate-rotation and every-replica-down specs prove the manager, not
+// the way it was installed, and take minutes each: they run in the
+// thorough pass (make deploy) only, so CI stays well inside its budget.
+func installed(r report, install, uninstall func(), thorough bool) {
 	It("runs two Ready replicas and an Available APIService", func() {
 		start := time.Now()
 		install()
@@ -132,76 +135,78 @@ func installed(r report, install, uninstall func()) {
 		Expect(f.Unavailable).To(BeZero())
 	})
 
-	It("drops no request while the serving certificate rotates every half minute", func() {
-		// Certificates valid 2 min, renewed when they expire within 90 s
-		// (checked every 10 s): a new one from the same CA every ~30-40 s.
-		mustK("patch", "deployment", "-n", ns, deployment, "--type=json", "-p", `[
-			{"op": "add", "path": "/spec/template/spec/containers/0/args/-", "value": "--cert-validity=2m"},
-			{"op": "add", "path": "/spec/template/spec/containers/0/args/-", "value": "--cert-lookahead=90s"},
-			{"op": "add", "path": "/spec/template/spec/containers/0/args/-", "value": "--cert-check-interval=10s"}]`)
-		mustK("rollout", "status", "deployment", "-n", ns, deployment, "--timeout=5m")
-		waitSettled()
-		// The installed certificate is valid for a year: drop it so that the
-		// short-lived ones start (the CA stays).
-		mustK("patch", "secret", "-n", ns, "orgplane-serving-cert", "--type=json",
-			"-p", `[{"op": "remove", "path": "/data/tls.crt"}]`)
-		ip := mustK("get", "service", "-n", ns, "orgplane-api", "-o", "jsonpath={.spec.clusterIP}")
-		served := map[string]bool{}
-		f := disrupt("serving certificate renewed every ~30 s", func() {
-			for end := time.Now().Add(100 * time.Second); time.Now().Before(end); time.Sleep(2 * time.Second) {
-				if fp := servedCertificate(ip + ":443"); fp != "" {
-					served[fp] = true
+	if thorough {
+		It("drops no request while the serving certificate rotates every half minute", func() {
+			// Certificates valid 2 min, renewed when they expire within 90 s
+			// (checked every 10 s): a new one from the same CA every ~30-40 s.
+			mustK("patch", "deployment", "-n", ns, deployment, "--type=json", "-p", `[
+				{"op": "add", "path": "/spec/template/spec/containers/0/args/-", "value": "--cert-validity=2m"},
+				{"op": "add", "path": "/spec/template/spec/containers/0/args/-", "value": "--cert-lookahead=90s"},
+				{"op": "add", "path": "/spec/template/spec/containers/0/args/-", "value": "--cert-check-interval=10s"}]`)
+			mustK("rollout", "status", "deployment", "-n", ns, deployment, "--timeout=5m")
+			waitSettled()
+			// The installed certificate is valid for a year: drop it so that the
+			// short-lived ones start (the CA stays).
+			mustK("patch", "secret", "-n", ns, "orgplane-serving-cert", "--type=json",
+				"-p", `[{"op": "remove", "path": "/data/tls.crt"}]`)
+			ip := mustK("get", "service", "-n", ns, "orgplane-api", "-o", "jsonpath={.spec.clusterIP}")
+			served := map[string]bool{}
+			f := disrupt("serving certificate renewed every ~30 s", func() {
+				for end := time.Now().Add(100 * time.Second); time.Now().Before(end); time.Sleep(2 * time.Second) {
+					if fp := servedCertificate(ip + ":443"); fp != "" {
+						served[fp] = true
+					}
 				}
-			}
+			})
+			f.Name = fmt.Sprintf("%s (%d certificates served)", f.Name, len(served))
+			r.Disrupt = append(r.Disrupt, f)
+			Expect(len(served)).To(BeNumerically(">=", 3), "the served certificate did not change twice")
+			Expect(f.Failed).To(BeZero(), f.FirstError)
+			Expect(f.Unavailable).To(BeZero())
+			mustK("rollout", "undo", "deployment", "-n", ns, deployment)
+			mustK("rollout", "status", "deployment", "-n", ns, deployment, "--timeout=5m")
+			waitSettled()
 		})
-		f.Name = fmt.Sprintf("%s (%d certificates served)", f.Name, len(served))
-		r.Disrupt = append(r.Disrupt, f)
-		Expect(len(served)).To(BeNumerically(">=", 3), "the served certificate did not change twice")
-		Expect(f.Failed).To(BeZero(), f.FirstError)
-		Expect(f.Unavailable).To(BeZero())
-		mustK("rollout", "undo", "deployment", "-n", ns, deployment)
-		mustK("rollout", "status", "deployment", "-n", ns, deployment, "--timeout=5m")
-		waitSettled()
-	})
 
-	It("records how namespace deletion fares while every replica is gone, and that it resumes by itself", func() {
-		mustK("scale", "deployment", "-n", ns, deployment, "--replicas=0")
-		Eventually(func() string {
-			out, _ := k("get", "pods", "-n", ns, "-l", selector, "-o", "name")
-			return out
-		}).WithTimeout(2 * time.Minute).Should(BeEmpty())
-		gone := time.Now()
-		Eventually(func() string {
-			out, _ := k("get", "apiservice", "v1.api.orgplane.io", "-o", apiServiceAvailableJSONPath)
-			return out
-		}).WithTimeout(time.Minute).Should(Equal("False"))
-		// Namespace deletion waits on discovery, which kube-apiserver marks
-		// Stale a little after the APIService turns unavailable.
-		Eventually(func() string { return discoveryFreshness(kubeconfig) }).
-			WithTimeout(2 * time.Minute).WithPolling(500 * time.Millisecond).Should(Equal("Stale"))
-		r.StaleAfter = time.Since(gone)
-		mustK("create", "namespace", "victim")
-		deleted := time.Now()
-		mustK("delete", "namespace", "victim", "--wait=false")
-		r.Down = 60 * time.Second
-		reasons := map[string]bool{}
-		for time.Since(deleted) < r.Down && !namespaceGone("victim", reasons) {
-			time.Sleep(500 * time.Millisecond)
-		}
-		r.NSBlocked = !namespaceGone("victim", reasons)
-		mustK("scale", "deployment", "-n", ns, deployment, "--replicas=2")
-		back := time.Now()
-		Eventually(func() bool { return namespaceGone("victim", reasons) }).
-			WithTimeout(10 * time.Minute).WithPolling(500 * time.Millisecond).Should(BeTrue())
-		r.NSGone, r.NSResumed = time.Since(deleted), time.Since(back)
-		for c := range reasons {
-			r.NSReason += c + " "
-		}
-		r.NSReason = strings.TrimSpace(r.NSReason)
-		By(fmt.Sprintf("namespace blocked=%v, gone after %s, %s after the replicas were back; %s",
-			r.NSBlocked, r.NSGone, r.NSResumed, r.NSReason))
-		waitSettled()
-	})
+		It("records how namespace deletion fares while every replica is gone, and that it resumes by itself", func() {
+			mustK("scale", "deployment", "-n", ns, deployment, "--replicas=0")
+			Eventually(func() string {
+				out, _ := k("get", "pods", "-n", ns, "-l", selector, "-o", "name")
+				return out
+			}).WithTimeout(2 * time.Minute).Should(BeEmpty())
+			gone := time.Now()
+			Eventually(func() string {
+				out, _ := k("get", "apiservice", "v1.api.orgplane.io", "-o", apiServiceAvailableJSONPath)
+				return out
+			}).WithTimeout(time.Minute).Should(Equal("False"))
+			// Namespace deletion waits on discovery, which kube-apiserver marks
+			// Stale a little after the APIService turns unavailable.
+			Eventually(func() string { return discoveryFreshness(kubeconfig) }).
+				WithTimeout(2 * time.Minute).WithPolling(500 * time.Millisecond).Should(Equal("Stale"))
+			r.StaleAfter = time.Since(gone)
+			mustK("create", "namespace", "victim")
+			deleted := time.Now()
+			mustK("delete", "namespace", "victim", "--wait=false")
+			r.Down = 60 * time.Second
+			reasons := map[string]bool{}
+			for time.Since(deleted) < r.Down && !namespaceGone("victim", reasons) {
+				time.Sleep(500 * time.Millisecond)
+			}
+			r.NSBlocked = !namespaceGone("victim", reasons)
+			mustK("scale", "deployment", "-n", ns, deployment, "--replicas=2")
+			back := time.Now()
+			Eventually(func() bool { return namespaceGone("victim", reasons) }).
+				WithTimeout(10 * time.Minute).WithPolling(500 * time.Millisecond).Should(BeTrue())
+			r.NSGone, r.NSResumed = time.Since(deleted), time.Since(back)
+			for c := range reasons {
+				r.NSReason += c + " "
+			}
+			r.NSReason = strings.TrimSpace(r.NSReason)
+			By(fmt.Sprintf("namespace blocked=%v, gone after %s, %s after the replicas were back; %s",
+				r.NSBlocked, r.NSGone, r.NSResumed, r.NSReason))
+			waitSettled()
+		})
+	}
 
 	It("leaves nothing behind when uninstalled", func() {
 		uninstall()
