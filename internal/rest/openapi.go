@@ -325,3 +325,14 @@ func Routes() []string {
 	}
 	return out
 }
+
+// Seed004Routes lists "METHOD path" of seed 004's own paths, served on the
+// direct endpoint.
+func Seed004Routes() []string {
+	out := make([]string, 0, len(seed004Paths))
+	for pattern := range seed004Paths {
+		out = append(out, pattern)
+	}
+	sort.Strings(out)
+	return out
+}
