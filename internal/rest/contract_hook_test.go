@@ -40,8 +40,9 @@ func checkContract(method, target string, status int, header http.Header, body [
 }
 
 // checked returns a copy of cfg whose responses are validated, except
-// kube-apiserver's own answers (a Kubernetes Status, e.g. while the
-// APIService is not yet available), which orgplane does not send.
+// kube-apiserver's own answers, which orgplane does not send: a Kubernetes
+// Status, or the aggregator's 503 while the APIService is not yet
+// available.
 func checked(cfg *rest.Config) *rest.Config {
 	cfg = rest.CopyConfig(cfg)
 	cfg.Wrap(func(next http.RoundTripper) http.RoundTripper { return checkingTransport{next} })
@@ -61,7 +62,7 @@ func (t checkingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	if err != nil {
 		return resp, err
 	}
-	if !isKubernetesStatus(body) {
+	if resp.StatusCode != http.StatusServiceUnavailable && !isKubernetesStatus(body) {
 		checkContract(req.Method, req.URL.RequestURI(), resp.StatusCode, resp.Header, body)
 	}
 	return resp, nil

@@ -98,3 +98,22 @@ func TestAResponseTheDocumentDoesNotAllowFails(t *testing.T) {
 		}
 	}
 }
+
+func TestEveryRouteHasAnOperationWithAUniqueID(t *testing.T) {
+	doc := rest.OpenAPI()
+	ids := map[string]string{}
+	routes := append(append(rest.Routes(), rest.Seed004Routes()...), "GET /v1/openapi.json")
+	for _, r := range routes {
+		method, path, _ := strings.Cut(r, " ")
+		item := doc.Paths.Value(path)
+		if item == nil || item.GetOperation(method) == nil {
+			t.Errorf("%s is not in the document", r)
+			continue
+		}
+		op := item.GetOperation(method)
+		if op.OperationID == "" || op.Summary == "" || ids[op.OperationID] != "" {
+			t.Errorf("%s: operationId %q (also %q), summary %q", r, op.OperationID, ids[op.OperationID], op.Summary)
+		}
+		ids[op.OperationID] = r
+	}
+}
