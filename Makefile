@@ -74,7 +74,7 @@ OPENAPI_OUT ?= $(CURDIR)/.openapi/openapi.json
 openapi-lint: redocly ## Lint the OpenAPI document (orgplane openapi) with Redocly's recommended rules.
 	@mkdir -p $(dir $(OPENAPI_OUT))
 	go run ./cmd/orgplane openapi > $(OPENAPI_OUT)
-	$(REDOCLY) lint --extends=recommended --format=stylish $(OPENAPI_OUT)
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(REDOCLY) lint --extends=recommended --format=stylish $(OPENAPI_OUT)
 
 MAX_FILE_BYTES ?= 1048576
 .PHONY: check-files

@@ -19,11 +19,11 @@ import (
 
 // contract is what the document says of a route besides the route table.
 type contract struct {
-	ID    string         // operationId
-	Tag   string         // group in the document
-	JSON  string         // component of the JSON body, if any
-	Form  string         // component of the form-encoded body, if any
-	OK    map[int]string // success codes with the component of their body ("" for none)
+	ID    string      // operationId
+	Tag   string      // group in the document
+	JSON  any         // type of the JSON body, if any (a component of schemas.go)
+	Form  any         // type of the form-encoded body, if any
+	OK    map[int]any // success codes with the type of their body (nil for none, oneOf for one of several)
 	Query []*openapi3.Parameter
 }
 
@@ -37,48 +37,48 @@ const (
 	tagDocument      = "document"
 )
 
-var activeOnly = openapi3.NewQueryParameter("active_only").WithDescription("true leaves out suspended organizations").
+var activeOnlyParam = openapi3.NewQueryParameter("active_only").WithDescription("true leaves out suspended organizations").
 	WithSchema(openapi3.NewStringSchema().WithEnum("true", "false"))
 
 var (
-	offset = openapi3.NewQueryParameter("offset").WithDescription("The offset into queried items to return").
-		WithSchema(openapi3.NewIntegerSchema().WithMin(0).WithDefault(0))
-	limit = openapi3.NewQueryParameter("limit").WithDescription("How many items to return at one time (max 100)").
-		WithSchema(openapi3.NewIntegerSchema().WithMin(1).WithMax(100).WithDefault(20))
+	offsetParam = openapi3.NewQueryParameter("offset").WithDescription("The offset into queried items to return").
+			WithSchema(openapi3.NewIntegerSchema().WithMin(0).WithDefault(0))
+	limitParam = openapi3.NewQueryParameter("limit").WithDescription("How many items to return at one time (max 100)").
+			WithSchema(openapi3.NewIntegerSchema().WithMin(1).WithMax(100).WithDefault(20))
 )
 
 // contracts holds one entry per route of table ("METHOD path").
 var contracts = map[string]contract{
-	"PUT /v1/organization-license": {ID: "setContextLicense", Tag: tagContext, JSON: "LicenseRequest",
-		OK: map[int]string{200: "AssignedLicense", 204: ""}},
-	"GET /v1/organizations": {ID: "listOrganizations", Tag: tagOrganizations, OK: map[int]string{200: "OrganizationList"},
-		Query: []*openapi3.Parameter{activeOnly}},
-	"POST /v1/organizations": {ID: "createOrganization", Tag: tagOrganizations, JSON: "CreateOrganizationRequest",
-		Form: "CreateOrganizationForm", OK: map[int]string{200: "CreatedOrganization|WrappedOrganization"}},
-	"GET /v1/organizations/accounts":        {ID: "listContextAccounts", Tag: tagContext, OK: map[int]string{200: "AccountList"}},
-	"GET /v1/organizations/accounts/all":    {ID: "listAllAccounts", Tag: tagOrganizations, OK: map[int]string{200: "AllAccounts"}},
-	"GET /v1/organizations/projects":        {ID: "listContextProjects", Tag: tagContext, OK: map[int]string{200: "AccountList"}},
-	"GET /v1/organizations/projects/all":    {ID: "listAllProjects", Tag: tagOrganizations, OK: map[int]string{200: "AllAccounts"}},
-	"GET /v1/organizations/users":           {ID: "listContextUsers", Tag: tagContext, OK: map[int]string{200: "UserList"}},
-	"PUT /v1/organizations/verify":          {ID: "verifyDisplayName", Tag: tagOrganizations, JSON: "NameRequest", OK: map[int]string{200: "VerifyResult"}},
-	"GET /v1/organizations/{id}":            {ID: "getOrganization", Tag: tagOrganizations, OK: map[int]string{200: "OrganizationBody"}},
-	"PUT /v1/organizations/{id}":            {ID: "updateOrganization", Tag: tagOrganizations, JSON: "UpdateOrganizationRequest", OK: map[int]string{200: "Organization"}},
-	"PATCH /v1/organizations/{id}":          {ID: "updateOrganizationForm", Tag: tagOrganizations, Form: "UpdateOrganizationForm", OK: map[int]string{200: "WrappedOrganization"}},
-	"DELETE /v1/organizations/{id}":         {ID: "deleteOrganization", Tag: tagOrganizations, OK: map[int]string{204: ""}},
-	"PATCH /v1/organizations/{id}/metadata": {ID: "renameOrganization", Tag: tagOrganizations, JSON: "NameRequest", OK: map[int]string{200: ""}},
-	"GET /v1/organizations/{id}/license":    {ID: "getLicense", Tag: tagLicenses, OK: map[int]string{200: "LicenseView"}},
-	"PUT /v1/organizations/{id}/license": {ID: "setLicense", Tag: tagLicenses, JSON: "LicenseRequest",
-		OK: map[int]string{200: "AssignedLicense", 204: ""}},
-	"DELETE /v1/organizations/{id}/license":           {ID: "unassignLicense", Tag: tagLicenses, OK: map[int]string{204: ""}},
-	"GET /v1/organizations/{id}/members":              {ID: "listMembers", Tag: tagMembers, OK: map[int]string{200: "MemberList"}},
-	"POST /v1/organizations/{id}/members":             {ID: "addMember", Tag: tagMembers, JSON: "MemberRequest", OK: map[int]string{200: "Member"}},
-	"DELETE /v1/organizations/{id}/members/{user_id}": {ID: "removeMember", Tag: tagMembers, OK: map[int]string{204: ""}},
-	"GET /v1/organizations/{id}/deployments":          {ID: "listDeployments", Tag: tagOrganizations, OK: map[int]string{200: "DeploymentList"}},
-	"GET /v1/identity/organizations": {ID: "listIdentityOrganizations", Tag: tagIdentity, OK: map[int]string{200: "IdentityPage"},
-		Query: []*openapi3.Parameter{offset, limit}},
-	"POST /v1/identity/organizations":      {ID: "createIdentityOrganization", Tag: tagIdentity, JSON: "IdentityCreateRequest", OK: map[int]string{200: "IdentityOrganization"}},
-	"GET /v1/identity/organizations/{id}":  {ID: "getIdentityOrganization", Tag: tagIdentity, OK: map[int]string{200: "IdentityOrganizationWithRole"}},
-	"POST /v1/identity/organizations/{id}": {ID: "renameIdentityOrganization", Tag: tagIdentity, JSON: "NameRequest", OK: map[int]string{200: "IdentityOrganization"}},
+	"PUT /v1/organization-license": {ID: "setContextLicense", Tag: tagContext, JSON: licenseRequest{},
+		OK: map[int]any{200: assignedLicense{}, 204: nil}},
+	"GET /v1/organizations": {ID: "listOrganizations", Tag: tagOrganizations, OK: map[int]any{200: organizationList{}},
+		Query: []*openapi3.Parameter{activeOnlyParam}},
+	"POST /v1/organizations": {ID: "createOrganization", Tag: tagOrganizations, JSON: createOrganizationRequest{},
+		Form: nameForm{}, OK: map[int]any{200: oneOf{createdOrganization{}, wrappedOrganization{}}}},
+	"GET /v1/organizations/accounts":        {ID: "listContextAccounts", Tag: tagContext, OK: map[int]any{200: accountList{}}},
+	"GET /v1/organizations/accounts/all":    {ID: "listAllAccounts", Tag: tagOrganizations, OK: map[int]any{200: allAccounts{}}},
+	"GET /v1/organizations/projects":        {ID: "listContextProjects", Tag: tagContext, OK: map[int]any{200: accountList{}}},
+	"GET /v1/organizations/projects/all":    {ID: "listAllProjects", Tag: tagOrganizations, OK: map[int]any{200: allAccounts{}}},
+	"GET /v1/organizations/users":           {ID: "listContextUsers", Tag: tagContext, OK: map[int]any{200: userList{}}},
+	"PUT /v1/organizations/verify":          {ID: "verifyDisplayName", Tag: tagOrganizations, JSON: nameRequest{}, OK: map[int]any{200: verifyResult{}}},
+	"GET /v1/organizations/{id}":            {ID: "getOrganization", Tag: tagOrganizations, OK: map[int]any{200: organizationBody{}}},
+	"PUT /v1/organizations/{id}":            {ID: "updateOrganization", Tag: tagOrganizations, JSON: updateRequest{}, OK: map[int]any{200: organizationResource{}}},
+	"PATCH /v1/organizations/{id}":          {ID: "updateOrganizationForm", Tag: tagOrganizations, Form: updateForm{}, OK: map[int]any{200: wrappedOrganization{}}},
+	"DELETE /v1/organizations/{id}":         {ID: "deleteOrganization", Tag: tagOrganizations, OK: map[int]any{204: nil}},
+	"PATCH /v1/organizations/{id}/metadata": {ID: "renameOrganization", Tag: tagOrganizations, JSON: nameRequest{}, OK: map[int]any{200: nil}},
+	"GET /v1/organizations/{id}/license":    {ID: "getLicense", Tag: tagLicenses, OK: map[int]any{200: licenseView{}}},
+	"PUT /v1/organizations/{id}/license": {ID: "setLicense", Tag: tagLicenses, JSON: licenseRequest{},
+		OK: map[int]any{200: assignedLicense{}, 204: nil}},
+	"DELETE /v1/organizations/{id}/license":           {ID: "unassignLicense", Tag: tagLicenses, OK: map[int]any{204: nil}},
+	"GET /v1/organizations/{id}/members":              {ID: "listMembers", Tag: tagMembers, OK: map[int]any{200: memberList{}}},
+	"POST /v1/organizations/{id}/members":             {ID: "addMember", Tag: tagMembers, JSON: memberRequest{}, OK: map[int]any{200: Member{}}},
+	"DELETE /v1/organizations/{id}/members/{user_id}": {ID: "removeMember", Tag: tagMembers, OK: map[int]any{204: nil}},
+	"GET /v1/organizations/{id}/deployments":          {ID: "listDeployments", Tag: tagOrganizations, OK: map[int]any{200: deploymentsBody{}}},
+	"GET /v1/identity/organizations": {ID: "listIdentityOrganizations", Tag: tagIdentity, OK: map[int]any{200: identityPage{}},
+		Query: []*openapi3.Parameter{offsetParam, limitParam}},
+	"POST /v1/identity/organizations":      {ID: "createIdentityOrganization", Tag: tagIdentity, JSON: identityCreateRequest{}, OK: map[int]any{200: IdentityOrganization{}}},
+	"GET /v1/identity/organizations/{id}":  {ID: "getIdentityOrganization", Tag: tagIdentity, OK: map[int]any{200: identityOrganizationWithRole{}}},
+	"POST /v1/identity/organizations/{id}": {ID: "renameIdentityOrganization", Tag: tagIdentity, JSON: nameRequest{}, OK: map[int]any{200: IdentityOrganization{}}},
 }
 
 // seed004Operations are the operationIds and summaries (the seed's own) of
@@ -98,7 +98,7 @@ var seed004Operations = map[string][2]string{
 	"GET /organizations/{id}/deployments":          {"getOrgDeployments", "List all deployments of the organization"},
 }
 
-var createOrg004 = contract{JSON: "CreateOrgRequest", OK: map[int]string{200: "Organization"}}
+var createOrg004 = contract{JSON: nameDescriptionRequest{}, OK: map[int]any{200: organizationResource{}}}
 
 const description = `Organizations, accounts, members and licenses of orgplane.
 
@@ -196,35 +196,40 @@ var paramDescriptions = map[string]string{
 }
 
 func requestBody(c contract) *openapi3.RequestBodyRef {
-	if c.JSON == "" && c.Form == "" {
+	if c.JSON == nil && c.Form == nil {
 		return nil
 	}
 	body := openapi3.NewRequestBody().WithRequired(true).WithContent(openapi3.Content{})
-	if c.JSON != "" {
-		body.Content["application/json"] = openapi3.NewMediaType().WithSchemaRef(componentRef(c.JSON))
+	if c.JSON != nil {
+		body.Content[contentJSON] = openapi3.NewMediaType().WithSchemaRef(componentRef(c.JSON))
 	}
-	if c.Form != "" {
-		body.Content["application/x-www-form-urlencoded"] = openapi3.NewMediaType().WithSchemaRef(componentRef(c.Form))
+	if c.Form != nil {
+		body.Content[contentForm] = openapi3.NewMediaType().WithSchemaRef(componentRef(c.Form))
 	}
 	return &openapi3.RequestBodyRef{Value: body}
 }
 
-// componentRef references a schema component; "A|B" is one of A and B.
-func componentRef(names string) *openapi3.SchemaRef {
-	refs := openapi3.SchemaRefs{}
-	for _, name := range strings.Split(names, "|") {
-		refs = append(refs, openapi3.NewSchemaRef("#/components/schemas/"+name, nil))
+// oneOf is a body of one of several types.
+type oneOf []any
+
+// componentRef references the schema component of v's type, or of each of
+// a oneOf.
+func componentRef(v any) *openapi3.SchemaRef {
+	many, ok := v.(oneOf)
+	if !ok {
+		return openapi3.NewSchemaRef("#/components/schemas/"+componentName(v), nil)
 	}
-	if len(refs) == 1 {
-		return refs[0]
+	refs := make(openapi3.SchemaRefs, 0, len(many))
+	for _, one := range many {
+		refs = append(refs, componentRef(one))
 	}
 	return openapi3.NewSchemaRef("", &openapi3.Schema{OneOf: refs})
 }
 
-func successResponse(code int, body string) *openapi3.Response {
+func successResponse(code int, body any) *openapi3.Response {
 	r := openapi3.NewResponse().WithDescription(http.StatusText(code))
-	if body != "" {
-		r.WithContent(openapi3.Content{"application/json": openapi3.NewMediaType().WithSchemaRef(componentRef(body))})
+	if body != nil {
+		r.WithContent(openapi3.Content{contentJSON: openapi3.NewMediaType().WithSchemaRef(componentRef(body))})
 	}
 	return r
 }
@@ -252,7 +257,7 @@ func errorResponses() openapi3.ResponseBodies {
 	out := openapi3.ResponseBodies{}
 	for code, name := range errorNames {
 		out[name] = &openapi3.ResponseRef{Value: openapi3.NewResponse().WithDescription(errorDescriptions[code]).
-			WithContent(openapi3.Content{"application/json": openapi3.NewMediaType().WithSchemaRef(componentRef("Error"))})}
+			WithContent(openapi3.Content{contentJSON: openapi3.NewMediaType().WithSchemaRef(componentRef(Error{}))})}
 	}
 	return out
 }
@@ -268,13 +273,13 @@ func errorCodes(method, path string, c contract) []int {
 	if one || write {
 		codes = append(codes, http.StatusForbidden, http.StatusNotFound)
 	}
-	if c.JSON != "" || c.Form != "" || len(c.Query) > 0 {
+	if c.JSON != nil || c.Form != nil || len(c.Query) > 0 {
 		codes = append(codes, http.StatusBadRequest)
 	}
 	if write {
 		codes = append(codes, http.StatusConflict, http.StatusUnprocessableEntity)
 	}
-	if c.JSON != "" || c.Form != "" {
+	if c.JSON != nil || c.Form != nil {
 		codes = append(codes, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
 	}
 	sort.Ints(codes)
@@ -299,7 +304,7 @@ func openAPIOperation() *openapi3.Operation {
 		Responses: openapi3.NewResponses()}
 	op.Responses.Delete("default")
 	op.AddResponse(http.StatusOK, openapi3.NewResponse().WithDescription("The OpenAPI 3.1 document").WithContent(
-		openapi3.Content{"application/json": openapi3.NewMediaType().WithSchema(openapi3.NewObjectSchema())}))
+		openapi3.Content{contentJSON: openapi3.NewMediaType().WithSchema(openapi3.NewObjectSchema())}))
 	return op
 }
 

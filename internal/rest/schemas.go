@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"time"
@@ -249,6 +250,23 @@ var components = []struct {
 	{"MemberRequest", memberRequest{}, true},
 }
 
+// Media types of bodies.
+const (
+	contentJSON = "application/json"
+	contentForm = "application/x-www-form-urlencoded"
+)
+
+// componentName is the name of the schema component of v's type.
+func componentName(v any) string {
+	t := reflect.TypeOf(v)
+	for _, c := range components {
+		if reflect.TypeOf(c.value) == t {
+			return c.name
+		}
+	}
+	panic(fmt.Sprintf("%T is not a schema component (schemas.go)", v))
+}
+
 // schemaGen makes schemas from Go types; types named in components are
 // referenced, not inlined.
 type schemaGen struct {
@@ -300,13 +318,13 @@ var (
 )
 
 func (g *schemaGen) schema(t reflect.Type, request bool) *openapi3.Schema {
-	switch {
-	case t == metaTimeType:
+	switch t {
+	case metaTimeType:
 		// metav1.Time encodes its zero value as null.
 		return &openapi3.Schema{Type: &openapi3.Types{openapi3.TypeString, openapi3.TypeNull}, Format: "date-time"}
-	case t == timeType:
+	case timeType:
 		return openapi3.NewDateTimeSchema()
-	case t == roleType:
+	case roleType:
 		return openapi3.NewStringSchema().WithEnum(string(v1alpha1.RoleAdmin), string(v1alpha1.RoleMember))
 	}
 	switch t.Kind() {
