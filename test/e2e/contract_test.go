@@ -15,7 +15,8 @@ func checkREST(t *testing.T, method, path, body string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := v.Check(method, path, http.StatusOK, http.Header{"Content-Type": {"application/json"}}, []byte(body)); err != nil {
+	header := http.Header{"Content-Type": {"application/json"}}
+	if err := v.Check(method, path, http.StatusOK, header, []byte(body)); err != nil {
 		t.Error(err)
 	}
 }
