@@ -283,9 +283,28 @@ func newSchemaGen() *schemaGen {
 	}
 	for _, c := range components {
 		t := reflect.TypeOf(c.value)
-		g.schemas[c.name] = openapi3.NewSchemaRef("", g.schema(t, g.request[t]))
+		s := g.schema(t, g.request[t])
+		s.Description = componentDescriptions[c.name]
+		g.schemas[c.name] = openapi3.NewSchemaRef("", s)
 	}
+	g.schemas["Error"].Value.Properties["details"].Value.Description =
+		"What the message refers to, e.g. the missing fields, the limit violations, or a 5xx's request id"
 	return g
+}
+
+var componentDescriptions = map[string]string{
+	"Error":        "Every error: the HTTP status code and a message that says what is wrong and how to fix it",
+	"Metadata":     "The seeds' metadata block: id is the uid, version the generation, hash a hash of the spec",
+	"Parameter":    "A parameter; a sensitive one's value is not shown",
+	"Organization": "An organization in the seeds' shape",
+	"Account": "An account (seed 002's project); secretKey and alternateSecretKeys are shown to the " +
+		"organization's admins only",
+	"User":                 "A user in the seeds' shape",
+	"Member":               "A member of an organization; id is the User's uid when the member is a known User",
+	"IdentityOrganization": "An organization in seed 001's shape",
+	"LicenseView":          "The organization's plan, limits and usage, and its license (null on the free plan)",
+	"WrappedOrganization":  "Seed 000's envelope: the organization and the client (caller)",
+	"CreatedOrganization":  "The organization and its first account, once both are ready",
 }
 
 // ref is the schema of a value of type t: a reference to its component, or
