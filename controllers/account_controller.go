@@ -21,9 +21,8 @@ import (
 	"github.com/orgplane/orgplane/api/v1alpha1"
 )
 
-// LabelAccountUID marks a workspace namespace with the UID of the Account
-// it was created for, so that a namespace of the same name is never adopted.
-const LabelAccountUID = "orgplane.io/account-uid"
+// LabelAccountUID marks a workspace namespace with the UID of its Account.
+const LabelAccountUID = v1alpha1.LabelAccountUID
 
 // AccountReconciler provisions an account's workspace namespace, the
 // RoleBindings there for its organization's members, and its API key.
@@ -88,7 +87,7 @@ func (r *AccountReconciler) organization(ctx context.Context, acct *v1alpha1.Acc
 		return nil, fmt.Errorf("failed to get namespace %s: %w", acct.Namespace, err)
 	}
 	name := ns.Labels[v1alpha1.LabelOrganization]
-	if name == "" || ns.Name != "org-"+name {
+	if name == "" || ns.Name != v1alpha1.OrganizationNamespace(name) {
 		return nil, stalled(v1alpha1.ReasonOrganizationNotFound,
 			"Namespace %s is not an organization's namespace; create accounts in org-<organization>", acct.Namespace)
 	}
@@ -180,7 +179,7 @@ func workspaceToAccount(_ context.Context, o client.Object) []reconcile.Request 
 	if org == "" || acct == "" {
 		return nil
 	}
-	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: "org-" + org, Name: acct}}}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: v1alpha1.OrganizationNamespace(org), Name: acct}}}
 }
 
 func (r *AccountReconciler) organizationToAccounts(ctx context.Context, o client.Object) []reconcile.Request {

@@ -30,7 +30,7 @@ var _ = Describe("Account reconciler", func() {
 		expectReady(acct)
 	})
 
-	workspace := func() string { return org.Name + "-web" }
+	workspace := func() string { return v1alpha1.WorkspaceNamespace(org.Name, "web") }
 
 	It("gets a workspace namespace with RoleBindings per member role", func() {
 		Expect(acct.Status.Organization).To(Equal(org.Name))

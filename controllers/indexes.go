@@ -3,11 +3,11 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/displayname"
 )
 
 // Field indexes on the manager's cache.
@@ -15,10 +15,12 @@ const (
 	// IndexMemberUser indexes Organizations by the usernames of their User members.
 	IndexMemberUser = "spec.members.user"
 	// IndexMemberSubject indexes Organizations by their members as the API
-	// server authenticates them: a username (User members and ServiceAccount
-	// members as system:serviceaccount:<ns>:<name>) or "group:<name>".
+	// server authenticates them: "user:<username>" (User members, and
+	// ServiceAccount members as user:system:serviceaccount:<ns>:<name>) or
+	// "group:<name>".
 	IndexMemberSubject = "spec.members.subject"
-	// IndexDisplayName indexes Organizations by lowercased display name.
+	// IndexDisplayName indexes Organizations by normalized display name
+	// (displayname.Normalize: trimmed, NFKC, case-folded).
 	IndexDisplayName = "spec.displayName.lower"
 	// IndexUID indexes Organizations by metadata.uid (the REST API's id).
 	IndexUID = "metadata.uid"
@@ -30,6 +32,9 @@ const (
 	IndexLicenseID = "status.licenseID"
 	// IndexUserOrganizations indexes Users by the organizations their status lists.
 	IndexUserOrganizations = "status.organizations"
+	// IndexCreatedBy indexes Organizations by who created them (the
+	// orgplane.io/created-by annotation admission records).
+	IndexCreatedBy = "metadata.annotations.created-by"
 )
 
 // SetupIndexes registers the field indexes the reconcilers and the REST API read.
@@ -49,7 +54,13 @@ func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 			return keys
 		}},
 		{&v1alpha1.Organization{}, IndexDisplayName, func(o client.Object) []string {
-			return []string{strings.ToLower(o.(*v1alpha1.Organization).Spec.DisplayName)}
+			return []string{displayname.Normalize(o.(*v1alpha1.Organization).Spec.DisplayName)}
+		}},
+		{&v1alpha1.Organization{}, IndexCreatedBy, func(o client.Object) []string {
+			if by := o.GetAnnotations()[v1alpha1.AnnotationCreatedBy]; by != "" {
+				return []string{by}
+			}
+			return nil
 		}},
 		{&v1alpha1.Organization{}, IndexUID, func(o client.Object) []string {
 			return []string{string(o.GetUID())}
@@ -90,16 +101,23 @@ func memberUsernames(o client.Object) []string {
 	return names
 }
 
-// SubjectKey is how IndexMemberSubject names a member.
+// SubjectKey is how IndexMemberSubject names a member: the key of the
+// username the API server authenticates it as (a ServiceAccount member as
+// system:serviceaccount:<namespace>:<name>), or of its group.
 func SubjectKey(m v1alpha1.Member) string {
 	switch m.Kind {
 	case v1alpha1.SubjectGroup:
 		return GroupKey(m.Name)
 	case v1alpha1.SubjectServiceAccount:
-		return "system:serviceaccount:" + m.Namespace + ":" + m.Name
+		return UserKey("system:serviceaccount:" + m.Namespace + ":" + m.Name)
 	}
-	return m.Name
+	return UserKey(m.Name)
 }
+
+// UserKey is how IndexMemberSubject names a username. Keys start with
+// "user:" or "group:", so a user can never hold a group's key (a user
+// named group:admins has the key user:group:admins).
+func UserKey(username string) string { return "user:" + username }
 
 // GroupKey is how IndexMemberSubject names a group.
 func GroupKey(group string) string { return "group:" + group }

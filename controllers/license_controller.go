@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -39,8 +40,11 @@ func (r *LicenseReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	}
 	before := lic.DeepCopy()
 	now := time.Now()
+	if err := r.bind(ctx, lic); err != nil {
+		return ctrl.Result{}, err
+	}
 	claims, phase, verr := r.Verifier.Verify(lic.Spec.Key, now)
-	if verr == nil && claims.Organization != "" && lic.Spec.Organization != "" && claims.Organization != lic.Spec.Organization {
+	if verr == nil && lic.Spec.Organization != "" && !claims.Allows(lic.Status.Organization, lic.Status.OrganizationUID) {
 		phase, verr = license.Invalid, license.ErrWrongAudience
 	}
 	setLicenseStatus(lic, claims, phase, verr)
@@ -49,6 +53,33 @@ func (r *LicenseReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	}
 	recordTransition(r.Recorder, lic, before.Status.Conditions, lic.Status.Conditions)
 	return ctrl.Result{RequeueAfter: nextDate(claims, phase, now)}, nil
+}
+
+// bind records the uid of the organization the license is assigned to:
+// spec.organizationUID when set, else the uid the named organization has
+// when the assignment is first seen. A binding is kept while the
+// assignment stays the same, so an organization created later under the
+// same name does not inherit the license.
+func (r *LicenseReconciler) bind(ctx context.Context, lic *v1alpha1.License) error {
+	s, spec := &lic.Status, lic.Spec
+	switch {
+	case spec.Organization == "":
+		s.Organization, s.OrganizationUID = "", ""
+	case spec.OrganizationUID != "":
+		s.Organization, s.OrganizationUID = spec.Organization, spec.OrganizationUID
+	case s.Organization == spec.Organization && s.OrganizationUID != "":
+	default:
+		org := &v1alpha1.Organization{}
+		err := r.Get(ctx, types.NamespacedName{Name: spec.Organization}, org)
+		if client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("failed to read organization %s: %w", spec.Organization, err)
+		}
+		s.Organization, s.OrganizationUID = spec.Organization, ""
+		if err == nil && org.DeletionTimestamp.IsZero() {
+			s.OrganizationUID = string(org.UID)
+		}
+	}
+	return nil
 }
 
 // nextDate is how long until the license's phase changes by itself.
@@ -78,10 +109,13 @@ func setLicenseStatus(lic *v1alpha1.License, c *license.Claims, phase license.Ph
 		s.IssuedAt, s.NotBefore, s.ExpiresAt = timeOf(c.IssuedAt), timeOf(c.NotBefore), timeOf(c.ExpiresAt)
 	}
 	var err error
+	ready := "License is valid"
 	if phase != license.Valid {
 		err = stalled(string(phase), "License is %s: %v", phase, verr)
+	} else if s.ExpiresAt != nil {
+		ready += " until " + s.ExpiresAt.UTC().Format(time.RFC3339)
 	}
-	setKstatusConditions(&s.Conditions, lic.Generation, err, "License is valid until "+s.ExpiresAt.UTC().Format(time.RFC3339))
+	setKstatusConditions(&s.Conditions, lic.Generation, err, ready)
 }
 
 func timeOf(d *jwt.NumericDate) *metav1.Time {

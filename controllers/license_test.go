@@ -181,7 +181,7 @@ var _ = Describe("Self-issued licenses", func() {
 		Expect(k8sClient.Create(ctx, org)).To(Succeed())
 		issuer := &license.SelfIssuer{Client: k8sClient, Key: issuerKey, Offers: license.DefaultOffers}
 
-		lic, err := issuer.Issue(ctx, org.Name, "trial")
+		lic, err := issuer.Issue(ctx, org.Name, string(org.UID), "trial")
 		Expect(err).NotTo(HaveOccurred())
 		expectReady(lic)
 		Expect(lic.Status.Type).To(Equal("trial"))
@@ -191,9 +191,9 @@ var _ = Describe("Self-issued licenses", func() {
 			g.Expect(org.Status.Limits.Accounts).To(BeEquivalentTo(10))
 		}).Should(Succeed())
 
-		_, err = issuer.Issue(ctx, org.Name, "trial")
+		_, err = issuer.Issue(ctx, org.Name, string(org.UID), "trial")
 		Expect(err).To(MatchError(license.ErrAlreadyIssued))
-		_, err = issuer.Issue(ctx, org.Name, "enterprise")
+		_, err = issuer.Issue(ctx, org.Name, string(org.UID), "enterprise")
 		Expect(err).To(MatchError(license.ErrNotOffered))
 		Expect(err.Error()).To(ContainSubstring("offered: trial"))
 	})

@@ -7,6 +7,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -20,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/displayname"
 )
 
 // OrganizationReconciler provisions an organization's namespace, RBAC and
@@ -48,8 +50,13 @@ type OrganizationReconciler struct {
 // spec says, or tears them down in order when it is deleted.
 func (r *OrganizationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
 	org := &v1alpha1.Organization{}
-	if err := r.Get(ctx, req.NamespacedName, org); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+	if err := r.Get(ctx, req.NamespacedName, org); apierrors.IsNotFound(err) {
+		// Gone without its finalizer (deleted before it was added): its
+		// display-name claim must not stay behind.
+		wait, err := r.claims().ReleaseOrphans(ctx, req.Name)
+		return ctrl.Result{RequeueAfter: wait}, err
+	} else if err != nil {
+		return ctrl.Result{}, err
 	}
 	if !org.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.reconcileDelete(ctx, org)
@@ -74,6 +81,7 @@ func (r *OrganizationReconciler) reconcileNormal(ctx context.Context, org *v1alp
 		r.reconcileNamespaceRBAC,
 		r.reconcileClusterRBAC,
 		r.reconcileUsers,
+		r.reconcileDisplayNameClaim,
 	}
 	for _, phase := range phases {
 		if err := phase(ctx, org); err != nil {
@@ -187,6 +195,19 @@ func (r *OrganizationReconciler) reconcileUsers(ctx context.Context, org *v1alph
 		}
 	}
 	return nil
+}
+
+// reconcileDisplayNameClaim keeps the claim on the organization's display
+// name, owned by the organization; reconcileDelete releases it.
+func (r *OrganizationReconciler) reconcileDisplayNameClaim(ctx context.Context, org *v1alpha1.Organization) error {
+	if err := r.claims().Keep(ctx, org); err != nil {
+		return fmt.Errorf("failed to keep the display-name claim: %w", err)
+	}
+	return nil
+}
+
+func (r *OrganizationReconciler) claims() *displayname.Claims {
+	return &displayname.Claims{Client: r.Client, Reader: r.APIReader, Cached: r.Client, IndexField: IndexDisplayName}
 }
 
 // SetupWithManager watches organizations and everything they own.

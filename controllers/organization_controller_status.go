@@ -22,7 +22,7 @@ func (r *OrganizationReconciler) setStatus(ctx context.Context, org *v1alpha1.Or
 	if uerr != nil && err == nil {
 		err = uerr
 	}
-	lic, lerr := EffectiveLicense(ctx, r.Client, org.Name, time.Now())
+	lic, lerr := EffectiveLicense(ctx, r.Client, org, time.Now())
 	if lerr != nil && err == nil {
 		err = lerr
 	}
@@ -64,20 +64,57 @@ func setLicenseCompliant(org *v1alpha1.Organization) {
 
 // EffectiveLicense is the organization's valid license with the highest
 // limits (accounts, then users, then deployments), then the latest expiry;
-// nil means the free plan.
-func EffectiveLicense(ctx context.Context, c client.Reader, org string, now time.Time) (*v1alpha1.License, error) {
+// nil means the free plan. Only licenses bound to the organization's uid
+// count, and a license id active in another organization by an older
+// License counts there only.
+func EffectiveLicense(ctx context.Context, c client.Reader, org *v1alpha1.Organization, now time.Time) (*v1alpha1.License, error) {
 	licenses := &v1alpha1.LicenseList{}
-	if err := c.List(ctx, licenses, client.MatchingFields{IndexLicenseOrganization: org}); err != nil {
+	if err := c.List(ctx, licenses, client.MatchingFields{IndexLicenseOrganization: org.Name}); err != nil {
 		return nil, fmt.Errorf("failed to list licenses: %w", err)
 	}
 	var best *v1alpha1.License
 	for i := range licenses.Items {
 		l := &licenses.Items[i]
-		if usable(l, now) && (best == nil || better(l, best)) {
+		if l.Status.OrganizationUID != string(org.UID) || !usable(l, now) || (best != nil && !better(l, best)) {
+			continue
+		}
+		taken, err := activeElsewhere(ctx, c, l)
+		if err != nil {
+			return nil, err
+		}
+		if !taken {
 			best = l
 		}
 	}
 	return best, nil
+}
+
+// activeElsewhere says whether l's license id is bound to another
+// organization by a License created before l (by name when created in the
+// same second): one license id is active in one organization only.
+func activeElsewhere(ctx context.Context, c client.Reader, l *v1alpha1.License) (bool, error) {
+	same := &v1alpha1.LicenseList{}
+	if err := c.List(ctx, same, client.MatchingFields{IndexLicenseID: l.Status.LicenseID}); err != nil {
+		return false, fmt.Errorf("failed to list licenses by id: %w", err)
+	}
+	for _, o := range same.Items {
+		if o.Name == l.Name || o.Spec.Organization == "" || o.Status.OrganizationUID == "" || o.Status.OrganizationUID == l.Status.OrganizationUID {
+			continue
+		}
+		if firstOf(&o, l) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// firstOf says whether a was created before b, by name on a tie.
+func firstOf(a, b *v1alpha1.License) bool {
+	ta, tb := a.CreationTimestamp.Time, b.CreationTimestamp.Time
+	if !ta.Equal(tb) {
+		return ta.Before(tb)
+	}
+	return a.Name < b.Name
 }
 
 func usable(l *v1alpha1.License, now time.Time) bool {

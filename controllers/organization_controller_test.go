@@ -91,7 +91,7 @@ var _ = Describe("Organization reconciler", func() {
 		acct := newAccount(org.Name, "apps")
 		Expect(k8sClient.Create(ctx, acct)).To(Succeed())
 		expectReady(acct)
-		Expect(k8sClient.Create(ctx, newDeployment(org.Name+"-apps", "api"))).To(Succeed())
+		Expect(k8sClient.Create(ctx, newDeployment(acct.Status.Namespace, "api"))).To(Succeed())
 		Eventually(func(g Gomega) {
 			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(org), org)).To(Succeed())
 			g.Expect(org.Status.Usage).To(Equal(&v1alpha1.Usage{Accounts: 1, Users: 3, Deployments: 1}))
@@ -134,7 +134,7 @@ var _ = Describe("Organization reconciler", func() {
 			return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(org), org))
 		}).Should(BeTrue())
 
-		for _, ns := range []string{"org-" + org.Name, org.Name + "-web"} {
+		for _, ns := range []string{"org-" + org.Name, v1alpha1.WorkspaceNamespace(org.Name, "web")} {
 			Expect(apierrors.IsNotFound(k8sClient.Get(ctx, types.NamespacedName{Name: ns}, &corev1.Namespace{}))).
 				To(BeTrue(), "namespace %s is left behind", ns)
 		}
@@ -162,9 +162,9 @@ var _ = Describe("Organization reconciler", func() {
 			out := map[string]string{}
 			objs := []client.Object{org.DeepCopy(), acct.DeepCopy(),
 				&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "org-" + org.Name}},
-				&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: org.Name + "-quiet"}},
+				&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: v1alpha1.WorkspaceNamespace(org.Name, "quiet")}},
 				&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: acct.Namespace, Name: "quiet-api-key"}},
-				&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: org.Name + "-quiet", Name: "orgplane-admins"}},
+				&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: v1alpha1.WorkspaceNamespace(org.Name, "quiet"), Name: "orgplane-admins"}},
 				&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "org-" + org.Name, Name: "orgplane-organization-member"}},
 				&v1alpha1.User{ObjectMeta: metav1.ObjectMeta{Name: v1alpha1.UserObjectName(alice)}},
 			}
@@ -180,29 +180,6 @@ var _ = Describe("Organization reconciler", func() {
 		}).Should(Succeed())
 		settled := versions()
 		Consistently(versions).Should(Equal(settled))
-	})
-})
-
-var _ = Describe("An organization whose namespace name is taken", func() {
-	It("does not adopt the namespace and reports Stalled with the reason", func() {
-		name := uniqueName("squat")
-		squatted := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "org-" + name}}
-		Expect(k8sClient.Create(ctx, squatted)).To(Succeed())
-
-		org := newOrganization(name, admin("eve@"+name+".example"))
-		Expect(k8sClient.Create(ctx, org)).To(Succeed())
-		expectStalled(org, v1alpha1.ReasonNamespaceConflict, "not created by orgplane")
-		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(squatted), squatted)).To(Succeed())
-		Expect(squatted.OwnerReferences).To(BeEmpty())
-		Expect(squatted.Labels).NotTo(HaveKey(v1alpha1.LabelOrganization))
-
-		By("deleting the organization leaves the namespace it does not own")
-		Expect(k8sClient.Delete(ctx, org)).To(Succeed())
-		Eventually(func() bool {
-			return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(org), org))
-		}).Should(BeTrue())
-		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(squatted), squatted)).To(Succeed())
-		Expect(squatted.DeletionTimestamp).To(BeNil())
 	})
 })
 

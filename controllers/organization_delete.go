@@ -43,6 +43,9 @@ func (r *OrganizationReconciler) deleteChildren(ctx context.Context, org *v1alph
 	if err := r.unassignLicenses(ctx, org); err != nil {
 		return err
 	}
+	if err := r.claims().Release(ctx, org); err != nil {
+		return err
+	}
 	return r.deleteNamespace(ctx, org)
 }
 
@@ -102,7 +105,7 @@ func (r *OrganizationReconciler) unassignLicenses(ctx context.Context, org *v1al
 	for i := range licenses.Items {
 		l := &licenses.Items[i]
 		patch := client.MergeFrom(l.DeepCopy())
-		l.Spec.Organization = ""
+		l.Spec.Organization, l.Spec.OrganizationUID = "", ""
 		if err := client.IgnoreNotFound(r.Patch(ctx, l, patch)); err != nil {
 			return fmt.Errorf("failed to unassign license %s: %w", l.Name, err)
 		}

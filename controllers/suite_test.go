@@ -27,6 +27,13 @@ import (
 // config/rbac/role.yaml grants: the tests prove that RBAC is enough.
 const managerUser = "orgplane-manager"
 
+// Only members of creatorGroup may create organizations, at most
+// maxOrganizationsPerUser each (platform admins, as k8sClient is, are not bound).
+const (
+	creatorGroup            = "orgplane:creators"
+	maxOrganizationsPerUser = 2
+)
+
 var (
 	ctx         context.Context
 	cancel      context.CancelFunc
@@ -92,6 +99,7 @@ func runReplica(port int, leaderElection bool) *replica {
 		Webhooks:        true, WebhookHost: cp.Webhook.LocalServingHost, WebhookPort: port,
 		WebhookCertDir: cp.Webhook.LocalServingCertDir,
 		LeaderElection: leaderElection, LeaderElectionNamespace: "orgplane-system",
+		OrgCreatorGroups: []string{creatorGroup}, MaxOrganizationsPerUser: maxOrganizationsPerUser,
 	})
 	Expect(err).NotTo(HaveOccurred())
 	mctx, stop := context.WithCancel(ctx)

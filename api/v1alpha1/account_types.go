@@ -75,6 +75,7 @@ type AccountStatus struct {
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="oldSelf.hasValue() || !self.metadata.name.contains('--')",optionalOldSelf=true,message="account name must not contain '--': orgplane keeps it to separate organization and account in workspace namespace names (ws-<organization>--<account>)"
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$') && size(self.metadata.name) <= 32",message="account name must be at most 32 characters of lowercase letters, digits and '-', starting and ending with a letter or digit"
 type Account struct {
 	metav1.TypeMeta   `json:",inline"`
@@ -93,8 +94,16 @@ type AccountList struct {
 	Items           []Account `json:"items"`
 }
 
-// WorkspaceName is the account's workspace namespace in organization org.
-func (a *Account) WorkspaceName(org string) string { return org + "-" + a.Name }
+// WorkspaceName is the account's workspace namespace in organization org:
+// the one its status records (an account made before the
+// ws-<organization>--<account> scheme keeps its <organization>-<account>),
+// or WorkspaceNamespace(org, name) for a new account.
+func (a *Account) WorkspaceName(org string) string {
+	if a.Status.Namespace != "" {
+		return a.Status.Namespace
+	}
+	return WorkspaceNamespace(org, a.Name)
+}
 
 // APIKeySecretName is the name of the Secret holding the account's API keys.
 func (a *Account) APIKeySecretName() string { return a.Name + "-api-key" }

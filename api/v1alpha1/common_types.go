@@ -92,6 +92,8 @@ const (
 	// ReasonLimitsExceeded means usage exceeds a limit; new creates are
 	// refused until it fits again. Nothing is deleted.
 	ReasonLimitsExceeded = "LimitsExceeded"
+	// ReasonSuspended means the organization is suspended.
+	ReasonSuspended = "Suspended"
 	// ReasonOrganizationNotFound means an account's namespace belongs to no
 	// organization.
 	ReasonOrganizationNotFound = "OrganizationNotFound"
@@ -108,5 +110,17 @@ const (
 	// ManagedByValue is the value of LabelManagedBy on orgplane's objects.
 	ManagedByValue = "orgplane"
 	// Finalizer holds an object until orgplane has cleaned up after it.
+	// Only the manager may remove a finalizer starting with FinalizerPrefix.
 	Finalizer = "orgplane.io/cleanup"
+	// FinalizerPrefix starts every finalizer orgplane owns.
+	FinalizerPrefix = "orgplane.io/"
+	// AnnotationCreatedBy records, on an Organization, the username that
+	// created it. Admission sets it from the request (the REST API's
+	// caller when the manager writes for the REST API) and refuses any
+	// change to it.
+	AnnotationCreatedBy = "orgplane.io/created-by"
+	// LabelAccountUID marks a workspace namespace with the UID of the
+	// Account it was created for: a namespace of that name is never
+	// adopted, and a workspace whose Account is gone is found and removed.
+	LabelAccountUID = "orgplane.io/account-uid"
 )

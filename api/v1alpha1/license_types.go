@@ -25,10 +25,20 @@ type LicenseSpec struct {
 	// +kubebuilder:validation:MaxLength=16384
 	Key string `json:"key"`
 
-	// Organization the license is assigned to. Unassigned licenses apply to
-	// nothing.
+	// Organization the license is assigned to, by name. Unassigned licenses
+	// apply to nothing. Only the organization's admins and platform admins
+	// may assign a license to it.
 	// +optional
 	Organization string `json:"organization,omitempty"`
+
+	// OrganizationUID is the uid of the organization the license is
+	// assigned to. When set, it must be the uid of the organization named
+	// in organization; when empty, orgplane binds the license to that
+	// organization's uid when it first sees the assignment
+	// (status.organizationUID), so an organization created later under the
+	// same name never inherits it.
+	// +optional
+	OrganizationUID string `json:"organizationUID,omitempty"`
 }
 
 // LicenseStatus is what orgplane read from the key.
@@ -50,6 +60,16 @@ type LicenseStatus struct {
 	// Reason explains the phase.
 	// +optional
 	Reason string `json:"reason,omitempty"`
+
+	// Organization is the name of the organization the license is bound
+	// to, for display.
+	// +optional
+	Organization string `json:"organization,omitempty"`
+
+	// OrganizationUID is the uid of the organization the license is bound
+	// to: it applies to that organization only.
+	// +optional
+	OrganizationUID string `json:"organizationUID,omitempty"`
 
 	// LicenseID is the id in the key.
 	// +optional
@@ -86,6 +106,7 @@ type LicenseStatus struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Cluster,shortName=lic,categories=orgplane
 // +kubebuilder:printcolumn:name="Organization",type=string,JSONPath=`.spec.organization`
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.organizationUID) || size(self.spec.organizationUID) == 0 || (has(self.spec.organization) && size(self.spec.organization) > 0)",message="spec.organizationUID needs spec.organization: name the organization too"
 // +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.status.type`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Expires",type=string,format=date-time,JSONPath=`.status.expiresAt`,description="When the key stops being valid (UTC)"

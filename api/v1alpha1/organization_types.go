@@ -24,6 +24,9 @@ const (
 
 // Member is an RBAC subject with a role in an organization.
 // +kubebuilder:validation:XValidation:rule="self.kind == 'ServiceAccount' ? has(self.__namespace__) : !has(self.__namespace__)",message="namespace is required for a ServiceAccount member and not allowed for a User or Group"
+// +kubebuilder:validation:XValidation:rule="!(self.kind == 'Group' && self.name.startsWith('system:'))",message="a built-in group (system:authenticated, system:masters, …) cannot be a member: it would make every user it holds a member; name a group of your own"
+// +kubebuilder:validation:XValidation:rule="!(self.kind == 'User' && self.name.startsWith('system:'))",message="a user named system:… is one of Kubernetes' own identities and cannot be a member; add a service account as kind ServiceAccount with its namespace"
+// +kubebuilder:validation:XValidation:rule="!(self.kind == 'ServiceAccount' && has(self.__namespace__) && self.__namespace__ == 'kube-system')",message="kube-system service accounts are the cluster's own controllers and cannot be members"
 type Member struct {
 	// Kind of subject: User (a Kubernetes username, usually an email from
 	// OIDC), Group, or ServiceAccount.
@@ -95,9 +98,15 @@ type OrganizationSpec struct {
 	Parameters []Parameter `json:"parameters,omitempty"`
 
 	// Suspended organizations keep everything but are refused new accounts,
-	// members and deployments.
+	// members, deployments and REST API writes. Only platform admins (who
+	// may update organizations cluster-wide) may suspend or resume.
 	// +optional
 	Suspended bool `json:"suspended,omitempty"`
+
+	// EulaAccepted records that the creator accepted the end-user license
+	// agreement when creating the organization (seed 002's eulaAccepted).
+	// +optional
+	EulaAccepted bool `json:"eulaAccepted,omitempty"`
 }
 
 // OrganizationStatus is what orgplane observed and provisioned.
@@ -173,6 +182,7 @@ type Reservation struct {
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$') && size(self.metadata.name) <= 30",message="organization name must be at most 30 characters of lowercase letters, digits and '-', starting and ending with a letter or digit"
+// +kubebuilder:validation:XValidation:rule="oldSelf.hasValue() || !self.metadata.name.contains('--')",optionalOldSelf=true,message="organization name must not contain '--': orgplane keeps it to separate organization and account in workspace namespace names (ws-<organization>--<account>)"
 // +kubebuilder:validation:XValidation:rule="!(self.metadata.name in ['accounts', 'projects', 'users', 'verify', 'all'])",message="organization name is reserved: accounts, projects, users, verify and all are REST API routes; choose another name"
 type Organization struct {
 	metav1.TypeMeta   `json:",inline"`
@@ -192,7 +202,7 @@ type OrganizationList struct {
 }
 
 // NamespaceName is the namespace orgplane creates for an organization.
-func (o *Organization) NamespaceName() string { return "org-" + o.Name }
+func (o *Organization) NamespaceName() string { return OrganizationNamespace(o.Name) }
 
 // MembersWithRole returns the members that have the given role.
 func (o *Organization) MembersWithRole(role Role) []Member {

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // UserSpec is a person and their preferences.
@@ -93,19 +92,14 @@ type UserList struct {
 }
 
 // UserObjectName is the name of the User object orgplane creates for a
-// Kubernetes username. A username that is already a valid object name is
-// used as it is; an email becomes <local>-at-<domain>
-// (alice@example.com → alice-at-example.com); anything else is lowercased,
-// other characters become '-', and a short hash keeps names apart.
+// Kubernetes username: a readable part (lowercased; '@' becomes "-at-",
+// other characters outside [a-z0-9.-] become '-') and the first 16 hex
+// digits of the SHA-256 of the exact username
+// (alice@example.com → alice-at-example.com-ff8d9819fc0e12bf). The hash
+// keeps distinct usernames apart even when their readable parts are equal
+// (alice@x.io and alice-at-x.io, Alice and alice); 64 bits make finding a
+// second username with the same name infeasible.
 func UserObjectName(username string) string {
-	if len(validation.IsDNS1123Subdomain(username)) == 0 {
-		return username
-	}
-	if local, domain, ok := strings.Cut(username, "@"); ok {
-		if name := local + "-at-" + domain; len(validation.IsDNS1123Subdomain(name)) == 0 {
-			return name
-		}
-	}
 	var b strings.Builder
 	for _, r := range strings.ToLower(username) {
 		switch {
@@ -122,5 +116,8 @@ func UserObjectName(username string) string {
 		base = strings.Trim(base[:200], "-.")
 	}
 	sum := sha256.Sum256([]byte(username))
-	return base + "-" + hex.EncodeToString(sum[:4])
+	if base == "" {
+		return "u-" + hex.EncodeToString(sum[:8])
+	}
+	return base + "-" + hex.EncodeToString(sum[:8])
 }

@@ -138,6 +138,9 @@ var _ = Describe("The CRDs", func() {
 		}, "account name must be at most 32 characters"),
 		Entry("a license with no key", &v1alpha1.License{ObjectMeta: metav1.ObjectMeta{Name: "empty"}},
 			"spec.key"),
+		Entry("a license bound to an organization uid with no organization named", &v1alpha1.License{
+			ObjectMeta: metav1.ObjectMeta{Name: "uid-only"}, Spec: v1alpha1.LicenseSpec{Key: "k", OrganizationUID: "1234"}},
+			"spec.organizationUID needs spec.organization"),
 	)
 
 	It("refuses changing a User's username", func() {

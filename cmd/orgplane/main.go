@@ -57,6 +57,8 @@ func managerFlags(cmd *cobra.Command, opts *manager.Options) {
 	f.StringVar(&opts.WebhookCertDir, "webhook-cert-dir", "", "directory with tls.crt and tls.key for the webhook server")
 	f.StringVar(&opts.RESTAddr, "rest-bind-address", "", "address of the REST API (api.orgplane.io/v1 and /v1); empty disables it")
 	f.StringVar(&opts.RESTCertDir, "rest-cert-dir", "", "directory with tls.crt and tls.key for the REST API")
+	f.StringSliceVar(&opts.OrgCreatorGroups, "org-creator-groups", nil, "groups whose members may create organizations (repeatable); empty lets every authenticated user")
+	f.IntVar(&opts.MaxOrganizationsPerUser, "max-organizations-per-user", manager.DefaultMaxOrganizationsPerUser, "organizations one user may create (platform admins are not bound); 0 means no bound")
 	f.Int64Var(&opts.FreeLimits.Accounts, "free-accounts", manager.DefaultFreeLimits.Accounts, "accounts allowed on the free plan")
 	f.Int64Var(&opts.FreeLimits.Users, "free-users", manager.DefaultFreeLimits.Users, "members allowed on the free plan")
 	f.Int64Var(&opts.FreeLimits.Deployments, "free-deployments", manager.DefaultFreeLimits.Deployments, "deployments allowed on the free plan")

@@ -61,6 +61,9 @@ func (l *Limiter) tryReserve(ctx context.Context, orgName, resource, name string
 	if err := l.Reader.Get(ctx, types.NamespacedName{Name: orgName}, org); err != nil {
 		return fmt.Errorf("failed to read organization %s: %w", orgName, err)
 	}
+	if org.Spec.Suspended {
+		return suspended(groupResources[resource], "", "new "+resource)
+	}
 	inv, err := usage.TakeOnly(ctx, l.Reader, org, resource)
 	if err != nil {
 		return err

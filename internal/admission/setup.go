@@ -1,32 +1,66 @@
 package admission
 
 import (
+	"context"
+	"fmt"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/controllers"
+	"github.com/orgplane/orgplane/internal/displayname"
 	"github.com/orgplane/orgplane/internal/license"
+	"github.com/orgplane/orgplane/internal/tenancy"
 )
 
-// Setup registers the validating webhooks with the manager's webhook server.
-func Setup(mgr ctrl.Manager, free v1alpha1.Limits, verifier *license.Verifier) error {
+// Options configure the webhooks.
+type Options struct {
+	FreeLimits v1alpha1.Limits
+	Verifier   *license.Verifier
+	// Creators says who may create organizations.
+	Creators tenancy.Creators
+}
+
+// Setup registers the webhooks with the manager's webhook server.
+func Setup(mgr ctrl.Manager, opts Options) error {
 	cached, live := mgr.GetClient(), mgr.GetAPIReader()
-	limiter := &Limiter{Client: mgr.GetClient(), Reader: live, FreeLimits: free, TTL: 30 * time.Second}
+	self, err := tenancy.Self(context.Background(), mgr.GetConfig())
+	if err != nil {
+		return err
+	}
+	admins, err := tenancy.NewPlatformAdmins(mgr.GetConfig())
+	if err != nil {
+		return err
+	}
+	g := guard{self: self, admins: admins}
+	claims := &displayname.Claims{Client: mgr.GetClient(), Reader: live, Cached: cached, IndexField: controllers.IndexDisplayName}
+	limiter := &Limiter{Client: mgr.GetClient(), Reader: live, FreeLimits: opts.FreeLimits, TTL: 30 * time.Second}
 	res := reserver{limiter: limiter, namespaces: namespaceReader{cached: cached, live: live}}
-	if err := ctrl.NewWebhookManagedBy(mgr, &v1alpha1.Account{}).
-		WithValidator(&AccountValidator{res}).Complete(); err != nil {
-		return err
+	opts.Creators.Reader = cached
+	hooks := []func() error{
+		func() error {
+			return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.Account{}).WithValidator(&AccountValidator{res, g}).Complete()
+		},
+		func() error {
+			return ctrl.NewWebhookManagedBy(mgr, &appsv1.Deployment{}).WithValidator(&DeploymentValidator{res}).Complete()
+		},
+		func() error {
+			return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.Organization{}).
+				WithDefaulter(&OrganizationDefaulter{g}).
+				WithValidator(&OrganizationValidator{FreeLimits: opts.FreeLimits, guard: g, creators: &opts.Creators,
+					namespaces: res.namespaces, claims: claims}).Complete()
+		},
+		func() error {
+			return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.License{}).
+				WithValidator(&LicenseValidator{Verifier: opts.Verifier, Reader: live, Cached: cached, Admins: admins}).Complete()
+		},
 	}
-	if err := ctrl.NewWebhookManagedBy(mgr, &appsv1.Deployment{}).
-		WithValidator(&DeploymentValidator{res}).Complete(); err != nil {
-		return err
+	for _, hook := range hooks {
+		if err := hook(); err != nil {
+			return fmt.Errorf("failed to register webhook: %w", err)
+		}
 	}
-	if err := ctrl.NewWebhookManagedBy(mgr, &v1alpha1.Organization{}).
-		WithValidator(&OrganizationValidator{FreeLimits: free}).Complete(); err != nil {
-		return err
-	}
-	return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.License{}).
-		WithValidator(&LicenseValidator{Verifier: verifier, Reader: live}).Complete()
+	return nil
 }

@@ -11,35 +11,62 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/custody"
 	"github.com/orgplane/orgplane/internal/license"
 	"github.com/orgplane/orgplane/internal/usage"
 )
 
-// +kubebuilder:webhook:path=/validate-orgplane-io-v1alpha1-account,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=orgplane.io,resources=accounts,verbs=create,versions=v1alpha1,name=accounts.orgplane.io,admissionReviewVersions=v1,timeoutSeconds=30
+// +kubebuilder:webhook:path=/validate-orgplane-io-v1alpha1-account,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=orgplane.io,resources=accounts,verbs=create;update,versions=v1alpha1,name=accounts.orgplane.io,admissionReviewVersions=v1,timeoutSeconds=30,patch=`{"matchConditions":[{"name":"creates-or-changes-finalizers","expression":"request.operation == 'CREATE' || object.metadata.?finalizers.orValue([]) != oldObject.metadata.?finalizers.orValue([])"}]}`
 
-// AccountValidator refuses an account over its organization's limit.
-type AccountValidator struct{ reserver }
+// AccountValidator refuses an account whose workspace namespace cannot be
+// made, in a suspended organization, or over its organization's limit; and
+// the removal of orgplane's finalizer by anyone but orgplane.
+type AccountValidator struct {
+	reserver
+	guard
+}
 
 var _ admission.Validator[*v1alpha1.Account] = &AccountValidator{}
 
-// ValidateCreate reserves one account in the organization whose namespace holds it.
+// ValidateCreate checks the workspace name and reserves one account in the
+// organization whose namespace holds it.
 func (v *AccountValidator) ValidateCreate(ctx context.Context, a *v1alpha1.Account) (admission.Warnings, error) {
-	return nil, v.reserve(ctx, a.Namespace, "org-", usage.Accounts, a.Name)
+	org, err := v.namespaces.organization(ctx, a.Namespace, v1alpha1.OrganizationNamespacePrefix)
+	if err != nil || org == "" {
+		return nil, err
+	}
+	if err := v.checkWorkspace(ctx, org, a); err != nil {
+		return nil, err
+	}
+	return nil, v.limiter.Reserve(ctx, org, usage.Accounts, a.Name, isDryRun(ctx))
 }
 
-// ValidateUpdate allows every update.
-func (v *AccountValidator) ValidateUpdate(context.Context, *v1alpha1.Account, *v1alpha1.Account) (admission.Warnings, error) {
-	return nil, nil
+// checkWorkspace refuses an account whose workspace namespace would be
+// invalid or exists already: orgplane never adopts a namespace.
+func (v *AccountValidator) checkWorkspace(ctx context.Context, org string, a *v1alpha1.Account) error {
+	if err := v1alpha1.CheckWorkspaceName(org, a.Name); err != nil {
+		return apierrors.NewInvalid(v1alpha1.GroupVersion.WithKind("Account").GroupKind(), a.Name,
+			field.ErrorList{field.Invalid(field.NewPath("metadata", "name"), a.Name, err.Error())})
+	}
+	return v.namespaces.mustBeFree(ctx, accountsResource, a.Name, v1alpha1.WorkspaceNamespace(org, a.Name))
+}
+
+// ValidateUpdate refuses the removal of orgplane's finalizer by anyone but orgplane.
+func (v *AccountValidator) ValidateUpdate(ctx context.Context, old, a *v1alpha1.Account) (admission.Warnings, error) {
+	return nil, v.keepFinalizers(ctx, old, a)
 }
 
 // ValidateDelete allows every delete.
 func (v *AccountValidator) ValidateDelete(context.Context, *v1alpha1.Account) (admission.Warnings, error) {
 	return nil, nil
 }
+
+var accountsResource = schema.GroupResource{Group: v1alpha1.GroupVersion.Group, Resource: "accounts"}
 
 // +kubebuilder:webhook:path=/validate-apps-v1-deployment,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=apps,resources=deployments,verbs=create,versions=v1,name=deployments.orgplane.io,admissionReviewVersions=v1,timeoutSeconds=30,patch=`{"namespaceSelector":{"matchExpressions":[{"key":"orgplane.io/account","operator":"Exists"}]}}`
 
@@ -52,7 +79,7 @@ var _ admission.Validator[*appsv1.Deployment] = &DeploymentValidator{}
 
 // ValidateCreate reserves one deployment in the workspace's organization.
 func (v *DeploymentValidator) ValidateCreate(ctx context.Context, d *appsv1.Deployment) (admission.Warnings, error) {
-	return nil, v.reserve(ctx, d.Namespace, "", usage.Deployments, d.Namespace+"/"+d.Name)
+	return nil, v.reserve(ctx, d.Namespace, usage.Deployments, d.Namespace+"/"+d.Name)
 }
 
 // ValidateUpdate allows every update.
@@ -72,8 +99,8 @@ type reserver struct {
 	namespaces namespaceReader
 }
 
-func (r reserver) reserve(ctx context.Context, namespace, prefix, resource, name string) error {
-	org, err := r.namespaces.organization(ctx, namespace, prefix)
+func (r reserver) reserve(ctx context.Context, namespace, resource, name string) error {
+	org, err := r.namespaces.organization(ctx, namespace, "")
 	if err != nil || org == "" {
 		return err
 	}
@@ -110,73 +137,55 @@ func (r namespaceReader) get(ctx context.Context, name string) (*corev1.Namespac
 	return ns, err
 }
 
+// mustBeFree refuses (409) a create whose namespace exists already.
+func (r namespaceReader) mustBeFree(ctx context.Context, gr schema.GroupResource, name, namespace string) error {
+	ns, err := r.get(ctx, namespace)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("failed to read namespace %s: %w", namespace, err)
+	case !ns.DeletionTimestamp.IsZero():
+		return apierrors.NewConflict(gr, name, fmt.Errorf("namespace %s is still being deleted; retry once it is gone", namespace))
+	}
+	return apierrors.NewConflict(gr, name, fmt.Errorf(
+		"namespace %s already exists and orgplane does not adopt namespaces it did not create for this object; choose another name", namespace))
+}
+
 func isDryRun(ctx context.Context) bool {
 	req, err := admission.RequestFromContext(ctx)
 	return err == nil && req.DryRun != nil && *req.DryRun
 }
 
-// +kubebuilder:webhook:path=/validate-orgplane-io-v1alpha1-organization,mutating=false,failurePolicy=fail,sideEffects=None,groups=orgplane.io,resources=organizations,verbs=create;update,versions=v1alpha1,name=organizations.orgplane.io,admissionReviewVersions=v1,timeoutSeconds=30,patch=`{"matchConditions":[{"name":"adds-members","expression":"request.operation == 'CREATE' || size(object.spec.members) > size(oldObject.spec.members)"}]}`
-
-// OrganizationValidator refuses adding members over the users limit. The
-// members live in the Organization itself, so the API server's own
-// optimistic concurrency on it makes the check atomic. The webhook's match
-// condition spares the call for updates that add no member (finalizers,
-// labels, other spec fields).
-type OrganizationValidator struct {
-	FreeLimits v1alpha1.Limits
-}
-
-var _ admission.Validator[*v1alpha1.Organization] = &OrganizationValidator{}
-
-// ValidateCreate checks the members against the free plan.
-func (v *OrganizationValidator) ValidateCreate(_ context.Context, o *v1alpha1.Organization) (admission.Warnings, error) {
-	return nil, v.checkMembers(o, 0, &v.FreeLimits)
-}
-
-// ValidateUpdate checks added members against the organization's limits.
-func (v *OrganizationValidator) ValidateUpdate(_ context.Context, old, o *v1alpha1.Organization) (admission.Warnings, error) {
-	limits := old.Status.Limits
-	if limits == nil {
-		limits = &v.FreeLimits
-	}
-	return nil, v.checkMembers(o, len(old.Spec.Members), limits)
-}
-
-// ValidateDelete allows every delete.
-func (v *OrganizationValidator) ValidateDelete(context.Context, *v1alpha1.Organization) (admission.Warnings, error) {
-	return nil, nil
-}
-
-func (v *OrganizationValidator) checkMembers(o *v1alpha1.Organization, before int, limits *v1alpha1.Limits) error {
-	n := len(o.Spec.Members)
-	if n <= before || int64(n) <= limits.Users {
-		return nil
-	}
-	return overLimit(o, usage.Users, int64(before), limits.Users)
-}
-
 // +kubebuilder:webhook:path=/validate-orgplane-io-v1alpha1-license,mutating=false,failurePolicy=fail,sideEffects=None,groups=orgplane.io,resources=licenses,verbs=create;update,versions=v1alpha1,name=licenses.orgplane.io,admissionReviewVersions=v1,timeoutSeconds=30
 
-// LicenseValidator refuses keys that fail verification, and assigning a
-// license whose limits are below the organization's current usage.
+// LicenseValidator refuses keys that fail verification, assignments by
+// anyone but the organization's admins or platform admins (as
+// ResourceQuota judges the requester), keys bound to another organization,
+// a license id already active in another organization, and licenses whose
+// limits are below the organization's current usage.
 type LicenseValidator struct {
 	Verifier *license.Verifier
-	Reader   client.Reader
+	// Reader reads from the API server; Cached lists Licenses by id.
+	Reader, Cached client.Reader
+	Admins         custody.PlatformAdmins
 }
 
 var _ admission.Validator[*v1alpha1.License] = &LicenseValidator{}
 
 // ValidateCreate checks the key and the assignment.
 func (v *LicenseValidator) ValidateCreate(ctx context.Context, l *v1alpha1.License) (admission.Warnings, error) {
-	return v.validate(ctx, l)
+	return v.validate(ctx, nil, l)
 }
 
 // ValidateUpdate checks a changed key or assignment.
 func (v *LicenseValidator) ValidateUpdate(ctx context.Context, old, l *v1alpha1.License) (admission.Warnings, error) {
-	if old.Spec == l.Spec {
+	if old.Spec == l.Spec || (l.Spec.Organization == "" && l.Spec.Key == old.Spec.Key) {
+		// Unassigning keeps nothing to check: a key no longer trusted
+		// must not keep an organization from being deleted.
 		return nil, nil
 	}
-	return v.validate(ctx, l)
+	return v.validate(ctx, old, l)
 }
 
 // ValidateDelete allows every delete: the organization falls back to
@@ -185,31 +194,51 @@ func (v *LicenseValidator) ValidateDelete(context.Context, *v1alpha1.License) (a
 	return nil, nil
 }
 
-func (v *LicenseValidator) validate(ctx context.Context, l *v1alpha1.License) (admission.Warnings, error) {
+func (v *LicenseValidator) validate(ctx context.Context, _, l *v1alpha1.License) (admission.Warnings, error) {
 	claims, phase, err := v.Verifier.Verify(l.Spec.Key, time.Now())
 	if phase == license.Invalid {
 		return nil, invalidLicense(l, fmt.Sprintf("spec.key: %v", err))
-	}
-	if claims.Organization != "" && l.Spec.Organization != "" && claims.Organization != l.Spec.Organization {
-		return nil, invalidLicense(l, fmt.Sprintf("spec.organization: the key is bound to organization %q, not %q", claims.Organization, l.Spec.Organization))
 	}
 	var warnings admission.Warnings
 	if phase != license.Valid {
 		warnings = append(warnings, fmt.Sprintf("license is %s: %v", phase, err))
 	}
-	if l.Spec.Organization == "" || phase != license.Valid {
+	if l.Spec.Organization == "" {
 		return warnings, nil
 	}
-	return warnings, v.checkUsage(ctx, l, claims)
+	org, err := custody.OrganizationOf(ctx, v.Reader, l)
+	if err != nil {
+		return nil, err
+	}
+	if !claims.Allows(org.Name, string(org.UID)) {
+		return nil, invalidLicense(l, fmt.Sprintf("spec.organization: the key is bound to organization %q, not %q", claims.Organization, l.Spec.Organization))
+	}
+	if err := v.checkRequester(ctx, org); err != nil {
+		return nil, err
+	}
+	if err := custody.ActiveElsewhere(ctx, v.Cached, claims.ID, org.UID, l.Name); err != nil {
+		return nil, err
+	}
+	if phase != license.Valid {
+		return warnings, nil
+	}
+	return warnings, v.checkUsage(ctx, l, org, claims)
+}
+
+// checkRequester refuses an assignment by anyone but org's admins and
+// platform admins (the manager is one: it writes for the REST API, which
+// checks the caller with the same rule).
+func (v *LicenseValidator) checkRequester(ctx context.Context, org *v1alpha1.Organization) error {
+	u, err := requester(ctx)
+	if err != nil {
+		return err
+	}
+	return custody.MayAssign(ctx, v.Admins, u, org)
 }
 
 // checkUsage refuses the assignment when the organization already uses
 // more than the license allows.
-func (v *LicenseValidator) checkUsage(ctx context.Context, l *v1alpha1.License, c *license.Claims) error {
-	org := &v1alpha1.Organization{}
-	if err := v.Reader.Get(ctx, types.NamespacedName{Name: l.Spec.Organization}, org); err != nil {
-		return client.IgnoreNotFound(err)
-	}
+func (v *LicenseValidator) checkUsage(ctx context.Context, l *v1alpha1.License, org *v1alpha1.Organization, c *license.Claims) error {
 	inv, err := usage.Take(ctx, v.Reader, org)
 	if err != nil {
 		return err

@@ -39,3 +39,28 @@ func TestOrganizationOfANamespaceTheCacheHasNotSeen(t *testing.T) {
 		}
 	}
 }
+
+func TestAddsMember(t *testing.T) {
+	alice := v1alpha1.Member{Kind: v1alpha1.SubjectUser, Name: "alice@x.io", Role: v1alpha1.RoleAdmin}
+	bob := v1alpha1.Member{Kind: v1alpha1.SubjectUser, Name: "bob@x.io", Role: v1alpha1.RoleMember}
+	bobGroup := v1alpha1.Member{Kind: v1alpha1.SubjectGroup, Name: "bob@x.io", Role: v1alpha1.RoleMember}
+	tests := map[string]struct {
+		old, new []v1alpha1.Member
+		want     bool
+	}{
+		"no change":               {[]v1alpha1.Member{alice, bob}, []v1alpha1.Member{alice, bob}, false},
+		"a member removed":        {[]v1alpha1.Member{alice, bob}, []v1alpha1.Member{alice}, false},
+		"a role changed":          {[]v1alpha1.Member{alice, bob}, []v1alpha1.Member{alice, {Kind: bob.Kind, Name: bob.Name, Role: v1alpha1.RoleAdmin}}, false},
+		"a member added":          {[]v1alpha1.Member{alice}, []v1alpha1.Member{alice, bob}, true},
+		"one replaced by another": {[]v1alpha1.Member{alice, bob}, []v1alpha1.Member{alice, bobGroup}, true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			old := &v1alpha1.Organization{Spec: v1alpha1.OrganizationSpec{Members: tc.old}}
+			o := &v1alpha1.Organization{Spec: v1alpha1.OrganizationSpec{Members: tc.new}}
+			if got := addsMember(old, o); got != tc.want {
+				t.Errorf("addsMember = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

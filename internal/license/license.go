@@ -171,3 +171,10 @@ func unwrapKeyfunc(err, known error) error {
 	}
 	return known
 }
+
+// Allows says whether a key with these claims may be assigned to the
+// organization with this name and uid: an unbound key may, and a key bound
+// to the organization by uid or by name.
+func (c *Claims) Allows(name, uid string) bool {
+	return c.Organization == "" || c.Organization == uid || c.Organization == name
+}

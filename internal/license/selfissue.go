@@ -46,8 +46,9 @@ var ErrNotOffered = fmt.Errorf("this license type cannot be requested here")
 // ErrAlreadyIssued is returned when the organization already had one.
 var ErrAlreadyIssued = fmt.Errorf("the organization already had a license of this type")
 
-// Issue creates a License of type typ for org and returns it.
-func (s *SelfIssuer) Issue(ctx context.Context, org, typ string) (*v1alpha1.License, error) {
+// Issue creates a License of type typ for organization org (uid uid),
+// bound to that uid, and returns it.
+func (s *SelfIssuer) Issue(ctx context.Context, org, uid, typ string) (*v1alpha1.License, error) {
 	offer, ok := s.Offers[typ]
 	if !ok || s.Key == nil {
 		return nil, fmt.Errorf("%w: %q (offered: %s)", ErrNotOffered, typ, strings.Join(s.offered(), ", "))
@@ -58,14 +59,14 @@ func (s *SelfIssuer) Issue(ctx context.Context, org, typ string) (*v1alpha1.Lice
 			ID: org + "-" + typ, IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now),
 			ExpiresAt: jwt.NewNumericDate(now.Add(offer.ValidFor)),
 		},
-		Type: typ, Licensee: org, Organization: org, Limits: offer.Limits,
+		Type: typ, Licensee: org, Organization: uid, Limits: offer.Limits,
 	})
 	if err != nil {
 		return nil, err
 	}
 	lic := &v1alpha1.License{
 		ObjectMeta: metav1.ObjectMeta{Name: org + "-" + typ, Labels: map[string]string{LabelSelfIssued: typ}},
-		Spec:       v1alpha1.LicenseSpec{Key: key, Organization: org},
+		Spec:       v1alpha1.LicenseSpec{Key: key, Organization: org, OrganizationUID: uid},
 	}
 	if err := s.Client.Create(ctx, lic); err != nil {
 		if apierrors.IsAlreadyExists(err) {

@@ -26,6 +26,7 @@ import (
 	"github.com/orgplane/orgplane/internal/admission"
 	"github.com/orgplane/orgplane/internal/license"
 	restapi "github.com/orgplane/orgplane/internal/rest"
+	"github.com/orgplane/orgplane/internal/tenancy"
 )
 
 // Options configure the manager.
@@ -59,6 +60,12 @@ type Options struct {
 	// certificate in RESTCertDir.
 	RESTAddr    string
 	RESTCertDir string
+	// OrgCreatorGroups may create organizations; empty lets every
+	// authenticated user (self-service).
+	OrgCreatorGroups []string
+	// MaxOrganizationsPerUser bounds how many organizations one user
+	// creates; 0 means no bound. Platform admins are not bound.
+	MaxOrganizationsPerUser int
 	// SkipNameValidation allows several managers in one process (tests).
 	SkipNameValidation bool
 }
@@ -66,6 +73,10 @@ type Options struct {
 // workers is how many organizations, accounts and users are each reconciled
 // at once.
 const workers = 16
+
+// DefaultMaxOrganizationsPerUser is how many organizations one user may
+// create unless configured otherwise.
+const DefaultMaxOrganizationsPerUser = 10
 
 // DefaultFreeLimits are the free plan's limits unless configured otherwise.
 var DefaultFreeLimits = v1alpha1.Limits{Accounts: 3, Users: 5, Deployments: 10}
@@ -143,12 +154,14 @@ func setup(mgr ctrl.Manager, opts Options, issuerKey ed25519.PrivateKey) error {
 		return err
 	}
 	rec := mgr.GetEventRecorder("orgplane")
+	creators := tenancy.Creators{Groups: opts.OrgCreatorGroups, MaxPerUser: opts.MaxOrganizationsPerUser, Reader: mgr.GetClient()}
 	reconcilers := []interface{ SetupWithManager(ctrl.Manager) error }{
 		&controllers.OrganizationReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec,
 			FreeLimits: opts.FreeLimits, Workers: workers},
 		&controllers.AccountReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec, Workers: workers},
 		&controllers.UserReconciler{Client: mgr.GetClient(), Recorder: rec, Workers: workers},
 		&controllers.LicenseReconciler{Client: mgr.GetClient(), Verifier: opts.LicenseVerifier, Recorder: rec},
+		&controllers.WorkspaceReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec},
 	}
 	for _, r := range reconcilers {
 		if err := r.SetupWithManager(mgr); err != nil {
@@ -161,7 +174,8 @@ func setup(mgr ctrl.Manager, opts Options, issuerKey ed25519.PrivateKey) error {
 			issuer = &license.SelfIssuer{Client: mgr.GetClient(), Key: issuerKey, Offers: license.DefaultOffers}
 		}
 		server := restapi.New(mgr, restapi.Options{Addr: opts.RESTAddr, CertDir: opts.RESTCertDir, Config: mgr.GetConfig(),
-			Issuer: issuer, Recorder: mgr.GetEventRecorder("orgplane-rest")})
+			Issuer: issuer, Verifier: opts.LicenseVerifier, Recorder: mgr.GetEventRecorder("orgplane-rest"),
+			Creators: &creators})
 		if err := mgr.Add(server); err != nil {
 			return err
 		}
@@ -172,7 +186,7 @@ func setup(mgr ctrl.Manager, opts Options, issuerKey ed25519.PrivateKey) error {
 	if !opts.Webhooks {
 		return mgr.AddReadyzCheck("readyz", healthz.Ping)
 	}
-	if err := admission.Setup(mgr, opts.FreeLimits, opts.LicenseVerifier); err != nil {
+	if err := admission.Setup(mgr, admission.Options{FreeLimits: opts.FreeLimits, Verifier: opts.LicenseVerifier, Creators: creators}); err != nil {
 		return fmt.Errorf("failed to set up webhooks: %w", err)
 	}
 	return mgr.AddReadyzCheck("readyz", mgr.GetWebhookServer().StartedChecker())

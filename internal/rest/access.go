@@ -6,7 +6,6 @@ import (
 	"sort"
 
 	"k8s.io/apiserver/pkg/authentication/user"
-	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
@@ -24,7 +23,7 @@ type membership struct {
 // caller belongs to as a user, service account or group member, sorted by name.
 func (s *Server) memberships(ctx context.Context, u user.Info) ([]membership, error) {
 	keys := make([]string, 0, 1+len(u.GetGroups()))
-	keys = append(keys, u.GetName())
+	keys = append(keys, controllers.UserKey(u.GetName()))
 	for _, g := range u.GetGroups() {
 		keys = append(keys, controllers.GroupKey(g))
 	}
@@ -46,6 +45,25 @@ func (s *Server) memberships(ctx context.Context, u user.Info) ([]membership, er
 	return out, nil
 }
 
+// asPlatformAdmin raises to admin the roles of a caller who is a platform
+// admin, in the organizations where they are a plain member: platform-admin
+// rights hold everywhere. It asks (once) only when some role is below admin.
+func (s *Server) asPlatformAdmin(ctx context.Context, u user.Info, ms []membership) {
+	for i := range ms {
+		if ms[i].role == v1alpha1.RoleAdmin {
+			continue
+		}
+		// Should the review fail, the caller sees what their memberships show.
+		if platform, err := s.admins.Is(ctx, u); err != nil || !platform {
+			return
+		}
+		for j := range ms {
+			ms[j].role = v1alpha1.RoleAdmin
+		}
+		return
+	}
+}
+
 // addMembership records org with the highest role that key holds in it.
 func addMembership(byName map[string]*membership, org *v1alpha1.Organization, key string) {
 	if !org.DeletionTimestamp.IsZero() {
@@ -65,33 +83,28 @@ func addMembership(byName map[string]*membership, org *v1alpha1.Organization, ke
 }
 
 // roleIn is the caller's role in org: admin or member, admin for platform
-// admins (who may update organizations cluster-wide), or "" for none.
+// admins (who may update organizations cluster-wide) even when they are
+// also a plain member, or "" for none.
 func (s *Server) roleIn(ctx context.Context, u user.Info, org *v1alpha1.Organization) (v1alpha1.Role, error) {
 	ms, err := s.memberships(ctx, u)
 	if err != nil {
 		return "", err
 	}
+	var role v1alpha1.Role
 	for _, m := range ms {
 		if m.org.Name == org.Name {
-			return m.role, nil
+			role = m.role
 		}
 	}
-	platform, err := s.isPlatformAdmin(ctx, u)
-	if platform {
-		return v1alpha1.RoleAdmin, err
+	if role == v1alpha1.RoleAdmin {
+		return role, nil
 	}
-	return "", err
-}
-
-// isPlatformAdmin asks the API server (through the delegating authorizer,
-// which remembers the answer for a few seconds) whether the caller may
-// update every Organization.
-func (s *Server) isPlatformAdmin(ctx context.Context, u user.Info) (bool, error) {
-	decision, _, err := s.authz.Authorize(ctx, authorizer.AttributesRecord{
-		User: u, Verb: "update", APIGroup: v1alpha1.GroupVersion.Group, Resource: "organizations", ResourceRequest: true,
-	})
-	if err != nil {
-		return false, fmt.Errorf("failed to review access: %w", err)
+	platform, err := s.admins.Is(ctx, u)
+	switch {
+	case err != nil && role == "":
+		return "", err
+	case err == nil && platform:
+		return v1alpha1.RoleAdmin, nil
 	}
-	return decision == authorizer.DecisionAllow, nil
+	return role, nil
 }

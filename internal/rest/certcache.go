@@ -56,10 +56,33 @@ func (c *certCache) AuthenticateRequest(req *http.Request) (*authenticator.Respo
 	return resp, ok, err
 }
 
-// cacheable says whether req's identity can only come from its client
-// certificate.
+// credentialHeaders carry credentials other than a client certificate:
+// bearer tokens, and front-proxy identities under their usual names (the
+// configured names are checked as well).
+var credentialHeaders = []string{"Authorization", "X-Remote-User", "X-Remote-Uid", "X-Remote-Group"}
+
+// credentialPrefixes start headers that carry credentials.
+var credentialPrefixes = []string{"X-Remote-Extra-", "Impersonate-"}
+
+// cacheable says whether req carries no credential but its client
+// certificate: a request with a bearer token (also as a WebSocket
+// subprotocol), front-proxy or impersonation headers is authenticated
+// every time and never stored.
 func (c *certCache) cacheable(req *http.Request) bool {
-	if req.TLS == nil || len(req.TLS.PeerCertificates) == 0 || req.Header.Get("Authorization") != "" {
+	if req.TLS == nil || len(req.TLS.PeerCertificates) == 0 {
+		return false
+	}
+	for _, name := range credentialHeaders {
+		if req.Header.Get(name) != "" {
+			return false
+		}
+	}
+	for _, p := range req.Header.Values("Sec-WebSocket-Protocol") {
+		if strings.Contains(strings.ToLower(p), "bearer.authorization.k8s.io") {
+			return false
+		}
+	}
+	if hasPrefixedHeader(req, credentialPrefixes) {
 		return false
 	}
 	rh := c.requestHeader
@@ -73,14 +96,18 @@ func (c *certCache) cacheable(req *http.Request) bool {
 			}
 		}
 	}
-	for _, prefix := range values(rh.ExtraHeaderPrefixes) {
+	return !hasPrefixedHeader(req, values(rh.ExtraHeaderPrefixes))
+}
+
+func hasPrefixedHeader(req *http.Request, prefixes []string) bool {
+	for _, prefix := range prefixes {
 		for name := range req.Header {
 			if strings.HasPrefix(strings.ToLower(name), strings.ToLower(prefix)) {
-				return false
+				return true
 			}
 		}
 	}
-	return true
+	return false
 }
 
 func values(p headerrequest.StringSliceProvider) []string {

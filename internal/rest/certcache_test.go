@@ -67,6 +67,31 @@ func TestCertCache(t *testing.T) {
 	}
 }
 
+// An attacker who presents a victim's client certificate together with
+// another credential must not leave an entry that later requests trust.
+func TestCertCacheNeverStoresARequestThatCarriedAnotherCredential(t *testing.T) {
+	others := map[string]http.Header{
+		"bearer token":                 {"Authorization": {"Bearer x"}},
+		"websocket bearer subprotocol": {"Sec-Websocket-Protocol": {"base64url.bearer.authorization.k8s.io.eA"}},
+		"default front-proxy user":     {"X-Remote-User": {"mallory"}},
+		"default front-proxy group":    {"X-Remote-Group": {"system:masters"}},
+		"impersonation":                {"Impersonate-User": {"mallory"}},
+	}
+	for name, h := range others {
+		t.Run(name, func(t *testing.T) {
+			clock := clocktesting.NewFakeClock(time.Now())
+			inner := &countingAuth{}
+			c := newCertCache(inner, nil, clock)
+			alice := newCert(t, "alice", clock.Now().Add(time.Hour))
+			expectUser(t, c, certRequest(alice, h), "alice")
+			expectUser(t, c, certRequest(alice, nil), "alice")
+			if inner.calls != 2 {
+				t.Fatalf("a request carrying %v was stored in the cache: %d calls", h, inner.calls)
+			}
+		})
+	}
+}
+
 func TestCertCacheStopsAtExpiry(t *testing.T) {
 	clock := clocktesting.NewFakeClock(time.Now())
 	inner := &countingAuth{}

@@ -33,6 +33,7 @@ func (s *Server) contextOrganization(ctx context.Context, u user.Info) (membersh
 	if err != nil {
 		return membership{}, err
 	}
+	s.asPlatformAdmin(ctx, u, ms)
 	if len(ms) == 0 {
 		return membership{}, httpError(http.StatusForbidden, "You are not a member of any organization", nil)
 	}
@@ -69,7 +70,7 @@ func (s *Server) activeAccountID(ctx context.Context, u user.Info) (string, erro
 		return "", err
 	}
 	a := &v1alpha1.Account{}
-	err = s.cache.Get(ctx, types.NamespacedName{Namespace: "org-" + org, Name: account}, a)
+	err = s.cache.Get(ctx, types.NamespacedName{Namespace: v1alpha1.OrganizationNamespace(org), Name: account}, a)
 	if err != nil {
 		return "", client.IgnoreNotFound(err)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/controllers"
+	"github.com/orgplane/orgplane/internal/displayname"
 )
 
 // AnnotationRequestedBy records who asked the REST API for a write.
@@ -82,34 +83,57 @@ func validateCreate(req *CreateRequest) error {
 	if len(missing) > 0 {
 		return httpError(http.StatusBadRequest, "Missing required fields: "+strings.Join(missing, ", "), map[string]any{"missing": missing})
 	}
-	if slug(req.OrganizationName, 30) == "" || slug(req.AccountName, 32) == "" {
-		return httpError(http.StatusBadRequest, "organizationName and accountName need at least one letter or digit", nil)
+	if errs := displayname.Validate(strings.TrimSpace(req.OrganizationName)); len(errs) > 0 {
+		return httpError(http.StatusBadRequest, "organizationName is not a valid display name: it "+strings.Join(errs, "; it "), map[string]any{"errors": errs})
 	}
-	if len(req.OrganizationName) > 100 {
-		return httpError(http.StatusBadRequest, "organizationName is longer than 100 characters", nil)
+	orgName, accountName := slug(displayname.Normalize(req.OrganizationName), 30), slug(req.AccountName, 32)
+	if orgName == "" || accountName == "" {
+		return httpError(http.StatusBadRequest, "organizationName and accountName need at least one letter a-z or digit", nil)
+	}
+	if err := v1alpha1.CheckWorkspaceName(orgName, accountName); err != nil {
+		return httpError(http.StatusBadRequest, "organizationName and accountName are too long together: "+err.Error(), nil)
 	}
 	return nil
 }
 
-// newOrganization claims the display name and creates the Organization,
-// and waits until the cache has it: the caller may read or change it next.
+// newOrganization creates the Organization, and waits until the cache has
+// it: the caller may read or change it next. Admission claims the display
+// name (409 when another organization has it, however written).
 func (s *Server) newOrganization(ctx context.Context, req *CreateRequest, u user.Info) (*v1alpha1.Organization, error) {
-	name := slug(req.OrganizationName, 30)
-	if err := s.claimDisplayName(ctx, req.OrganizationName, name); err != nil {
+	displayName := strings.TrimSpace(req.OrganizationName)
+	if err := s.mayCreate(ctx, u); err != nil {
 		return nil, err
 	}
 	org := &v1alpha1.Organization{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: map[string]string{AnnotationRequestedBy: u.GetName()}},
-		Spec: v1alpha1.OrganizationSpec{DisplayName: req.OrganizationName,
+		ObjectMeta: metav1.ObjectMeta{Name: slug(displayname.Normalize(displayName), 30), Annotations: map[string]string{
+			AnnotationRequestedBy: u.GetName(), v1alpha1.AnnotationCreatedBy: u.GetName()},
+			// Born with the finalizer: however soon it is deleted, the
+			// reconciler cleans up after it.
+			Finalizers: []string{v1alpha1.Finalizer}},
+		Spec: v1alpha1.OrganizationSpec{DisplayName: displayName, EulaAccepted: req.EulaAccepted,
 			Members: []v1alpha1.Member{{Kind: v1alpha1.SubjectUser, Name: u.GetName(), Role: v1alpha1.RoleAdmin}}},
 	}
 	if err := s.writer.Create(ctx, org); err != nil {
-		_ = s.releaseDisplayName(context.Background(), req.OrganizationName, name)
 		return nil, err
 	}
 	s.waitCached(ctx, org)
 	s.record(org, u, "Created organization through the REST API")
 	return org, nil
+}
+
+// mayCreate applies the creator groups and the per-user cap to the caller
+// (admission, which sees the manager write, applies the cap again).
+func (s *Server) mayCreate(ctx context.Context, u user.Info) error {
+	if s.opts.Creators == nil {
+		return nil
+	}
+	if admin, err := s.admins.Is(ctx, u); err != nil || admin {
+		return err
+	}
+	if err := s.opts.Creators.MayCreate(u); err != nil {
+		return err
+	}
+	return s.opts.Creators.WithinCap(ctx, u.GetName())
 }
 
 // provision waits for the organization's namespace, creates the first
@@ -130,7 +154,7 @@ func (s *Server) provision(ctx context.Context, org *v1alpha1.Organization, req 
 	if err := s.waitReady(ctx, acct); err != nil {
 		return nil, err
 	}
-	if err := s.applyRequestedLicense(ctx, org.Name, req.LicenseKey, req.LicenseType); err != nil {
+	if err := s.applyRequestedLicense(ctx, org, req.LicenseKey, req.LicenseType); err != nil {
 		return nil, err
 	}
 	return acct, s.setActiveAccount(ctx, u, org.Name+"/"+acct.Name)
@@ -172,12 +196,11 @@ func (s *Server) setActiveAccount(ctx context.Context, u user.Info, account stri
 }
 
 // rollback deletes an organization made part-way; its finalizer removes the
-// accounts, namespaces and bindings, and the display-name claim goes with it.
+// accounts, namespaces, bindings and display-name claim.
 func (s *Server) rollback(org *v1alpha1.Organization) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_ = client.IgnoreNotFound(s.writer.Delete(ctx, org))
-	_ = s.releaseDisplayName(ctx, org.Spec.DisplayName, org.Name)
 }
 
 // record emits an Event on obj naming who asked.

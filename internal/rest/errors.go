@@ -25,21 +25,32 @@ func httpError(code int, msg string, details any) *Error {
 var errUnauthorized = httpError(http.StatusUnauthorized,
 	"Authentication required: send a bearer token or client certificate the cluster accepts, or call through kube-apiserver", nil)
 
-// writeError writes err as JSON; errors from the API server keep their code.
-func writeError(w http.ResponseWriter, err error) {
+// writeError writes err as JSON; errors from the API server keep their
+// code (and their message, for 4xx). A 5xx says only that it happened, with
+// the request id it was logged under.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *Error
 	if !errors.As(err, &e) {
 		code := http.StatusInternalServerError
-		if status, ok := err.(apierrors.APIStatus); ok {
+		if status, ok := err.(apierrors.APIStatus); ok && status.Status().Code != 0 {
 			code = int(status.Status().Code)
 		}
 		e = httpError(code, err.Error(), nil)
 	}
+	if e.Code >= http.StatusInternalServerError {
+		e = internalError(r, e.Code, err)
+		w.Header().Set("X-Request-Id", e.Details.(map[string]string)["requestId"])
+	}
 	writeJSON(w, e.Code, e)
 }
 
+// writeJSON encodes body first, so that nothing is sent unless all of it can be.
 func writeJSON(w http.ResponseWriter, code int, body any) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		code, b = http.StatusInternalServerError, []byte(`{"code":500,"message":"Internal error: the response could not be encoded"}`)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(body)
+	_, _ = w.Write(append(b, '\n'))
 }

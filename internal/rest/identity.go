@@ -26,7 +26,7 @@ type CreatedBy struct {
 }
 
 func identity(o *v1alpha1.Organization) IdentityOrganization {
-	creator := o.Annotations[AnnotationRequestedBy]
+	creator := o.Annotations[v1alpha1.AnnotationCreatedBy]
 	if creator == "" {
 		if admins := o.MembersWithRole(v1alpha1.RoleAdmin); len(admins) > 0 {
 			creator = admins[0].Name

@@ -9,12 +9,15 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/displayname"
 )
 
-// checkDisplayName refuses an empty or over-long display name with code.
+// checkDisplayName refuses, with code, a display name that breaks the rule
+// admission enforces for every writer (surrounding white space aside: the
+// REST API trims it).
 func checkDisplayName(name string, code int) error {
-	if strings.TrimSpace(name) == "" || len(name) > 100 || slug(name, 30) == "" {
-		return httpError(code, "Field \"name\" must be a display name of 1 to 100 characters with at least one letter or digit", nil)
+	if errs := displayname.Validate(strings.TrimSpace(name)); len(errs) > 0 {
+		return httpError(code, fmt.Sprintf("Field \"name\" is not a valid display name: it %s", strings.Join(errs, "; it ")), map[string]any{"errors": errs})
 	}
 	return nil
 }
@@ -24,6 +27,9 @@ func checkDisplayName(name string, code int) error {
 func (s *Server) createNamed(r *http.Request, u user.Info, name, description string, badRequest int) (*v1alpha1.Organization, error) {
 	if err := checkDisplayName(name, badRequest); err != nil {
 		return nil, err
+	}
+	if slug(displayname.Normalize(name), 30) == "" {
+		return nil, httpError(badRequest, "Field \"name\" needs at least one letter a-z or digit, to name the organization's object", nil)
 	}
 	if len(description) > 1024 {
 		return nil, httpError(badRequest, "Field \"description\" is longer than 1024 characters", nil)

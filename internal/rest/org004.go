@@ -1,10 +1,12 @@
 package rest
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/mail"
 	"strings"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -14,6 +16,8 @@ import (
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/controllers"
+	"github.com/orgplane/orgplane/internal/usage"
+	"github.com/orgplane/orgplane/internal/custody"
 )
 
 // Seed 004's routes, served at /v1/organizations/{id}/... and, on the
@@ -80,6 +84,11 @@ func (s *Server) updateOrganization004(w http.ResponseWriter, r *http.Request, u
 	org, err := s.adminOf(r.Context(), u, r.PathValue("id"))
 	if err != nil {
 		return err
+	}
+	if body.Active != nil && *body.Active == org.Spec.Suspended {
+		if err := s.mayChangeSuspension(r.Context(), u, org); err != nil {
+			return err
+		}
 	}
 	if body.Name != nil && *body.Name != org.Spec.DisplayName {
 		if err := s.rename(r.Context(), org, *body.Name, u); err != nil {
@@ -212,22 +221,36 @@ func (s *Server) getLicense004(w http.ResponseWriter, r *http.Request, u user.In
 }
 
 // assignLicense assigns License licenseID (its name or license id) to
-// organization id, unassigning the others (seed 004).
+// organization id, unassigning the others (seed 004). A tenant admin may
+// take a License that is bound to their organization, or an unassigned one
+// whose key is bound to their organization's uid; any other License is
+// not found for them (platform admins may assign any unassigned one). The
+// key must be valid now, and the write is conditional on the version read.
 func (s *Server) assignLicense(w http.ResponseWriter, r *http.Request, u user.Info, id, licenseID string) error {
-	org, err := s.adminOf(r.Context(), u, id)
+	ctx := r.Context()
+	org, err := s.licenseAdminOf(ctx, u, id)
 	if err != nil {
 		return err
 	}
 	lic, err := s.licenseByID(r, licenseID)
+	if err == nil {
+		err = s.mayTake(ctx, u, org, lic, licenseID)
+	}
 	if err != nil {
 		return err
 	}
-	if lic.Spec.Organization != "" && lic.Spec.Organization != org.Name {
-		return httpError(http.StatusConflict, fmt.Sprintf("License %s is assigned to another organization", lic.Name), nil)
+	claims, err := custody.CheckKey(s.opts.Verifier, lic.Spec.Key, org, time.Now())
+	if err != nil {
+		return err
+	}
+	if err := custody.ActiveElsewhere(ctx, s.cache, claims.ID, org.UID, lic.Name); err != nil {
+		return err
 	}
 	before := lic.DeepCopy()
-	lic.Spec.Organization = org.Name
-	if err := s.writer.Patch(r.Context(), lic, client.MergeFrom(before)); err != nil {
+	lic.Spec.Organization, lic.Spec.OrganizationUID = org.Name, string(org.UID)
+	if err := s.writer.Patch(ctx, lic, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); isStaleWrite(err) {
+		return httpError(http.StatusConflict, fmt.Sprintf("License %s changed while it was being assigned; send the request again", lic.Name), nil)
+	} else if err != nil {
 		return err
 	}
 	if err := s.unassignLicenses(r, org.Name, lic.Name); err != nil {
@@ -236,6 +259,27 @@ func (s *Server) assignLicense(w http.ResponseWriter, r *http.Request, u user.In
 	s.record(org, u, "Assigned license "+lic.Name)
 	writeJSON(w, http.StatusOK, map[string]any{"license": lic.Name, "organization": org.Name})
 	return nil
+}
+
+// mayTake answers 404, as for a License that does not exist, unless u may
+// assign lic to org.
+func (s *Server) mayTake(ctx context.Context, u user.Info, org *v1alpha1.Organization, lic *v1alpha1.License, licenseID string) error {
+	notFound := httpError(http.StatusNotFound, fmt.Sprintf("License %q not found among the licenses you may assign", licenseID), nil)
+	switch bound := custody.BoundTo(lic); {
+	case bound == org.UID && bound != "":
+		return nil
+	case lic.Spec.Organization != "":
+		return notFound
+	}
+	claims, _, _ := s.opts.Verifier.Verify(lic.Spec.Key, time.Now())
+	if claims != nil && claims.Organization == string(org.UID) {
+		return nil
+	}
+	platform, err := s.admins.Is(ctx, u)
+	if err != nil || platform {
+		return err
+	}
+	return notFound
 }
 
 func (s *Server) licenseByID(r *http.Request, id string) (*v1alpha1.License, error) {
@@ -250,7 +294,7 @@ func (s *Server) licenseByID(r *http.Request, id string) (*v1alpha1.License, err
 	if len(list.Items) > 0 {
 		return &list.Items[0], nil
 	}
-	return nil, httpError(http.StatusNotFound, fmt.Sprintf("License %q not found: create it with kubectl or PUT a licenseKey", id), nil)
+	return nil, httpError(http.StatusNotFound, fmt.Sprintf("License %q not found among the licenses you may assign", id), nil)
 }
 
 // unassignLicense004 downgrades the organization to the free plan.
@@ -279,7 +323,7 @@ func (s *Server) unassignLicenses(r *http.Request, org, keep string) error {
 			continue
 		}
 		before := l.DeepCopy()
-		l.Spec.Organization = ""
+		l.Spec.Organization, l.Spec.OrganizationUID = "", ""
 		if err := client.IgnoreNotFound(s.writer.Patch(r.Context(), l, client.MergeFrom(before))); err != nil {
 			return err
 		}
@@ -293,19 +337,19 @@ func (s *Server) listDeployments(w http.ResponseWriter, r *http.Request, u user.
 	if err != nil {
 		return err
 	}
-	accounts := &v1alpha1.AccountList{}
-	if err := s.cache.List(r.Context(), accounts, client.InNamespace(org.NamespaceName())); err != nil {
+	workspaces, err := usage.Workspaces(r.Context(), s.cache, org.Name)
+	if err != nil {
 		return err
 	}
 	out := []map[string]string{}
-	for _, a := range accounts.Items {
+	for _, ws := range workspaces {
 		list := &metav1.PartialObjectMetadataList{}
 		list.SetGroupVersionKind(deploymentList)
-		if err := s.cache.List(r.Context(), list, client.InNamespace(a.WorkspaceName(org.Name))); err != nil {
+		if err := s.cache.List(r.Context(), list, client.InNamespace(ws.Name)); err != nil {
 			return err
 		}
 		for _, d := range list.Items {
-			out = append(out, map[string]string{"account": a.Name, "namespace": d.Namespace, "name": d.Name, "id": string(d.UID)})
+			out = append(out, map[string]string{"account": ws.Labels[v1alpha1.LabelAccount], "namespace": d.Namespace, "name": d.Name, "id": string(d.UID)})
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"deployments": out, "limit": org.Status.Limits})

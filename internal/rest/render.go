@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -174,12 +175,34 @@ func renderAccount(a *v1alpha1.Account, keys *corev1.Secret) Resource {
 	}
 }
 
-func renderUser(u *v1alpha1.User) Resource {
+// renderUser renders a user as a member of org: of their memberships only
+// the one in org, and their active and next-login accounts only to
+// themselves, and only when they are in org. An organization's routes never
+// show what a member does elsewhere.
+func renderUser(u *v1alpha1.User, org, caller string) Resource {
+	status := v1alpha1.UserStatus{ObservedGeneration: u.Status.ObservedGeneration, Conditions: u.Status.Conditions,
+		Organizations: []v1alpha1.OrganizationMembership{}}
+	for _, m := range u.Status.Organizations {
+		if m.Name == org {
+			status.Organizations = append(status.Organizations, m)
+		}
+	}
+	spec := UserSpec{Email: u.Spec.Email, RequestedMFA: u.Spec.RequestedMFA}
+	if u.Spec.Username == caller {
+		spec.ActiveAccount = inOrganization(u.Spec.ActiveAccount, org)
+		spec.NextLoginAccount = inOrganization(u.Spec.NextLoginAccount, org)
+	}
 	return Resource{
 		APIVersion: v1alpha1.GroupVersion.String(), Kind: "User",
-		Metadata: metadata(u, u.Spec.Username, "", u.Spec, u.Status.Conditions),
-		Spec: UserSpec{ActiveAccount: u.Spec.ActiveAccount, Email: u.Spec.Email,
-			NextLoginAccount: u.Spec.NextLoginAccount, RequestedMFA: u.Spec.RequestedMFA},
-		Status: u.Status,
+		Metadata: metadata(u, u.Spec.Username, "", spec, u.Status.Conditions),
+		Spec:     spec, Status: status,
 	}
+}
+
+// inOrganization is account ("<organization>/<account>") when it is in org, else "".
+func inOrganization(account, org string) string {
+	if strings.HasPrefix(account, org+"/") {
+		return account
+	}
+	return ""
 }

@@ -96,7 +96,8 @@ func startManager(config string) {
 	mgr, err := manager.New(cfg, manager.Options{
 		LicenseVerifier: license.NewVerifier(vendorKey.Public().(ed25519.PublicKey)),
 		MetricsAddr:     "0", ProbeAddr: "0", FreeLimits: manager.DefaultFreeLimits,
-		Webhooks: true, WebhookHost: cp.Webhook.LocalServingHost, WebhookPort: cp.Webhook.LocalServingPort,
+		MaxOrganizationsPerUser: manager.DefaultMaxOrganizationsPerUser,
+		Webhooks:                true, WebhookHost: cp.Webhook.LocalServingHost, WebhookPort: cp.Webhook.LocalServingPort,
 		WebhookCertDir: cp.Webhook.LocalServingCertDir,
 		RESTAddr:       fmt.Sprintf("127.0.0.1:%d", restPort), RESTCertDir: cp.Aggregation.ServingCertDir,
 	})
@@ -167,6 +168,9 @@ func direct(method, username, path, body string, headers map[string]string) (int
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConfig}, Timeout: 10 * time.Second}
 	req, err := http.NewRequest(method, fmt.Sprintf("https://127.0.0.1:%d%s", restPort, path), strings.NewReader(body))
 	Expect(err).NotTo(HaveOccurred())
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}

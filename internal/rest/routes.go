@@ -2,8 +2,6 @@ package rest
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -12,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/endpoints/request"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
@@ -88,7 +87,7 @@ func (s *Server) routes() http.Handler {
 	for _, rt := range table {
 		h := rt.bind(s)
 		byPattern[rt.Method+" "+rt.Path] = h
-		v1.Handle(rt.Method+" "+rt.Path, authenticated(h))
+		v1.Handle(rt.Method+" "+rt.Path, authenticated(h, mediaTypesOf(rt.Method+" "+rt.Path)))
 	}
 	v1.HandleFunc("GET /v1/openapi.json", serveOpenAPI)
 	top := http.NewServeMux()
@@ -100,22 +99,34 @@ func (s *Server) routes() http.Handler {
 		if target == "" {
 			h = s.createOrganization004
 		}
-		top.Handle(pattern, authenticated(h))
+		top.Handle(pattern, authenticated(h, mediaTypesOf(target)))
 	}
 	return top
 }
 
-// authenticated refuses anonymous callers with 401 and writes errors as JSON.
-func authenticated(h handler) http.Handler {
+// authenticated refuses anonymous callers with 401 and bodies of a media
+// type the route does not take with 415, bounds the body, and writes
+// errors as JSON unless the handler has already begun its answer.
+func authenticated(h handler, mediaTypes []string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, ok := request.UserFrom(r.Context())
 		if !ok || u.GetName() == user.Anonymous {
-			writeError(w, errUnauthorized)
+			writeError(w, r, errUnauthorized)
+			return
+		}
+		if err := checkMediaType(r, mediaTypes); err != nil {
+			writeError(w, r, err)
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-		if err := h(w, r, u); err != nil {
-			writeError(w, err)
+		rw := &responseWriter{ResponseWriter: w}
+		err := h(rw, r, u)
+		switch {
+		case err == nil:
+		case rw.wrote:
+			ctrl.Log.WithName("rest").Error(err, "Request failed after its answer began", "method", r.Method, "path", r.URL.Path)
+		default:
+			writeError(w, r, err)
 		}
 	})
 }
@@ -130,16 +141,6 @@ func discovery(w http.ResponseWriter, _ *http.Request) {
 		GroupVersion: Group + "/" + Version,
 		APIResources: []metav1.APIResource{},
 	})
-}
-
-// decode reads a JSON body, refusing unknown fields.
-func decode(r *http.Request, into any) error {
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(into); err != nil {
-		return httpError(http.StatusBadRequest, fmt.Sprintf("Invalid JSON body: %v", err), nil)
-	}
-	return nil
 }
 
 func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request, u user.Info) error {
@@ -178,6 +179,7 @@ func (s *Server) allAccounts(w http.ResponseWriter, r *http.Request, u user.Info
 	if err != nil {
 		return err
 	}
+	s.asPlatformAdmin(r.Context(), u, ms)
 	out := make([]OrganizationAccounts, 0, len(ms))
 	for _, m := range ms {
 		accounts, err := s.accounts(r.Context(), m)
@@ -231,7 +233,7 @@ func (s *Server) contextUsers(w http.ResponseWriter, r *http.Request, u user.Inf
 		if found, err := s.userNamed(r.Context(), member.Name); err != nil {
 			return err
 		} else if found != nil {
-			out = append(out, renderUser(found))
+			out = append(out, renderUser(found, m.org.Name, u.GetName()))
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"users": out})

@@ -72,7 +72,8 @@ var _ = Describe("Seed 004: members, license, deployments, active", func() {
 		Expect(code).To(Equal(http.StatusOK))
 		Expect(decodeJSON(body)["deployments"]).To(BeEmpty())
 
-		code, _ = direct("PUT", "dave@nowhere.example", "/organizations/hooli", `{"active":false}`, nil)
+		// Only platform admins suspend (issue 11, break 5).
+		code, _ = direct("PUT", "platform-admin", "/organizations/hooli", `{"active":false}`, nil)
 		Expect(code).To(Equal(http.StatusOK))
 		Eventually(func() []string {
 			_, body := direct("GET", "dave@nowhere.example", "/v1/organizations?active_only=true", "", nil)

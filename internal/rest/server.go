@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -24,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	"github.com/orgplane/orgplane/internal/license"
+	"github.com/orgplane/orgplane/internal/tenancy"
 )
 
 // Group and version of the aggregated API.
@@ -44,8 +44,12 @@ type Options struct {
 	// Issuer issues self-issued licenses (createLicenseType); nil when the
 	// manager has no issuer key.
 	Issuer *license.SelfIssuer
+	// Verifier verifies license keys before they are assigned.
+	Verifier *license.Verifier
 	// Recorder records who asked for each write.
 	Recorder events.EventRecorder
+	// Creators says who may create organizations (admission applies it too).
+	Creators *tenancy.Creators
 }
 
 // +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
@@ -60,9 +64,8 @@ type Server struct {
 	cache  client.Reader
 	live   client.Reader
 	writer client.Client
-	// authz answers whether a caller may do something cluster-wide; set
-	// by Start.
-	authz authorizer.Authorizer
+	// admins answers who is a platform admin; set by Start.
+	admins *tenancy.PlatformAdmins
 }
 
 var _ manager.LeaderElectionRunnable = &Server{}
@@ -77,15 +80,11 @@ func (s *Server) NeedLeaderElection() bool { return false }
 
 // Start serves until ctx ends.
 func (s *Server) Start(ctx context.Context) error {
-	kubeconfig, err := writeKubeconfig(s.opts.Config)
+	authn, err := newAuthenticator(ctx, s.opts.Config)
 	if err != nil {
 		return err
 	}
-	authn, err := newAuthenticator(ctx, kubeconfig)
-	if err != nil {
-		return err
-	}
-	if s.authz, err = newAuthorizer(kubeconfig); err != nil {
+	if s.admins, err = tenancy.NewPlatformAdmins(s.opts.Config); err != nil {
 		return err
 	}
 	watcher, err := certwatcher.New(filepath.Join(s.opts.CertDir, "tls.crt"), filepath.Join(s.opts.CertDir, "tls.key"))
@@ -97,6 +96,12 @@ func (s *Server) Start(ctx context.Context) error {
 		Addr:              s.opts.Addr,
 		Handler:           authn.wrap(s.routes()),
 		ReadHeaderTimeout: 10 * time.Second,
+		// A body is at most maxBody: reading it takes no more than this.
+		ReadTimeout: 30 * time.Second,
+		// Longer than the longest route: a create waits up to readyTimeout
+		// for its organization, then for its account.
+		WriteTimeout: 3*readyTimeout + 30*time.Second,
+		IdleTimeout:  120 * time.Second,
 		TLSConfig: &tls.Config{
 			GetCertificate: watcher.GetCertificate,
 			// Client certificates are verified by the authenticator,

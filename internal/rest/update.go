@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/custody"
 	"github.com/orgplane/orgplane/internal/license"
 )
 
@@ -41,7 +42,30 @@ func (s *Server) adminOf(ctx context.Context, u user.Info, id string) (*v1alpha1
 	case role != v1alpha1.RoleAdmin:
 		return nil, httpError(http.StatusForbidden, fmt.Sprintf("Only admins of organization %s may do this; you are a member", org.Name), nil)
 	}
-	return org, nil
+	return org, s.writableBy(ctx, u, org)
+}
+
+// writableBy refuses every REST write to a suspended organization (403),
+// except a platform admin's (who may resume it).
+func (s *Server) writableBy(ctx context.Context, u user.Info, org *v1alpha1.Organization) error {
+	if !org.Spec.Suspended {
+		return nil
+	}
+	if admin, err := s.admins.Is(ctx, u); err != nil || admin {
+		return err
+	}
+	return httpError(http.StatusForbidden, fmt.Sprintf(
+		"Organization %s is suspended: it keeps running but takes no changes until a platform admin resumes it", org.Name), nil)
+}
+
+// mayChangeSuspension refuses (403) suspending or resuming by anyone but a
+// platform admin; admission refuses it for kubectl too.
+func (s *Server) mayChangeSuspension(ctx context.Context, u user.Info, org *v1alpha1.Organization) error {
+	if admin, err := s.admins.Is(ctx, u); err != nil || admin {
+		return err
+	}
+	return httpError(http.StatusForbidden, fmt.Sprintf(
+		"Only platform admins may suspend or resume organization %s (\"active\")", org.Name), nil)
 }
 
 // putContextLicense sets the license of the caller's organization in context.
@@ -69,11 +93,11 @@ func (s *Server) putLicense(w http.ResponseWriter, r *http.Request, u user.Info,
 	if strings.TrimSpace(req.LicenseKey) == "" && req.CreateLicenseType == "" {
 		return httpError(http.StatusBadRequest, "Send licenseKey (a signed key), createLicenseType (e.g. trial) or license_id", nil)
 	}
-	org, err := s.adminOf(r.Context(), u, id)
+	org, err := s.licenseAdminOf(r.Context(), u, id)
 	if err != nil {
 		return err
 	}
-	if err := s.applyRequestedLicense(r.Context(), org.Name, req.LicenseKey, req.CreateLicenseType); err != nil {
+	if err := s.applyRequestedLicense(r.Context(), org, req.LicenseKey, req.CreateLicenseType); err != nil {
 		return err
 	}
 	s.record(org, u, "Updated the organization's license")
@@ -81,29 +105,71 @@ func (s *Server) putLicense(w http.ResponseWriter, r *http.Request, u user.Info,
 	return nil
 }
 
+// licenseAdminOf finds organization id and checks, with the rule the License
+// webhook applies, that the caller may assign its licenses.
+func (s *Server) licenseAdminOf(ctx context.Context, u user.Info, id string) (*v1alpha1.Organization, error) {
+	org, err := s.adminOf(ctx, u, id)
+	if err != nil {
+		return nil, err
+	}
+	return org, custody.MayAssign(ctx, s.admins, u, org)
+}
+
 // applyRequestedLicense assigns a signed key to org, replacing the key it
 // got through the REST API before, or has the controller issue one of
-// type typ. Admission refuses a bad key (400) and limits below current
-// usage (409, with the violations).
-func (s *Server) applyRequestedLicense(ctx context.Context, org, key, typ string) error {
+// type typ. A key that is tampered, untrusted, expired, not yet valid or
+// bound to another organization is refused (400), as is a key whose
+// license id is active in another organization (409), before anything is
+// written; admission refuses limits below current usage (409).
+func (s *Server) applyRequestedLicense(ctx context.Context, org *v1alpha1.Organization, key, typ string) error {
 	if typ != "" {
 		return s.selfIssue(ctx, org, typ)
 	}
+	key = strings.TrimSpace(key)
 	if key == "" {
 		return nil
 	}
-	lic := &v1alpha1.License{ObjectMeta: metav1.ObjectMeta{Name: org + "-license"}}
-	_, err := createOrUpdate(ctx, s.writer, lic, func() {
-		lic.Spec = v1alpha1.LicenseSpec{Key: strings.TrimSpace(key), Organization: org}
-	})
-	return err
+	claims, err := custody.CheckKey(s.opts.Verifier, key, org, time.Now())
+	if err != nil {
+		return err
+	}
+	if err := custody.ActiveElsewhere(ctx, s.cache, claims.ID, org.UID, org.Name+"-license"); err != nil {
+		return err
+	}
+	return s.writeLicense(ctx, org, key)
 }
 
-func (s *Server) selfIssue(ctx context.Context, org, typ string) error {
+// writeLicense creates or updates License <org>-license with key, bound to
+// org's uid. A License of that name bound to another organization is never
+// overwritten (409); the update is conditional on the version read.
+func (s *Server) writeLicense(ctx context.Context, org *v1alpha1.Organization, key string) error {
+	lic := &v1alpha1.License{ObjectMeta: metav1.ObjectMeta{Name: org.Name + "-license"},
+		Spec: v1alpha1.LicenseSpec{Key: key, Organization: org.Name, OrganizationUID: string(org.UID)}}
+	err := s.writer.Create(ctx, lic)
+	if !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	want := lic.Spec
+	if err := s.live.Get(ctx, client.ObjectKeyFromObject(lic), lic); err != nil {
+		return err
+	}
+	if bound := custody.BoundTo(lic); lic.Spec.Organization != "" && bound != org.UID {
+		return httpError(http.StatusConflict, fmt.Sprintf("License %s belongs to another organization and is not replaced; ask a platform admin", lic.Name), nil)
+	}
+	lic.Spec = want
+	if err := s.writer.Update(ctx, lic); isStaleWrite(err) {
+		return httpError(http.StatusConflict, fmt.Sprintf("License %s changed while it was being replaced; send the request again", lic.Name), nil)
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+func (s *Server) selfIssue(ctx context.Context, org *v1alpha1.Organization, typ string) error {
 	if s.opts.Issuer == nil {
 		return httpError(http.StatusBadRequest, "This installation issues no licenses itself; send a licenseKey", nil)
 	}
-	_, err := s.opts.Issuer.Issue(ctx, org, typ)
+	_, err := s.opts.Issuer.Issue(ctx, org.Name, string(org.UID), typ)
 	if errors.Is(err, license.ErrNotOffered) {
 		return httpError(http.StatusBadRequest, err.Error(), nil)
 	}
@@ -113,18 +179,10 @@ func (s *Server) selfIssue(ctx context.Context, org, typ string) error {
 	return err
 }
 
-// createOrUpdate creates obj or updates it with mutate applied.
-func createOrUpdate(ctx context.Context, c client.Client, obj client.Object, mutate func()) (bool, error) {
-	mutate()
-	err := c.Create(ctx, obj)
-	if !apierrors.IsAlreadyExists(err) {
-		return true, err
-	}
-	if err := c.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
-		return false, err
-	}
-	mutate()
-	return false, c.Update(ctx, obj)
+// isStaleWrite says whether err is an optimistic-lock conflict (the object
+// changed since it was read), not a refusal by admission.
+func isStaleWrite(err error) bool {
+	return apierrors.IsConflict(err) && strings.Contains(err.Error(), "the object has been modified")
 }
 
 // deleteOrganization deletes organization {id}; admins only.
@@ -137,7 +195,6 @@ func (s *Server) deleteOrganization(w http.ResponseWriter, r *http.Request, u us
 	if err := client.IgnoreNotFound(s.writer.Delete(r.Context(), org)); err != nil {
 		return err
 	}
-	_ = s.releaseDisplayName(r.Context(), org.Spec.DisplayName, org.Name)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -150,8 +207,8 @@ func (s *Server) patchMetadata(w http.ResponseWriter, r *http.Request, u user.In
 	if err := decode(r, &body); err != nil {
 		return err
 	}
-	if strings.TrimSpace(body.Name) == "" || len(body.Name) > 100 {
-		return httpError(http.StatusBadRequest, "Field \"name\" must be a display name of 1 to 100 characters", nil)
+	if err := checkDisplayName(body.Name, http.StatusBadRequest); err != nil {
+		return err
 	}
 	org, err := s.adminOf(r.Context(), u, r.PathValue("id"))
 	if err != nil {
@@ -164,29 +221,18 @@ func (s *Server) patchMetadata(w http.ResponseWriter, r *http.Request, u user.In
 	return nil
 }
 
-// rename claims the new display name, patches it, then frees the old one.
+// rename patches the display name; admission claims the new one (409 when
+// another organization has it) and the old claim lapses.
 func (s *Server) rename(ctx context.Context, org *v1alpha1.Organization, name string, u user.Info) error {
-	old := org.Spec.DisplayName
-	sameClaim := claimName(old) == claimName(name)
-	if !sameClaim {
-		if err := s.claimDisplayName(ctx, name, org.Name); err != nil {
-			return err
-		}
-	}
+	old, name := org.Spec.DisplayName, strings.TrimSpace(name)
 	patch := client.MergeFrom(org.DeepCopy())
 	org.Spec.DisplayName = name
 	mergeAnnotation(org, AnnotationRequestedBy, u.GetName())
 	if err := s.patchAndWait(ctx, org, patch); err != nil {
-		if !sameClaim {
-			_ = s.releaseDisplayName(context.Background(), name, org.Name)
-		}
 		return err
 	}
 	s.record(org, u, fmt.Sprintf("Renamed organization from %q to %q", old, name))
-	if sameClaim {
-		return nil
-	}
-	return s.releaseDisplayName(ctx, old, org.Name)
+	return nil
 }
 
 func mergeAnnotation(obj client.Object, k, v string) {

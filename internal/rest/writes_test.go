@@ -162,9 +162,9 @@ var _ = Describe("Organization writes", func() {
 })
 
 var _ = Describe("PUT /v1/organizations/{id}/license with license_id", func() {
-	It("assigns an existing License found by the id inside its key, and 404s an unknown id", func() {
+	It("assigns an unassigned License whose key is bound to the organization, found by the id inside its key, and 404s an unknown id", func() {
 		lic := &v1alpha1.License{ObjectMeta: metav1.ObjectMeta{Name: "globex-spare"},
-			Spec: v1alpha1.LicenseSpec{Key: signedKey("globex", 6)}}
+			Spec: v1alpha1.LicenseSpec{Key: signedKey(orgID("globex"), 6)}}
 		Expect(k8sClient.Create(ctx, lic)).To(Succeed())
 		Eventually(func(g Gomega) {
 			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(lic), lic)).To(Succeed())

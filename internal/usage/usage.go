@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -54,20 +55,38 @@ func TakeOnly(ctx context.Context, r client.Reader, org *v1alpha1.Organization, 
 	}
 	for _, a := range accounts.Items {
 		inv[Accounts] = append(inv[Accounts], a.Name)
-		if resource != Deployments {
-			continue
-		}
-		ws := org.Name + "-" + a.Name
+	}
+	if resource != Deployments {
+		return inv, nil
+	}
+	workspaces, err := Workspaces(ctx, r, org.Name)
+	if err != nil {
+		return nil, err
+	}
+	for _, ws := range workspaces {
 		deployments := &metav1.PartialObjectMetadataList{}
 		deployments.SetGroupVersionKind(deploymentListGVK)
-		if err := r.List(ctx, deployments, client.InNamespace(ws)); err != nil {
-			return nil, fmt.Errorf("failed to list deployments in %s: %w", ws, err)
+		if err := r.List(ctx, deployments, client.InNamespace(ws.Name)); err != nil {
+			return nil, fmt.Errorf("failed to list deployments in %s: %w", ws.Name, err)
 		}
 		for _, d := range deployments.Items {
-			inv[Deployments] = append(inv[Deployments], ws+"/"+d.Name)
+			inv[Deployments] = append(inv[Deployments], ws.Name+"/"+d.Name)
 		}
 	}
 	return inv, nil
+}
+
+// Workspaces lists the workspace namespaces organization org really owns:
+// those orgplane labelled with its name and an Account's UID, whatever
+// their names, and whether or not their Account still exists (a workspace
+// counts until it is removed).
+func Workspaces(ctx context.Context, r client.Reader, org string) ([]corev1.Namespace, error) {
+	list := &corev1.NamespaceList{}
+	if err := r.List(ctx, list, client.MatchingLabels{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue, v1alpha1.LabelOrganization: org},
+		client.HasLabels{v1alpha1.LabelAccountUID}); err != nil {
+		return nil, fmt.Errorf("failed to list the workspaces of %s: %w", org, err)
+	}
+	return list.Items, nil
 }
 
 // Of returns the count of resource in u.

@@ -128,7 +128,7 @@ func (s *stack) naive(ctx context.Context, route string) error {
 
 func isMember(o *v1alpha1.Organization) bool {
 	for _, m := range o.Spec.Members {
-		if controllers.SubjectKey(m) == benchUser {
+		if controllers.SubjectKey(m) == controllers.UserKey(benchUser) {
 			return true
 		}
 	}

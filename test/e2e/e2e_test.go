@@ -155,7 +155,8 @@ func printedCommands(t *testing.T, s *stack) {
 // vendor key, applies it with kubectl, and waits for globex's new plan.
 func vendorLicense(t *testing.T, s *stack) {
 	bin := filepath.Join(t.TempDir(), "orgplane")
-	if b, err := exec.Command("go", "build", "-o", bin, filepath.Join(root, "cmd", "orgplane")).CombinedOutput(); err != nil {
+	build := exec.Command("go", "build", "-o", bin, filepath.Join(root, "cmd", "orgplane"))
+	if b, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, b)
 	}
 	key, err := exec.Command(bin, "license", "issue", "--key", filepath.Join(s.dir, "vendor", "license-signing.key"),
@@ -165,13 +166,15 @@ func vendorLicense(t *testing.T, s *stack) {
 		t.Fatalf("orgplane license issue: %v", err)
 	}
 	apply := exec.Command(s.kubectl, "--kubeconfig", filepath.Join(s.dir, "admin.kubeconfig"), "apply", "-f", "-")
-	apply.Stdin = strings.NewReader("apiVersion: orgplane.io/v1alpha1\nkind: License\nmetadata:\n  name: globex-enterprise\n" +
+	apply.Stdin = strings.NewReader("apiVersion: orgplane.io/v1alpha1\nkind: License\n" +
+		"metadata:\n  name: globex-enterprise\n" +
 		"spec:\n  organization: globex\n  key: " + strings.TrimSpace(string(key)) + "\n")
 	if b, err := apply.CombinedOutput(); err != nil {
 		t.Fatalf("kubectl apply: %v\n%s", err, b)
 	}
 	eventually(t, 60*time.Second, func() error {
-		return expect(s.must(t, "get", "organization", "globex", "-o", "jsonpath={.status.plan} {.status.limits.accounts}"), "enterprise 20")
+		plan := s.must(t, "get", "organization", "globex", "-o", "jsonpath={.status.plan} {.status.limits.accounts}")
+		return expect(plan, "enterprise 20")
 	})
 }
 
@@ -244,7 +247,12 @@ func gitOps(t *testing.T, s *stack) {
 	apply("gitops-v1")
 	s.must(t, "wait", "--for=condition=Ready", "organization/initech", "--timeout=60s")
 	eventually(t, 60*time.Second, func() error { return expect(accounts(), "staplers tps") })
-	if out, _ := s.run("auth", "can-i", "list", "accounts.orgplane.io", "-n", "org-initech", "--as", "milton@initech.example"); strings.TrimSpace(out) != "yes" {
+	canMiltonList := func() string {
+		out, _ := s.run("auth", "can-i", "list", "accounts.orgplane.io", "-n", "org-initech",
+			"--as", "milton@initech.example")
+		return out
+	}
+	if out := canMiltonList(); strings.TrimSpace(out) != "yes" {
 		t.Fatalf("milton cannot list initech's accounts: %s", out)
 	}
 
@@ -256,8 +264,7 @@ func gitOps(t *testing.T, s *stack) {
 		t.Fatal(err)
 	}
 	eventually(t, 30*time.Second, func() error {
-		out, _ := s.run("auth", "can-i", "list", "accounts.orgplane.io", "-n", "org-initech", "--as", "milton@initech.example")
-		return expect(out, "no")
+		return expect(canMiltonList(), "no")
 	})
 }
 
@@ -320,7 +327,8 @@ func limitHit(t *testing.T, s *stack) {
 	if err == nil {
 		t.Fatalf("a 4th account on the free plan was admitted: %s", out)
 	}
-	want := `admission webhook "accounts.orgplane.io" denied the request: accounts.orgplane.io is forbidden: organization globex has reached its limit of 3 accounts (3 in use, free plan, set by the free plan)`
+	want := `admission webhook "accounts.orgplane.io" denied the request: accounts.orgplane.io is forbidden: ` +
+		`organization globex has reached its limit of 3 accounts (3 in use, free plan, set by the free plan)`
 	if !strings.Contains(out, want) {
 		t.Fatalf("kubectl showed:\n%s\nwant it to contain:\n%s", out, want)
 	}
