@@ -47,6 +47,10 @@ var (
 			WithSchema(openapi3.NewIntegerSchema().WithMin(1).WithMax(100).WithDefault(20))
 )
 
+// patchOrganization000 is seed 000's update, the one route that takes a form
+// body only.
+const patchOrganization000 = "PATCH /v1/organizations/{id}"
+
 // contracts holds one entry per route of table ("METHOD path").
 var contracts = map[string]contract{
 	"PUT /v1/organization-license": {ID: "setContextLicense", Tag: tagContext, JSON: licenseRequest{},
@@ -63,7 +67,7 @@ var contracts = map[string]contract{
 	"PUT /v1/organizations/verify":          {ID: "verifyDisplayName", Tag: tagOrganizations, JSON: nameRequest{}, OK: map[int]any{200: verifyResult{}}},
 	"GET /v1/organizations/{id}":            {ID: "getOrganization", Tag: tagOrganizations, OK: map[int]any{200: organizationBody{}}},
 	"PUT /v1/organizations/{id}":            {ID: "updateOrganization", Tag: tagOrganizations, JSON: updateRequest{}, OK: map[int]any{200: organizationResource{}}},
-	"PATCH /v1/organizations/{id}":          {ID: "updateOrganizationForm", Tag: tagOrganizations, Form: updateForm{}, OK: map[int]any{200: wrappedOrganization{}}},
+	patchOrganization000:                    {ID: "updateOrganizationForm", Tag: tagOrganizations, Form: updateForm{}, OK: map[int]any{200: wrappedOrganization{}}},
 	"DELETE /v1/organizations/{id}":         {ID: "deleteOrganization", Tag: tagOrganizations, OK: map[int]any{204: nil}},
 	"PATCH /v1/organizations/{id}/metadata": {ID: "renameOrganization", Tag: tagOrganizations, JSON: nameRequest{}, OK: map[int]any{200: nil}},
 	"GET /v1/organizations/{id}/license":    {ID: "getLicense", Tag: tagLicenses, OK: map[int]any{200: licenseView{}}},

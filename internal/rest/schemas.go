@@ -196,58 +196,59 @@ type memberRequest struct {
 	Email string `json:"email" required:"true" format:"email"`
 }
 
-// components names the types that become #/components/schemas entries;
-// requests marks the request bodies (required only where tagged).
+// components names the types that become #/components/schemas entries,
+// marks the request bodies (required only where tagged) and describes some.
 var components = []struct {
 	name    string
 	value   any
 	request bool
+	desc    string
 }{
-	{"Error", Error{}, false},
-	{"Metadata", Metadata{}, false},
-	{"AdditionalInfo", AdditionalInfo{}, false},
-	{"Link", Link{}, false},
-	{"Parameter", Parameter{}, false},
-	{"Condition", metav1.Condition{}, false},
-	{"Limits", v1alpha1.Limits{}, false},
-	{"Usage", v1alpha1.Usage{}, false},
-	{"Organization", organizationResource{}, false},
-	{"OrganizationSpec", OrganizationSpec{}, false},
-	{"OrganizationStatus", v1alpha1.OrganizationStatus{}, false},
-	{"Account", accountResource{}, false},
-	{"AccountSpec", AccountSpec{}, false},
-	{"AccountStatus", v1alpha1.AccountStatus{}, false},
-	{"User", userResource{}, false},
-	{"UserSpec", UserSpec{}, false},
-	{"UserStatus", v1alpha1.UserStatus{}, false},
-	{"OrganizationList", organizationList{}, false},
-	{"OrganizationBody", organizationBody{}, false},
-	{"CreatedOrganization", createdOrganization{}, false},
-	{"WrappedOrganization", wrappedOrganization{}, false},
-	{"AccountList", accountList{}, false},
-	{"OrganizationAccounts", organizationAccounts{}, false},
-	{"AllAccounts", allAccounts{}, false},
-	{"UserList", userList{}, false},
-	{"VerifyResult", verifyResult{}, false},
-	{"LicenseView", licenseView{}, false},
-	{"LicenseDetails", licenseDetails{}, false},
-	{"AssignedLicense", assignedLicense{}, false},
-	{"Member", Member{}, false},
-	{"MemberList", memberList{}, false},
-	{"Deployment", deployment{}, false},
-	{"DeploymentList", deploymentsBody{}, false},
-	{"IdentityOrganization", IdentityOrganization{}, false},
-	{"IdentityPage", identityPage{}, false},
-	{"IdentityOrganizationWithRole", identityOrganizationWithRole{}, false},
-	{"CreateOrganizationRequest", createOrganizationRequest{}, true},
-	{"CreateOrganizationForm", nameForm{}, true},
-	{"UpdateOrganizationForm", updateForm{}, true},
-	{"LicenseRequest", licenseRequest{}, true},
-	{"NameRequest", nameRequest{}, true},
-	{"CreateOrgRequest", nameDescriptionRequest{}, true},
-	{"IdentityCreateRequest", identityCreateRequest{}, true},
-	{"UpdateOrganizationRequest", updateRequest{}, true},
-	{"MemberRequest", memberRequest{}, true},
+	{"Error", Error{}, false, "Every error: the HTTP status code and a message that says what is wrong and how to fix it"},
+	{"Metadata", Metadata{}, false, "The seeds' metadata block: id is the uid, version the generation, hash a hash of the spec"},
+	{"AdditionalInfo", AdditionalInfo{}, false, ""},
+	{"Link", Link{}, false, ""},
+	{"Parameter", Parameter{}, false, "A parameter of the organization or account"},
+	{"Condition", metav1.Condition{}, false, ""},
+	{"Limits", v1alpha1.Limits{}, false, ""},
+	{"Usage", v1alpha1.Usage{}, false, ""},
+	{"Organization", organizationResource{}, false, "An organization in the seeds' shape"},
+	{"OrganizationSpec", OrganizationSpec{}, false, ""},
+	{"OrganizationStatus", v1alpha1.OrganizationStatus{}, false, ""},
+	{"Account", accountResource{}, false, "An account (seed 002's project); secretKey and alternateSecretKeys are shown to admins only"},
+	{"AccountSpec", AccountSpec{}, false, ""},
+	{"AccountStatus", v1alpha1.AccountStatus{}, false, ""},
+	{"User", userResource{}, false, "A user in the seeds' shape"},
+	{"UserSpec", UserSpec{}, false, ""},
+	{"UserStatus", v1alpha1.UserStatus{}, false, ""},
+	{"OrganizationList", organizationList{}, false, ""},
+	{"OrganizationBody", organizationBody{}, false, ""},
+	{"CreatedOrganization", createdOrganization{}, false, "The organization and its first account, once both are ready"},
+	{"WrappedOrganization", wrappedOrganization{}, false, "Seed 000's envelope: the organization and the client (caller)"},
+	{"AccountList", accountList{}, false, ""},
+	{"OrganizationAccounts", organizationAccounts{}, false, ""},
+	{"AllAccounts", allAccounts{}, false, ""},
+	{"UserList", userList{}, false, ""},
+	{"VerifyResult", verifyResult{}, false, ""},
+	{"LicenseView", licenseView{}, false, "The organization's plan, limits and usage, and its license (null on the free plan)"},
+	{"LicenseDetails", licenseDetails{}, false, ""},
+	{"AssignedLicense", assignedLicense{}, false, ""},
+	{"Member", Member{}, false, "A member of an organization; id is the User's uid when the member is a known User"},
+	{"MemberList", memberList{}, false, ""},
+	{"Deployment", deployment{}, false, ""},
+	{"DeploymentList", deploymentsBody{}, false, ""},
+	{"IdentityOrganization", IdentityOrganization{}, false, "An organization in seed 001's shape"},
+	{"IdentityPage", identityPage{}, false, ""},
+	{"IdentityOrganizationWithRole", identityOrganizationWithRole{}, false, ""},
+	{"CreateOrganizationRequest", createOrganizationRequest{}, true, ""},
+	{"CreateOrganizationForm", nameForm{}, true, ""},
+	{"UpdateOrganizationForm", updateForm{}, true, ""},
+	{"LicenseRequest", licenseRequest{}, true, ""},
+	{"NameRequest", nameRequest{}, true, ""},
+	{"CreateOrgRequest", nameDescriptionRequest{}, true, ""},
+	{"IdentityCreateRequest", identityCreateRequest{}, true, ""},
+	{"UpdateOrganizationRequest", updateRequest{}, true, ""},
+	{"MemberRequest", memberRequest{}, true, ""},
 }
 
 // Media types of bodies.
@@ -284,27 +285,12 @@ func newSchemaGen() *schemaGen {
 	for _, c := range components {
 		t := reflect.TypeOf(c.value)
 		s := g.schema(t, g.request[t])
-		s.Description = componentDescriptions[c.name]
+		s.Description = c.desc
 		g.schemas[c.name] = openapi3.NewSchemaRef("", s)
 	}
 	g.schemas["Error"].Value.Properties["details"].Value.Description =
 		"What the message refers to, e.g. the missing fields, the limit violations, or a 5xx's request id"
 	return g
-}
-
-var componentDescriptions = map[string]string{
-	"Error":        "Every error: the HTTP status code and a message that says what is wrong and how to fix it",
-	"Metadata":     "The seeds' metadata block: id is the uid, version the generation, hash a hash of the spec",
-	"Parameter":    "A parameter; a sensitive one's value is not shown",
-	"Organization": "An organization in the seeds' shape",
-	"Account": "An account (seed 002's project); secretKey and alternateSecretKeys are shown to the " +
-		"organization's admins only",
-	"User":                 "A user in the seeds' shape",
-	"Member":               "A member of an organization; id is the User's uid when the member is a known User",
-	"IdentityOrganization": "An organization in seed 001's shape",
-	"LicenseView":          "The organization's plan, limits and usage, and its license (null on the free plan)",
-	"WrappedOrganization":  "Seed 000's envelope: the organization and the client (caller)",
-	"CreatedOrganization":  "The organization and its first account, once both are ready",
 }
 
 // ref is the schema of a value of type t: a reference to its component, or
