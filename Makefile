@@ -5,15 +5,23 @@ ETCD_VERSION ?= 3.6.16
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 GOLANGCI_LINT_VERSION ?= v2.15.0
 REDOCLY_VERSION ?= 2.77.0
+HELM_VERSION ?= v3.22.0
 
 LOCALBIN ?= $(CURDIR)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 REDOCLY_DIR ?= $(LOCALBIN)/redocly-$(REDOCLY_VERSION)
 REDOCLY ?= $(REDOCLY_DIR)/node_modules/.bin/redocly
+HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
+CHART_DIR ?= charts/orgplane
 ENVTEST_ASSETS ?= $(LOCALBIN)/k8s/$(K8S_VERSION)-etcd$(ETCD_VERSION)
 KUBECTL ?= $(ENVTEST_ASSETS)/kubectl
 DEV_DIR ?= $(CURDIR)/.dev
+DIST ?= $(CURDIR)/dist
+# The manager's image, and the node's sandbox image (test/cluster), as OCI tarballs in dist/.
+IMG ?= docker.io/orgplane/orgplane:dev
+PAUSE_IMG ?= docker.io/orgplane/pause:dev
+IMAGE_GOFLAGS = CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags "-s -w -buildid="
 
 export KUBEBUILDER_ASSETS := $(ENVTEST_ASSETS)
 export GOFLAGS ?= -buildvcs=false
@@ -59,7 +67,7 @@ verify-generated: manifests generate ## Fail if generated files differ from what
 		git status --porcelain -- api config; git diff --stat -- api config; exit 1; fi
 
 .PHONY: test
-test: envtest verify-generated vet lint fmt-check check-files openapi-lint test-go fuzz-smoke ## Build the toolchain if needed, generate, vet, lint, check files, and run every test (race detector on).
+test: envtest verify-generated vet lint fmt-check check-files helm-check openapi-lint test-go fuzz-smoke ## Build the toolchain if needed, generate, vet, lint, check files, the chart and the OpenAPI document, and run every test (race detector on).
 
 .PHONY: fmt-check
 fmt-check: ## Fail if a Go file is not gofmt-clean.
@@ -105,6 +113,19 @@ fuzz: ## Fuzz the license decoder for FUZZTIME (default 2m; a duration, for peop
 build: generate ## Build the orgplane binary into bin/.
 	go build -o $(LOCALBIN)/orgplane ./cmd/orgplane
 
+.PHONY: image
+image: ## Build reproducible OCI image tarballs of orgplane and the node's pause into dist/ (no registry, no daemon).
+	@mkdir -p $(DIST)/image
+	$(IMAGE_GOFLAGS) -o $(DIST)/image/orgplane ./cmd/orgplane
+	$(IMAGE_GOFLAGS) -o $(DIST)/image/pause ./hack/pause
+	go run ./hack/imagebuild -binary $(DIST)/image/orgplane -name $(IMG) -out $(DIST)/orgplane-image.tar
+	go run ./hack/imagebuild -binary $(DIST)/image/pause -name $(PAUSE_IMG) -out $(DIST)/pause-image.tar
+	@sha256sum $(DIST)/orgplane-image.tar $(DIST)/pause-image.tar
+
+.PHONY: docker-build
+docker-build: image ## Load the image into a local Docker daemon (for users with Docker; nothing here needs it).
+	docker load -i $(DIST)/orgplane-image.tar
+
 .PHONY: run
 run: manifests generate install ## Run the reconcilers against the current kubeconfig's cluster (webhooks and REST off).
 	go run ./cmd/orgplane manager --zap-devel --webhooks=false --metrics-bind-address=127.0.0.1:8080 --health-probe-bind-address=127.0.0.1:8081
@@ -125,7 +146,57 @@ dev: envtest manifests build ## Run orgplane on a local control plane (Ctrl-C st
 dev-clean: ## Remove the local control plane's state.
 	rm -rf $(DEV_DIR)
 
+##@ Deployment
+
+.PHONY: deploy
+deploy: manifests envtest ## Install orgplane into the current kubeconfig's cluster (config/default; IMG sets the image).
+	$(KUBECTL) kustomize config/default | sed 's|docker.io/orgplane/orgplane:dev|$(IMG)|' | $(KUBECTL) apply --server-side --force-conflicts -f -
+
+.PHONY: undeploy
+undeploy: envtest ## Remove orgplane: APIService and webhooks first, then its objects (while the manager runs), then the rest.
+	$(KUBECTL) delete --ignore-not-found apiservice v1.api.orgplane.io
+	$(KUBECTL) delete --ignore-not-found validatingwebhookconfiguration orgplane-validating-webhook-configuration
+	$(KUBECTL) delete --ignore-not-found mutatingwebhookconfiguration orgplane-mutating-webhook-configuration
+	$(KUBECTL) delete --ignore-not-found --timeout=5m -k config/crd
+	$(KUBECTL) kustomize config/default | $(KUBECTL) delete --ignore-not-found --timeout=5m -f -
+
+.PHONY: build-installer
+build-installer: manifests envtest ## Write everything config/default installs into dist/install.yaml.
+	@mkdir -p $(DIST)
+	$(KUBECTL) kustomize config/default | sed 's|docker.io/orgplane/orgplane:dev|$(IMG)|' > $(DIST)/install.yaml
+	@echo "wrote $(DIST)/install.yaml"
+
+.PHONY: test-cluster
+test-cluster: envtest node-binaries image manifests helm ## As root: start a real one-node cluster, install orgplane, prove HA and failure isolation, tear down.
+	ORGPLANE_TEST_CLUSTER=1 go test ./test/cluster -count=1 -timeout 60m -v -ginkgo.v
+
+.PHONY: node-binaries
+node-binaries: ## Build kubelet, kube-scheduler, kube-proxy and containerd from the Go module proxy into bin/ (once).
+	@K8S_VERSION=$(K8S_VERSION) hack/node-binaries.sh
+
+.PHONY: chart
+chart: manifests ## Copy the generated CRDs, RBAC, webhooks and the alerts into charts/orgplane.
+	cp config/crd/bases/*.yaml $(CHART_DIR)/crds/
+	cp config/rbac/role.yaml config/rbac/role_binding.yaml config/rbac/api_access.yaml config/rbac/metrics_reader_role.yaml $(CHART_DIR)/files/
+	cp config/webhook/manifests.yaml $(CHART_DIR)/files/webhooks.yaml
+	sed -n '/^spec:/,$$p' config/prometheus/alerts.yaml | tail -n +2 | sed 's/^  //' > $(CHART_DIR)/files/alerts-spec.yaml
+
+.PHONY: helm-check
+helm-check: chart helm ## Fail if charts/orgplane is out of date with config/; helm lint and helm template it.
+	@if [ -n "$$(git status --porcelain -- $(CHART_DIR))" ]; then \
+		echo "charts/orgplane is out of date with config/; run 'make chart' and commit:"; git status --porcelain -- $(CHART_DIR); exit 1; fi
+	$(HELM) lint $(CHART_DIR) -n orgplane-system
+	$(HELM) template orgplane $(CHART_DIR) -n orgplane-system --kube-version 1.37.2 >/dev/null
+	$(HELM) template orgplane $(CHART_DIR) -n orgplane-system --kube-version 1.37.2 --set certificates.mode=cert-manager \
+		--set metrics.serviceMonitor.enabled=true --set metrics.rules.enabled=true --set networkPolicy.enabled=true >/dev/null
+
 ##@ Tools
+
+.PHONY: helm
+helm: $(HELM) ## Build helm from the Go module proxy into bin/ (once per HELM_VERSION).
+$(HELM):
+	GOBIN=$(LOCALBIN)/.helm-$(HELM_VERSION) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	mv $(LOCALBIN)/.helm-$(HELM_VERSION)/helm $(HELM) && rmdir $(LOCALBIN)/.helm-$(HELM_VERSION)
 
 .PHONY: envtest
 envtest: ## Build etcd, kube-apiserver and kubectl from the Go module proxy into bin/k8s (once).

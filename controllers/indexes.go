@@ -121,3 +121,14 @@ func UserKey(username string) string { return "user:" + username }
 
 // GroupKey is how IndexMemberSubject names a group.
 func GroupKey(group string) string { return "group:" + group }
+
+// CallerKeys are the IndexMemberSubject keys a caller holds: their
+// username's and each of their groups'.
+func CallerKeys(username string, groups []string) []string {
+	keys := make([]string, 0, 1+len(groups))
+	keys = append(keys, UserKey(username))
+	for _, g := range groups {
+		keys = append(keys, GroupKey(g))
+	}
+	return keys
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -36,6 +37,9 @@ type LicenseReconciler struct {
 func (r *LicenseReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	lic := &v1alpha1.License{}
 	if err := r.Get(ctx, req.NamespacedName, lic); err != nil {
+		if apierrors.IsNotFound(err) {
+			recordExpiry(req.Name, nil)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	before := lic.DeepCopy()
@@ -52,6 +56,7 @@ func (r *LicenseReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		return ctrl.Result{}, err
 	}
 	recordTransition(r.Recorder, lic, before.Status.Conditions, lic.Status.Conditions)
+	recordExpiry(lic.Name, lic)
 	return ctrl.Result{RequeueAfter: nextDate(claims, phase, now)}, nil
 }
 

@@ -16,10 +16,24 @@ var (
 		Name: "orgplane_organization_limit",
 		Help: "Accounts, users and deployments an organization's plan allows.",
 	}, []string{"organization", "resource"})
+	expiryGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "orgplane_license_expiry_timestamp_seconds",
+		Help: "When a valid License assigned to an organization expires (Unix time).",
+	}, []string{"license", "organization"})
 )
 
 func init() {
-	metrics.Registry.MustRegister(usageGauge, limitGauge)
+	metrics.Registry.MustRegister(usageGauge, limitGauge, expiryGauge)
+}
+
+// recordExpiry exports when a valid, assigned license expires, and drops
+// the series of any other.
+func recordExpiry(name string, lic *v1alpha1.License) {
+	expiryGauge.DeletePartialMatch(prometheus.Labels{"license": name})
+	if lic == nil || lic.Status.Phase != v1alpha1.LicenseValid || lic.Status.Organization == "" || lic.Status.ExpiresAt == nil {
+		return
+	}
+	expiryGauge.WithLabelValues(name, lic.Status.Organization).Set(float64(lic.Status.ExpiresAt.Unix()))
 }
 
 // recordUsage exports an organization's usage and limits.

@@ -9,9 +9,11 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -46,11 +48,14 @@ func main() {
 
 func managerFlags(cmd *cobra.Command, opts *manager.Options) {
 	f := cmd.Flags()
-	f.StringVar(&opts.MetricsAddr, "metrics-bind-address", ":8080", "address of the Prometheus metrics endpoint; 0 disables it")
+	f.StringVar(&opts.MetricsAddr, "metrics-bind-address", ":8443", "address of the Prometheus metrics endpoint; 0 disables it")
+	f.BoolVar(&opts.MetricsSecure, "metrics-secure", true, "serve metrics over HTTPS to callers allowed to get the non-resource URL /metrics (false: plain HTTP, no authentication)")
+	f.StringVar(&opts.MetricsCertDir, "metrics-cert-dir", "", "directory with tls.crt and tls.key for the metrics server (default: a self-signed certificate)")
 	f.StringVar(&opts.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz; 0 disables it")
 	f.BoolVar(&opts.LeaderElection, "leader-elect", false, "run the reconcilers on one replica at a time")
 	f.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader-election Lease (default: the pod's)")
 	f.StringSliceVar(&opts.LicensePublicKeyFiles, "license-public-key", nil, "PEM file of a trusted license public key (repeatable)")
+	f.StringVar(&opts.LicensePublicKeyDir, "license-public-key-dir", "", "directory whose *.pem files are trusted license public keys (a mounted Secret; a missing directory trusts none)")
 	f.StringVar(&opts.LicenseIssuerKeyFile, "license-issuer-key", "", "PEM private key the controller signs self-issued licenses (trials) with")
 	f.BoolVar(&opts.Webhooks, "webhooks", true, "serve the validating webhooks (limits and licenses)")
 	f.IntVar(&opts.WebhookPort, "webhook-port", 9443, "port of the webhook server")
@@ -66,6 +71,9 @@ func managerFlags(cmd *cobra.Command, opts *manager.Options) {
 
 func managerCommand() *cobra.Command {
 	var opts manager.Options
+	var rotate bool
+	var secret string
+	certs := manager.DefaultCertRotation
 	cmd := &cobra.Command{
 		Use:   "manager",
 		Short: "Run the reconcilers against the cluster of the current kubeconfig (or in-cluster)",
@@ -73,6 +81,12 @@ func managerCommand() *cobra.Command {
 			cfg, err := ctrl.GetConfig()
 			if err != nil {
 				return err
+			}
+			if rotate {
+				if certs.Secret, err = namespacedName(secret); err != nil {
+					return err
+				}
+				opts.CertRotation = &certs
 			}
 			mgr, err := manager.New(cfg, opts)
 			if err != nil {
@@ -83,7 +97,28 @@ func managerCommand() *cobra.Command {
 		},
 	}
 	managerFlags(cmd, &opts)
+	f := cmd.Flags()
+	f.BoolVar(&rotate, "cert-rotation", false, "issue and rotate the webhook and REST serving certificate into --cert-secret (mounted at --webhook-cert-dir and --rest-cert-dir) and inject its CA into the webhook configuration and the APIService; off when cert-manager or files provide it")
+	f.StringVar(&secret, "cert-secret", certs.Secret.String(), "namespace/name of the Secret holding the rotated certificate and its CA")
+	f.StringSliceVar(&certs.DNSNames, "cert-dns-names", certs.DNSNames, "DNS names of the rotated certificate (the webhook and REST Services)")
+	f.StringVar(&certs.WebhookConfiguration, "cert-webhook-configuration", certs.WebhookConfiguration,
+		"ValidatingWebhookConfiguration to inject the CA into")
+	f.StringVar(&certs.MutatingWebhookConfiguration, "cert-mutating-webhook-configuration",
+		certs.MutatingWebhookConfiguration, "MutatingWebhookConfiguration to inject the CA into")
+	f.StringVar(&certs.APIService, "cert-apiservice", certs.APIService, "APIService to inject the CA into")
+	f.DurationVar(&certs.ServerValidity, "cert-validity", 0, "validity of each rotated serving certificate (default 1 year)")
+	f.DurationVar(&certs.Lookahead, "cert-lookahead", 0, "renew the serving certificate when it expires within this (default 90 days)")
+	f.DurationVar(&certs.CheckInterval, "cert-check-interval", 0, "how often to check whether to renew (default 12 hours)")
 	return cmd
+}
+
+// namespacedName parses namespace/name.
+func namespacedName(s string) (types.NamespacedName, error) {
+	ns, name, ok := strings.Cut(s, "/")
+	if !ok || ns == "" || name == "" {
+		return types.NamespacedName{}, fmt.Errorf("%q is not namespace/name", s)
+	}
+	return types.NamespacedName{Namespace: ns, Name: name}, nil
 }
 
 func devCommand() *cobra.Command {

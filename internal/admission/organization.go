@@ -124,6 +124,12 @@ func (v *OrganizationValidator) ValidateCreate(ctx context.Context, o *v1alpha1.
 	if err := checkDisplayName(o); err != nil {
 		return nil, err
 	}
+	// A display name another organization holds is the refusal that says
+	// most (its slug usually names the same namespace): check it first,
+	// without claiming, and claim last, once nothing else can refuse.
+	if err := v.claims.Take(ctx, o, true); err != nil {
+		return nil, err
+	}
 	if err := v.namespaces.mustBeFree(ctx, organizationsResource, o.Name, o.NamespaceName()); err != nil {
 		return nil, err
 	}

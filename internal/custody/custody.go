@@ -7,6 +7,7 @@ package custody
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -30,12 +31,9 @@ type PlatformAdmins interface {
 // IsAdmin says whether u is an admin member of org, as a user, a service
 // account or through one of their groups.
 func IsAdmin(org *v1alpha1.Organization, u user.Info) bool {
-	keys := map[string]bool{u.GetName(): true}
-	for _, g := range u.GetGroups() {
-		keys[controllers.GroupKey(g)] = true
-	}
+	keys := controllers.CallerKeys(u.GetName(), u.GetGroups())
 	for _, m := range org.MembersWithRole(v1alpha1.RoleAdmin) {
-		if keys[controllers.SubjectKey(m)] {
+		if slices.Contains(keys, controllers.SubjectKey(m)) {
 			return true
 		}
 	}

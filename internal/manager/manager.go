@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"path/filepath"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -18,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
@@ -33,6 +35,13 @@ import (
 type Options struct {
 	// MetricsAddr serves Prometheus metrics; "0" disables it.
 	MetricsAddr string
+	// MetricsSecure serves metrics over HTTPS to callers authenticated by
+	// TokenReview and authorized by SubjectAccessReview (get on the
+	// non-resource URL /metrics).
+	MetricsSecure bool
+	// MetricsCertDir holds tls.crt and tls.key for the metrics server;
+	// empty means a self-signed certificate.
+	MetricsCertDir string
 	// ProbeAddr serves /healthz and /readyz; "0" disables it.
 	ProbeAddr string
 	// LeaderElection lets only one replica run the reconcilers.
@@ -46,6 +55,9 @@ type Options struct {
 	LicenseVerifier *license.Verifier
 	// LicensePublicKeyFiles are PEM files of trusted license public keys.
 	LicensePublicKeyFiles []string
+	// LicensePublicKeyDir holds more of them: every *.pem file in it (a
+	// mounted Secret; add a key to trust it after a restart).
+	LicensePublicKeyDir string
 	// LicenseIssuerKeyFile is the controller's own private key for
 	// self-issued licenses (trials); its public key is trusted too.
 	LicenseIssuerKeyFile string
@@ -66,6 +78,11 @@ type Options struct {
 	// MaxOrganizationsPerUser bounds how many organizations one user
 	// creates; 0 means no bound. Platform admins are not bound.
 	MaxOrganizationsPerUser int
+	// CertRotation, when set, issues and rotates the webhook and REST
+	// serving certificate (mounted at WebhookCertDir and RESTCertDir) and
+	// injects its CA; nil means the files are managed by someone else
+	// (cert-manager, make dev, the tests).
+	CertRotation *CertRotation
 	// SkipNameValidation allows several managers in one process (tests).
 	SkipNameValidation bool
 }
@@ -109,13 +126,14 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	// The manager runs beside kube-apiserver: gzip on its watches and lists
 	// costs kube-apiserver CPU and saves no time.
 	cfg.DisableCompression = true
+	certsReady := make(chan struct{}) // closed once the serving certificate is ready
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		WebhookServer: webhook.NewServer(webhook.Options{
+		WebhookServer: gatedWebhookServer{Server: webhook.NewServer(webhook.Options{
 			Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.WebhookCertDir,
-		}),
+		}), ready: certsReady},
 		Scheme:                        Scheme(),
 		Cache:                         cacheOptions(),
-		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr},
+		Metrics:                       metricsOptions(opts),
 		HealthProbeBindAddress:        opts.ProbeAddr,
 		LeaderElection:                opts.LeaderElection,
 		LeaderElectionID:              "orgplane-manager.orgplane.io",
@@ -126,10 +144,26 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to create manager: %w", err)
 	}
-	if err := setup(mgr, opts, issuerKey); err != nil {
+	if opts.CertRotation == nil {
+		close(certsReady) // the files are there already
+	} else if err := addCertRotation(mgr, *opts.CertRotation, opts.WebhookCertDir, certsReady); err != nil {
+		return nil, err
+	}
+	if err := setup(mgr, opts, issuerKey, certsReady); err != nil {
 		return nil, err
 	}
 	return mgr, nil
+}
+
+// metricsOptions serve metrics over HTTPS with authentication and
+// authorization unless MetricsSecure is off.
+func metricsOptions(opts Options) metricsserver.Options {
+	m := metricsserver.Options{BindAddress: opts.MetricsAddr}
+	if opts.MetricsSecure {
+		m.SecureServing, m.CertDir = true, opts.MetricsCertDir
+		m.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+	return m
 }
 
 // cacheOptions keep only orgplane's own namespaces, Secrets and RBAC objects
@@ -149,7 +183,7 @@ func cacheOptions() cache.Options {
 	}
 }
 
-func setup(mgr ctrl.Manager, opts Options, issuerKey ed25519.PrivateKey) error {
+func setup(mgr ctrl.Manager, opts Options, issuerKey ed25519.PrivateKey, certs <-chan struct{}) error {
 	if err := controllers.SetupIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
@@ -176,20 +210,39 @@ func setup(mgr ctrl.Manager, opts Options, issuerKey ed25519.PrivateKey) error {
 		server := restapi.New(mgr, restapi.Options{Addr: opts.RESTAddr, CertDir: opts.RESTCertDir, Config: mgr.GetConfig(),
 			Issuer: issuer, Verifier: opts.LicenseVerifier, Recorder: mgr.GetEventRecorder("orgplane-rest"),
 			Creators: &creators})
-		if err := mgr.Add(server); err != nil {
+		if err := mgr.Add(gatedRunnable{Runnable: server, ready: certs}); err != nil {
 			return err
 		}
 	}
+	if opts.Webhooks {
+		opts := admission.Options{FreeLimits: opts.FreeLimits, Verifier: opts.LicenseVerifier, Creators: creators}
+		if err := admission.Setup(mgr, opts); err != nil {
+			return fmt.Errorf("failed to set up webhooks: %w", err)
+		}
+	}
+	return addProbes(mgr, opts, certs)
+}
+
+// addProbes: ready means this replica can answer REST and admission: its
+// certificate is mounted (and its CA injected), its cache has synced, and
+// the webhook and REST servers complete a TLS handshake.
+func addProbes(mgr ctrl.Manager, opts Options, certs <-chan struct{}) error {
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err
 	}
-	if !opts.Webhooks {
-		return mgr.AddReadyzCheck("readyz", healthz.Ping)
+	checks := map[string]healthz.Checker{"certificates": certsReady(certs), "cache": cacheSynced(mgr)}
+	if opts.Webhooks {
+		checks["webhooks"] = mgr.GetWebhookServer().StartedChecker()
 	}
-	if err := admission.Setup(mgr, admission.Options{FreeLimits: opts.FreeLimits, Verifier: opts.LicenseVerifier, Creators: creators}); err != nil {
-		return fmt.Errorf("failed to set up webhooks: %w", err)
+	if opts.RESTAddr != "" {
+		checks["rest"] = tlsServing(opts.RESTAddr)
 	}
-	return mgr.AddReadyzCheck("readyz", mgr.GetWebhookServer().StartedChecker())
+	for name, check := range checks {
+		if err := mgr.AddReadyzCheck(name, check); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // licenseKeys loads the issuer key, when configured, and a verifier
@@ -207,7 +260,15 @@ func licenseKeys(opts Options) (*license.Verifier, ed25519.PrivateKey, error) {
 	if opts.LicenseVerifier != nil {
 		return opts.LicenseVerifier, issuer, nil
 	}
-	v, err := license.LoadVerifier(opts.LicensePublicKeyFiles, extra...)
+	files := opts.LicensePublicKeyFiles
+	if opts.LicensePublicKeyDir != "" {
+		inDir, err := filepath.Glob(filepath.Join(opts.LicensePublicKeyDir, "*.pem"))
+		if err != nil {
+			return nil, nil, err
+		}
+		files = append(append([]string{}, files...), inDir...)
+	}
+	v, err := license.LoadVerifier(files, extra...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("failed to load license public keys: %w", err)
 	}

@@ -22,13 +22,8 @@ type membership struct {
 // memberships lists, from the cache's member index, the organizations the
 // caller belongs to as a user, service account or group member, sorted by name.
 func (s *Server) memberships(ctx context.Context, u user.Info) ([]membership, error) {
-	keys := make([]string, 0, 1+len(u.GetGroups()))
-	keys = append(keys, controllers.UserKey(u.GetName()))
-	for _, g := range u.GetGroups() {
-		keys = append(keys, controllers.GroupKey(g))
-	}
 	byName := map[string]*membership{}
-	for _, key := range keys {
+	for _, key := range controllers.CallerKeys(u.GetName(), u.GetGroups()) {
 		orgs := &v1alpha1.OrganizationList{}
 		if err := s.cache.List(ctx, orgs, client.MatchingFields{controllers.IndexMemberSubject: key}, client.UnsafeDisableDeepCopy); err != nil {
 			return nil, fmt.Errorf("failed to list organizations: %w", err)

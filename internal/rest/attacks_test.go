@@ -454,6 +454,7 @@ var _ = Describe("Attack: manager hardening (break 10)", func() {
 		patch := client.MergeFrom(o.DeepCopy())
 		o.Annotations[v1alpha1.AnnotationCreatedBy] = "someone-else@evil.example"
 		err := kubectlAs(maker).Patch(ctx, o, patch)
-		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%v", err)
+		Expect(apierrors.IsForbidden(err)).To(BeTrue(), "%v", err)
+		Expect(err.Error()).To(ContainSubstring("records who created the organization and cannot be changed"))
 	})
 })
