@@ -4,11 +4,14 @@ K8S_VERSION ?= 1.37.2
 ETCD_VERSION ?= 3.6.16
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 GOLANGCI_LINT_VERSION ?= v2.15.0
+REDOCLY_VERSION ?= 2.77.0
 HELM_VERSION ?= v3.22.0
 
 LOCALBIN ?= $(CURDIR)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
+REDOCLY_DIR ?= $(LOCALBIN)/redocly-$(REDOCLY_VERSION)
+REDOCLY ?= $(REDOCLY_DIR)/node_modules/.bin/redocly
 HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
 CHART_DIR ?= charts/orgplane
 ENVTEST_ASSETS ?= $(LOCALBIN)/k8s/$(K8S_VERSION)-etcd$(ETCD_VERSION)
@@ -64,7 +67,7 @@ verify-generated: manifests generate ## Fail if generated files differ from what
 		git status --porcelain -- api config; git diff --stat -- api config; exit 1; fi
 
 .PHONY: test
-test: envtest verify-generated vet lint fmt-check check-files helm-check test-go fuzz-smoke ## Build the toolchain if needed, generate, vet, lint, check files and the chart, and run every test (race detector on).
+test: envtest verify-generated vet lint fmt-check check-files helm-check openapi-lint test-go fuzz-smoke ## Build the toolchain if needed, generate, vet, lint, check files, the chart and the OpenAPI document, and run every test (race detector on).
 
 .PHONY: fmt-check
 fmt-check: ## Fail if a Go file is not gofmt-clean.
@@ -73,6 +76,13 @@ fmt-check: ## Fail if a Go file is not gofmt-clean.
 .PHONY: test-go
 test-go: envtest ## Run every Go test suite (unit, envtest, e2e) with the race detector.
 	go test -race ./... -count=1 -timeout 40m
+
+OPENAPI_OUT ?= $(CURDIR)/.openapi/openapi.json
+.PHONY: openapi-lint
+openapi-lint: redocly ## Lint the OpenAPI document (orgplane openapi) with Redocly's recommended rules.
+	@mkdir -p $(dir $(OPENAPI_OUT))
+	go run ./cmd/orgplane openapi > $(OPENAPI_OUT)
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(REDOCLY) lint --extends=recommended --format=stylish $(OPENAPI_OUT)
 
 MAX_FILE_BYTES ?= 1048576
 .PHONY: check-files
@@ -196,6 +206,11 @@ envtest: ## Build etcd, kube-apiserver and kubectl from the Go module proxy into
 controller-gen: $(CONTROLLER_GEN)
 $(CONTROLLER_GEN):
 	GOBIN=$(LOCALBIN) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
+
+.PHONY: redocly
+redocly: $(REDOCLY)
+$(REDOCLY):
+	npm install --no-audit --no-fund --prefix $(REDOCLY_DIR) @redocly/cli@$(REDOCLY_VERSION)
 
 .PHONY: golangci-lint
 golangci-lint: $(GOLANGCI_LINT)

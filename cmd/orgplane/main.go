@@ -40,7 +40,7 @@ func main() {
 	goFlags := flag.NewFlagSet("log", flag.ExitOnError)
 	zapOpts.BindFlags(goFlags)
 	root.PersistentFlags().AddGoFlagSet(goFlags)
-	root.AddCommand(managerCommand(), devCommand(), licenseCommand())
+	root.AddCommand(managerCommand(), devCommand(), licenseCommand(), openAPICommand())
 	if err := root.Execute(); err != nil {
 		os.Exit(1)
 	}

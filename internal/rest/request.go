@@ -24,13 +24,13 @@ const (
 // formRoutes are seed 000's routes that take a form-encoded body (POST
 // /v1/organizations takes JSON too). Every other route takes JSON only.
 var formRoutes = map[string]bool{
-	"POST /v1/organizations":       true,
-	"PATCH /v1/organizations/{id}": true,
+	"POST /v1/organizations": true,
+	patchOrganization000:     true,
 }
 
 // mediaTypesOf lists the media types a route's body may have.
 func mediaTypesOf(pattern string) []string {
-	if pattern == "PATCH /v1/organizations/{id}" {
+	if pattern == patchOrganization000 {
 		return []string{mediaForm}
 	}
 	if formRoutes[pattern] {

@@ -145,7 +145,7 @@ func throughAPIServer(username, path string) ([]byte, error) {
 
 // throughAPIServerDo sends method with a JSON body through kube-apiserver.
 func throughAPIServerDo(method, username, path, body string) ([]byte, error) {
-	cs, err := kubernetes.NewForConfig(users[username])
+	cs, err := kubernetes.NewForConfig(checked(users[username]))
 	Expect(err).NotTo(HaveOccurred())
 	req := cs.RESTClient().Verb(method).AbsPath("/apis/api.orgplane.io/v1" + path)
 	if body != "" {
@@ -178,6 +178,7 @@ func direct(method, username, path, body string, headers map[string]string) (int
 	Expect(err).NotTo(HaveOccurred())
 	defer func() { _ = resp.Body.Close() }()
 	b, _ := io.ReadAll(resp.Body)
+	checkContract(method, path, resp.StatusCode, resp.Header, b)
 	return resp.StatusCode, b
 }
 

@@ -279,6 +279,7 @@ func expect(got, want string) error {
 // the demo users, creates an organization, and sees it as the admin.
 func restAsUsers(t *testing.T, s *stack) {
 	out := s.must(t, s.as("bob@globex.example"), "get", "--raw", "/apis/api.orgplane.io/v1/organizations/accounts/all")
+	checkREST(t, "GET", "/apis/api.orgplane.io/v1/organizations/accounts/all", out)
 	for _, want := range []string{`"organizationAccounts"`, `"displayName":"Acme Corporation"`, `"displayName":"Globex"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("bob's accounts/all lacks %s", want)
@@ -289,6 +290,7 @@ func restAsUsers(t *testing.T, s *stack) {
 		t.Fatal(err)
 	}
 	out = s.must(t, s.as("alice@acme.example"), "create", "--raw", "/apis/api.orgplane.io/v1/organizations", "-f", body)
+	checkREST(t, "POST", "/apis/api.orgplane.io/v1/organizations", out)
 	if !strings.Contains(out, `"name":"soylent-corp"`) || !strings.Contains(out, `"name":"green"`) {
 		t.Fatalf("create returned %s", out)
 	}
@@ -297,6 +299,7 @@ func restAsUsers(t *testing.T, s *stack) {
 		t.Fatal(err)
 	}
 	all := s.must(t, s.as("alice@acme.example"), "get", "--raw", "/apis/api.orgplane.io/v1/organizations/accounts/all")
+	checkREST(t, "GET", "/apis/api.orgplane.io/v1/organizations/accounts/all", all)
 	if regexp.MustCompile(`"activeAccountId":""`).MatchString(all) {
 		t.Errorf("alice has no active account after creating one: %s", all)
 	}
