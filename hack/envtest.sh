@@ -39,21 +39,9 @@ MOD
 }
 
 build_kube() {
-  local dir="${WORK}/kubernetes" modfile replaces
+  local dir="${WORK}/kubernetes"
   echo "envtest: building ${KUBE_BINARIES[*]} v${K8S_VERSION} from the Go module proxy (about 8 minutes)"
-  mkdir -p "${dir}"
-  cat >"${dir}/go.mod" <<MOD
-module orgplane.local/kubebuild
-
-go 1.26
-
-require k8s.io/kubernetes v${K8S_VERSION}
-MOD
-  modfile="$(cd "${dir}" && go mod download -json "k8s.io/kubernetes@v${K8S_VERSION}" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
-  replaces="$(sed -n '/^replace (/,/^)/p' "${modfile}" | awk '/=>/ {print $1}')"
-  for m in ${replaces}; do
-    echo "replace ${m} => ${m} v0.${K8S_VERSION#1.}" >>"${dir}/go.mod"
-  done
+  kube_module
   local ldflags="-s -w -X k8s.io/component-base/version.gitVersion=v${K8S_VERSION}"
   for b in "${KUBE_BINARIES[@]}"; do
     have "$b" && continue

@@ -21,24 +21,6 @@ all_there() { local d="$1"; shift; for b in "$@"; do [[ -x "${d}/${b}" ]] || ret
 
 export GOFLAGS=-mod=mod GOWORK=off
 
-kube_module() {
-  local dir="${WORK}/kubernetes" modfile replaces
-  [[ -f "${dir}/go.mod" ]] && grep -q "k8s.io/kubernetes v${K8S_VERSION}" "${dir}/go.mod" && return 0
-  mkdir -p "${dir}"
-  cat >"${dir}/go.mod" <<MOD
-module orgplane.local/kubebuild
-
-go 1.26
-
-require k8s.io/kubernetes v${K8S_VERSION}
-MOD
-  modfile="$(cd "${dir}" && go mod download -json "k8s.io/kubernetes@v${K8S_VERSION}" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
-  replaces="$(sed -n '/^replace (/,/^)/p' "${modfile}" | awk '/=>/ {print $1}')"
-  for m in ${replaces}; do
-    echo "replace ${m} => ${m} v0.${K8S_VERSION#1.}" >>"${dir}/go.mod"
-  done
-}
-
 build_node() {
   local dir="${WORK}/kubernetes" pkgs=() b
   echo "node: building ${NODE_BINARIES[*]} v${K8S_VERSION} from the Go module proxy (1-6 minutes)"
@@ -77,6 +59,16 @@ MOD
   done
 }
 
-all_there "${CTRD_DEST}" "${CTRD_BINARIES[@]}" || build_containerd
-all_there "${NODE_DEST}" "${NODE_BINARIES[@]}" || build_node
+# shellcheck source=hack/toolcache.sh
+source "${ROOT}/hack/toolcache.sh"
+all_there "${CTRD_DEST}" "${CTRD_BINARIES[@]}" || restore_tools "${CTRD_DEST}" "containerd/${CONTAINERD_VERSION}" || true
+all_there "${NODE_DEST}" "${NODE_BINARIES[@]}" || restore_tools "${NODE_DEST}" "k8s/node-${K8S_VERSION}" || true
+if ! all_there "${CTRD_DEST}" "${CTRD_BINARIES[@]}"; then
+  build_containerd
+  save_tools "${CTRD_DEST}" "containerd/${CONTAINERD_VERSION}"
+fi
+if ! all_there "${NODE_DEST}" "${NODE_BINARIES[@]}"; then
+  build_node
+  save_tools "${NODE_DEST}" "k8s/node-${K8S_VERSION}"
+fi
 echo "node: binaries ready in ${NODE_DEST} and ${CTRD_DEST}"
