@@ -294,7 +294,9 @@ var _ = Describe("Attack: display names (break 8)", func() {
 		body, err := throughAPIServerDo("PATCH", bob, "/organizations/globex/metadata", `{"name":"Globex"}`)
 		Expect(err).NotTo(HaveOccurred(), string(body))
 		org := &v1alpha1.Organization{}
-		Expect(kubectlAs(bob).Get(ctx, client.ObjectKey{Name: "globex"}, org)).To(Succeed())
+		// bob's RBAC on his Organization is written by the reconciler, which
+		// may still be catching up with another spec's change to globex.
+		Eventually(func() error { return kubectlAs(bob).Get(ctx, client.ObjectKey{Name: "globex"}, org) }).Should(Succeed())
 		patch := client.MergeFrom(org.DeepCopy())
 		org.Spec.DisplayName = "ACME Corporation"
 		err = kubectlAs(bob).Patch(ctx, org, patch)
