@@ -48,8 +48,8 @@ var _ = Describe("Account reconciler", func() {
 		Expect(members.RoleRef.Name).To(Equal("edit"))
 		Expect(members.Subjects).To(ConsistOf(HaveField("Name", bob)))
 
-		Expect(can(alice, "create", "rbac.authorization.k8s.io", "rolebindings", workspace(), "")).To(BeTrue())
-		Expect(can(bob, "create", "apps", "deployments", workspace(), "")).To(BeTrue())
+		Eventually(func() bool { return can(alice, "create", "rbac.authorization.k8s.io", "rolebindings", workspace(), "") }).Should(BeTrue())
+		Eventually(func() bool { return can(bob, "create", "apps", "deployments", workspace(), "") }).Should(BeTrue())
 		Expect(can(bob, "create", "rbac.authorization.k8s.io", "rolebindings", workspace(), "")).To(BeFalse())
 		Expect(can(dave, "get", "apps", "deployments", workspace(), "")).To(BeFalse())
 	})

@@ -46,6 +46,8 @@ func newAccount(org, name string) *v1alpha1.Account {
 }
 
 // can asks the API server's authorizer whether user may do verb on a resource.
+// The authorizer sees a new RoleBinding through its informer a moment after
+// the write, so a check that access was granted waits with Eventually.
 func can(user, verb, group, resource, namespace, name string) bool {
 	sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
 		User: user,

@@ -162,7 +162,7 @@ var _ = Describe("Break 1: upgrading", Ordered, func() {
 		}).Should(Succeed())
 		expectReady(acct)
 		Expect(acct.Status.Namespace).To(Equal(old))
-		Expect(can(alice, "create", "apps", "deployments", old, "")).To(BeTrue())
+		Eventually(func() bool { return can(alice, "create", "apps", "deployments", old, "") }).Should(BeTrue())
 
 		By("its Deployments count against the organization's limit")
 		Expect(tenant(alice).Create(ctx, newDeployment(old, "api"))).To(Succeed())
