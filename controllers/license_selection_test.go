@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/index"
 )
 
 // licenses answers List by the two License indexes, as the cache does.
@@ -24,7 +25,7 @@ func (l licenses) List(_ context.Context, list client.ObjectList, opts ...client
 	o.ApplyOptions(opts)
 	out := list.(*v1alpha1.LicenseList)
 	for _, lic := range l {
-		set := fields.Set{IndexLicenseOrganization: lic.Spec.Organization, IndexLicenseID: lic.Status.LicenseID}
+		set := fields.Set{index.LicenseOrganization: lic.Spec.Organization, index.LicenseID: lic.Status.LicenseID}
 		if o.FieldSelector == nil || o.FieldSelector.Matches(set) {
 			out.Items = append(out.Items, lic)
 		}

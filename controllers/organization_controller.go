@@ -22,6 +22,7 @@ import (
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/internal/displayname"
+	"github.com/orgplane/orgplane/internal/index"
 )
 
 // OrganizationReconciler provisions an organization's namespace, RBAC and
@@ -174,9 +175,9 @@ func (r *OrganizationReconciler) reconcileClusterRBAC(ctx context.Context, org *
 
 // reconcileUsers creates a User for every User member that has none.
 func (r *OrganizationReconciler) reconcileUsers(ctx context.Context, org *v1alpha1.Organization) error {
-	for _, username := range memberUsernames(org) {
+	for _, username := range index.MemberUsernames(org) {
 		users := &v1alpha1.UserList{}
-		if err := r.List(ctx, users, client.MatchingFields{IndexUsername: username}); err != nil {
+		if err := r.List(ctx, users, client.MatchingFields{index.Username: username}); err != nil {
 			return fmt.Errorf("failed to list users named %s: %w", username, err)
 		}
 		if len(users.Items) > 0 {
@@ -207,7 +208,7 @@ func (r *OrganizationReconciler) reconcileDisplayNameClaim(ctx context.Context, 
 }
 
 func (r *OrganizationReconciler) claims() *displayname.Claims {
-	return &displayname.Claims{Client: r.Client, Reader: r.APIReader, Cached: r.Client, IndexField: IndexDisplayName}
+	return &displayname.Claims{Client: r.Client, Reader: r.APIReader, Cached: r.Client, IndexField: index.DisplayName}
 }
 
 // SetupWithManager watches organizations and everything they own.
@@ -246,7 +247,7 @@ func (r *OrganizationReconciler) namespaceToOrganization(ctx context.Context, o 
 
 func (r *OrganizationReconciler) userToOrganizations(ctx context.Context, o client.Object) []reconcile.Request {
 	orgs := &v1alpha1.OrganizationList{}
-	if err := r.List(ctx, orgs, client.MatchingFields{IndexMemberUser: o.(*v1alpha1.User).Spec.Username}); err != nil {
+	if err := r.List(ctx, orgs, client.MatchingFields{index.MemberUser: o.(*v1alpha1.User).Spec.Username}); err != nil {
 		return nil
 	}
 	reqs := make([]reconcile.Request, 0, len(orgs.Items))

@@ -10,11 +10,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/index"
 	"github.com/orgplane/orgplane/internal/usage"
 )
-
-// PlanFree is the plan of an organization with no valid license.
-const PlanFree = "free"
 
 // setStatus records plan, limits, usage and the conditions.
 func (r *OrganizationReconciler) setStatus(ctx context.Context, org *v1alpha1.Organization, err error) {
@@ -37,7 +35,7 @@ func (r *OrganizationReconciler) setStatus(ctx context.Context, org *v1alpha1.Or
 
 func setPlan(org *v1alpha1.Organization, lic *v1alpha1.License, free v1alpha1.Limits) {
 	if lic == nil {
-		org.Status.Plan, org.Status.License, org.Status.LicenseExpiry = PlanFree, "", nil
+		org.Status.Plan, org.Status.License, org.Status.LicenseExpiry = v1alpha1.PlanFree, "", nil
 		org.Status.Limits = &free
 		return
 	}
@@ -69,7 +67,7 @@ func setLicenseCompliant(org *v1alpha1.Organization) {
 // License counts there only.
 func EffectiveLicense(ctx context.Context, c client.Reader, org *v1alpha1.Organization, now time.Time) (*v1alpha1.License, error) {
 	licenses := &v1alpha1.LicenseList{}
-	if err := c.List(ctx, licenses, client.MatchingFields{IndexLicenseOrganization: org.Name}); err != nil {
+	if err := c.List(ctx, licenses, client.MatchingFields{index.LicenseOrganization: org.Name}); err != nil {
 		return nil, fmt.Errorf("failed to list licenses: %w", err)
 	}
 	var best *v1alpha1.License
@@ -94,7 +92,7 @@ func EffectiveLicense(ctx context.Context, c client.Reader, org *v1alpha1.Organi
 // same second): one license id is active in one organization only.
 func activeElsewhere(ctx context.Context, c client.Reader, l *v1alpha1.License) (bool, error) {
 	same := &v1alpha1.LicenseList{}
-	if err := c.List(ctx, same, client.MatchingFields{IndexLicenseID: l.Status.LicenseID}); err != nil {
+	if err := c.List(ctx, same, client.MatchingFields{index.LicenseID: l.Status.LicenseID}); err != nil {
 		return false, fmt.Errorf("failed to list licenses by id: %w", err)
 	}
 	for _, o := range same.Items {

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/index"
 )
 
 // reconcileDelete removes, in order, the organization's accounts (each
@@ -99,7 +100,7 @@ func (r *OrganizationReconciler) deleteNamespace(ctx context.Context, org *v1alp
 // unassignLicenses frees the organization's licenses for another use.
 func (r *OrganizationReconciler) unassignLicenses(ctx context.Context, org *v1alpha1.Organization) error {
 	licenses := &v1alpha1.LicenseList{}
-	if err := r.List(ctx, licenses, client.MatchingFields{IndexLicenseOrganization: org.Name}); err != nil {
+	if err := r.List(ctx, licenses, client.MatchingFields{index.LicenseOrganization: org.Name}); err != nil {
 		return fmt.Errorf("failed to list licenses: %w", err)
 	}
 	for i := range licenses.Items {

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/index"
 )
 
 // UserReconciler lists in each User's status the organizations it belongs
@@ -59,7 +60,7 @@ func (r *UserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 // sorted by name, from the index. Deleting organizations are left out.
 func (r *UserReconciler) memberships(ctx context.Context, username string) ([]v1alpha1.OrganizationMembership, error) {
 	orgs := &v1alpha1.OrganizationList{}
-	if err := r.List(ctx, orgs, client.MatchingFields{IndexMemberUser: username}); err != nil {
+	if err := r.List(ctx, orgs, client.MatchingFields{index.MemberUser: username}); err != nil {
 		return nil, fmt.Errorf("failed to list organizations of %s: %w", username, err)
 	}
 	var out []v1alpha1.OrganizationMembership
@@ -103,14 +104,14 @@ func (r *UserReconciler) organizationToUsers(ctx context.Context, o client.Objec
 			}
 		}
 	}
-	for _, username := range memberUsernames(o) {
+	for _, username := range index.MemberUsernames(o) {
 		users := &v1alpha1.UserList{}
-		if r.List(ctx, users, client.MatchingFields{IndexUsername: username}) == nil {
+		if r.List(ctx, users, client.MatchingFields{index.Username: username}) == nil {
 			add(users)
 		}
 	}
 	users := &v1alpha1.UserList{}
-	if r.List(ctx, users, client.MatchingFields{IndexUserOrganizations: o.GetName()}) == nil {
+	if r.List(ctx, users, client.MatchingFields{index.UserOrganizations: o.GetName()}) == nil {
 		add(users)
 	}
 	return reqs

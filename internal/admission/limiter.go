@@ -118,7 +118,7 @@ var groupResources = map[string]schema.GroupResource{
 func overLimit(org *v1alpha1.Organization, resource string, used, limit int64) error {
 	plan := org.Status.Plan
 	if plan == "" {
-		plan = "free"
+		plan = v1alpha1.PlanFree
 	}
 	source := "the free plan"
 	if org.Status.License != "" {

@@ -9,8 +9,8 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
-	"github.com/orgplane/orgplane/controllers"
 	"github.com/orgplane/orgplane/internal/displayname"
+	"github.com/orgplane/orgplane/internal/index"
 	"github.com/orgplane/orgplane/internal/license"
 	"github.com/orgplane/orgplane/internal/tenancy"
 )
@@ -35,7 +35,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		return err
 	}
 	g := guard{self: self, admins: admins}
-	claims := &displayname.Claims{Client: mgr.GetClient(), Reader: live, Cached: cached, IndexField: controllers.IndexDisplayName}
+	claims := &displayname.Claims{Client: mgr.GetClient(), Reader: live, Cached: cached, IndexField: index.DisplayName}
 	limiter := &Limiter{Client: mgr.GetClient(), Reader: live, FreeLimits: opts.FreeLimits, TTL: 30 * time.Second}
 	res := reserver{limiter: limiter, namespaces: namespaceReader{cached: cached, live: live}}
 	opts.Creators.Reader = cached

@@ -17,7 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
-	"github.com/orgplane/orgplane/controllers"
+	"github.com/orgplane/orgplane/internal/index"
 	"github.com/orgplane/orgplane/internal/license"
 )
 
@@ -31,9 +31,9 @@ type PlatformAdmins interface {
 // IsAdmin says whether u is an admin member of org, as a user, a service
 // account or through one of their groups.
 func IsAdmin(org *v1alpha1.Organization, u user.Info) bool {
-	keys := controllers.CallerKeys(u.GetName(), u.GetGroups())
+	keys := index.CallerKeys(u.GetName(), u.GetGroups())
 	for _, m := range org.MembersWithRole(v1alpha1.RoleAdmin) {
-		if slices.Contains(keys, controllers.SubjectKey(m)) {
+		if slices.Contains(keys, index.SubjectKey(m)) {
 			return true
 		}
 	}
@@ -73,10 +73,10 @@ func CheckKey(v *license.Verifier, key string, org *v1alpha1.Organization, now t
 
 // ActiveElsewhere returns a Conflict when license id is assigned to an
 // organization other than the one with uid orgUID by a License other than
-// self. The cached reader lists Licenses by controllers.IndexLicenseID.
+// self. The cached reader lists Licenses by index.LicenseID.
 func ActiveElsewhere(ctx context.Context, r client.Reader, id string, orgUID types.UID, self string) error {
 	list := &v1alpha1.LicenseList{}
-	if err := r.List(ctx, list, client.MatchingFields{controllers.IndexLicenseID: id}); err != nil {
+	if err := r.List(ctx, list, client.MatchingFields{index.LicenseID: id}); err != nil {
 		return fmt.Errorf("failed to list licenses by id: %w", err)
 	}
 	for _, l := range list.Items {

@@ -26,6 +26,7 @@ import (
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/controllers"
 	"github.com/orgplane/orgplane/internal/admission"
+	"github.com/orgplane/orgplane/internal/index"
 	"github.com/orgplane/orgplane/internal/license"
 	restapi "github.com/orgplane/orgplane/internal/rest"
 	"github.com/orgplane/orgplane/internal/tenancy"
@@ -184,7 +185,7 @@ func cacheOptions() cache.Options {
 }
 
 func setup(mgr ctrl.Manager, opts Options, issuerKey ed25519.PrivateKey, certs <-chan struct{}) error {
-	if err := controllers.SetupIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
+	if err := index.Setup(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
 	rec := mgr.GetEventRecorder("orgplane")

@@ -9,7 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
-	"github.com/orgplane/orgplane/controllers"
+	"github.com/orgplane/orgplane/internal/index"
 )
 
 // membership is an organization the caller belongs to, with their role.
@@ -23,9 +23,9 @@ type membership struct {
 // caller belongs to as a user, service account or group member, sorted by name.
 func (s *Server) memberships(ctx context.Context, u user.Info) ([]membership, error) {
 	byName := map[string]*membership{}
-	for _, key := range controllers.CallerKeys(u.GetName(), u.GetGroups()) {
+	for _, key := range index.CallerKeys(u.GetName(), u.GetGroups()) {
 		orgs := &v1alpha1.OrganizationList{}
-		if err := s.cache.List(ctx, orgs, client.MatchingFields{controllers.IndexMemberSubject: key}, client.UnsafeDisableDeepCopy); err != nil {
+		if err := s.cache.List(ctx, orgs, client.MatchingFields{index.MemberSubject: key}, client.UnsafeDisableDeepCopy); err != nil {
 			return nil, fmt.Errorf("failed to list organizations: %w", err)
 		}
 		for i := range orgs.Items {
@@ -65,7 +65,7 @@ func addMembership(byName map[string]*membership, org *v1alpha1.Organization, ke
 		return
 	}
 	for _, m := range org.Spec.Members {
-		if controllers.SubjectKey(m) != key {
+		if index.SubjectKey(m) != key {
 			continue
 		}
 		cur, ok := byName[org.Name]

@@ -6,8 +6,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
-	"github.com/orgplane/orgplane/controllers"
 	"github.com/orgplane/orgplane/internal/displayname"
+	"github.com/orgplane/orgplane/internal/index"
 )
 
 // Display names are claimed by the Organization admission webhook, which
@@ -18,7 +18,7 @@ import (
 // knows.
 func (s *Server) displayNameTaken(ctx context.Context, displayName string) (bool, error) {
 	orgs := &v1alpha1.OrganizationList{}
-	key := client.MatchingFields{controllers.IndexDisplayName: displayname.Normalize(displayName)}
+	key := client.MatchingFields{index.DisplayName: displayname.Normalize(displayName)}
 	if err := s.cache.List(ctx, orgs, key, client.UnsafeDisableDeepCopy); err != nil {
 		return false, err
 	}

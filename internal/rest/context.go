@@ -11,13 +11,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
-	"github.com/orgplane/orgplane/controllers"
+	"github.com/orgplane/orgplane/internal/index"
 )
 
 // userNamed is the User object of a username, or nil.
 func (s *Server) userNamed(ctx context.Context, username string) (*v1alpha1.User, error) {
 	users := &v1alpha1.UserList{}
-	if err := s.cache.List(ctx, users, client.MatchingFields{controllers.IndexUsername: username}); err != nil {
+	if err := s.cache.List(ctx, users, client.MatchingFields{index.Username: username}); err != nil {
 		return nil, err
 	}
 	if len(users.Items) == 0 {

@@ -17,8 +17,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
-	"github.com/orgplane/orgplane/controllers"
 	"github.com/orgplane/orgplane/internal/displayname"
+	"github.com/orgplane/orgplane/internal/index"
 )
 
 // AnnotationRequestedBy records who asked the REST API for a write.
@@ -218,7 +218,7 @@ func (s *Server) organizationByID(ctx context.Context, id string) (*v1alpha1.Org
 		return org, nil
 	}
 	orgs := &v1alpha1.OrganizationList{}
-	if lerr := s.cache.List(ctx, orgs, client.MatchingFields{controllers.IndexUID: id}); lerr != nil {
+	if lerr := s.cache.List(ctx, orgs, client.MatchingFields{index.UID: id}); lerr != nil {
 		return nil, lerr
 	}
 	if len(orgs.Items) == 1 {

@@ -15,8 +15,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
-	"github.com/orgplane/orgplane/controllers"
 	"github.com/orgplane/orgplane/internal/custody"
+	"github.com/orgplane/orgplane/internal/index"
 	"github.com/orgplane/orgplane/internal/usage"
 )
 
@@ -126,7 +126,7 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, u user.Info
 	}
 	out := []Member{}
 	for _, m := range org.Spec.Members {
-		member := Member{ID: controllers.SubjectKey(m), Kind: m.Kind, Name: m.Name, Role: m.Role}
+		member := Member{ID: index.SubjectKey(m), Kind: m.Kind, Name: m.Name, Role: m.Role}
 		if found, err := s.userNamed(r.Context(), m.Name); err == nil && found != nil && m.Kind == v1alpha1.SubjectUser {
 			member.ID, member.Email = string(found.UID), found.Spec.Email
 		}
@@ -195,7 +195,7 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, u user.Inf
 }
 
 func (s *Server) memberMatches(r *http.Request, m v1alpha1.Member, id string) bool {
-	if controllers.SubjectKey(m) == id || m.Name == id {
+	if index.SubjectKey(m) == id || m.Name == id {
 		return true
 	}
 	found, err := s.userNamed(r.Context(), m.Name)
@@ -288,7 +288,7 @@ func (s *Server) licenseByID(r *http.Request, id string) (*v1alpha1.License, err
 		return lic, nil
 	}
 	list := &v1alpha1.LicenseList{}
-	if err := s.cache.List(r.Context(), list, client.MatchingFields{controllers.IndexLicenseID: id}); err != nil {
+	if err := s.cache.List(r.Context(), list, client.MatchingFields{index.LicenseID: id}); err != nil {
 		return nil, err
 	}
 	if len(list.Items) > 0 {
@@ -314,7 +314,7 @@ func (s *Server) unassignLicense004(w http.ResponseWriter, r *http.Request, u us
 // unassignLicenses unassigns org's licenses except keep.
 func (s *Server) unassignLicenses(r *http.Request, org, keep string) error {
 	list := &v1alpha1.LicenseList{}
-	if err := s.cache.List(r.Context(), list, client.MatchingFields{controllers.IndexLicenseOrganization: org}); err != nil {
+	if err := s.cache.List(r.Context(), list, client.MatchingFields{index.LicenseOrganization: org}); err != nil {
 		return err
 	}
 	for i := range list.Items {

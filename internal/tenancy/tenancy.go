@@ -22,7 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
-	"github.com/orgplane/orgplane/controllers"
+	"github.com/orgplane/orgplane/internal/index"
 )
 
 // +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
@@ -121,7 +121,7 @@ func (c *Creators) WithinCap(ctx context.Context, username string) error {
 		return nil
 	}
 	orgs := &v1alpha1.OrganizationList{}
-	if err := c.Reader.List(ctx, orgs, client.MatchingFields{controllers.IndexCreatedBy: username}); err != nil {
+	if err := c.Reader.List(ctx, orgs, client.MatchingFields{index.CreatedBy: username}); err != nil {
 		return fmt.Errorf("failed to count the organizations %s created: %w", username, err)
 	}
 	if len(orgs.Items) < c.MaxPerUser {

@@ -17,7 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
-	"github.com/orgplane/orgplane/controllers"
+	"github.com/orgplane/orgplane/internal/index"
 )
 
 // Reads is the throughput and latency of one way of reading one route.
@@ -128,7 +128,7 @@ func (s *stack) naive(ctx context.Context, route string) error {
 
 func isMember(o *v1alpha1.Organization) bool {
 	for _, m := range o.Spec.Members {
-		if controllers.SubjectKey(m) == controllers.UserKey(benchUser) {
+		if index.SubjectKey(m) == index.UserKey(benchUser) {
 			return true
 		}
 	}

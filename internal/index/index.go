@@ -1,4 +1,7 @@
-package controllers
+// Package index is orgplane's shared vocabulary for reading the manager's
+// cache: the field indexes the reconcilers, admission and the REST API
+// query, and the keys members and callers are indexed by.
+package index
 
 import (
 	"context"
@@ -12,40 +15,40 @@ import (
 
 // Field indexes on the manager's cache.
 const (
-	// IndexMemberUser indexes Organizations by the usernames of their User members.
-	IndexMemberUser = "spec.members.user"
-	// IndexMemberSubject indexes Organizations by their members as the API
+	// MemberUser indexes Organizations by the usernames of their User members.
+	MemberUser = "spec.members.user"
+	// MemberSubject indexes Organizations by their members as the API
 	// server authenticates them: "user:<username>" (User members, and
 	// ServiceAccount members as user:system:serviceaccount:<ns>:<name>) or
 	// "group:<name>".
-	IndexMemberSubject = "spec.members.subject"
-	// IndexDisplayName indexes Organizations by normalized display name
+	MemberSubject = "spec.members.subject"
+	// DisplayName indexes Organizations by normalized display name
 	// (displayname.Normalize: trimmed, NFKC, case-folded).
-	IndexDisplayName = "spec.displayName.lower"
-	// IndexUID indexes Organizations by metadata.uid (the REST API's id).
-	IndexUID = "metadata.uid"
-	// IndexUsername indexes Users by spec.username.
-	IndexUsername = "spec.username"
-	// IndexLicenseOrganization indexes Licenses by spec.organization.
-	IndexLicenseOrganization = "spec.organization"
-	// IndexLicenseID indexes Licenses by the id inside their key (status.licenseID).
-	IndexLicenseID = "status.licenseID"
-	// IndexUserOrganizations indexes Users by the organizations their status lists.
-	IndexUserOrganizations = "status.organizations"
-	// IndexCreatedBy indexes Organizations by who created them (the
+	DisplayName = "spec.displayName.lower"
+	// UID indexes Organizations by metadata.uid (the REST API's id).
+	UID = "metadata.uid"
+	// Username indexes Users by spec.username.
+	Username = "spec.username"
+	// LicenseOrganization indexes Licenses by spec.organization.
+	LicenseOrganization = "spec.organization"
+	// LicenseID indexes Licenses by the id inside their key (status.licenseID).
+	LicenseID = "status.licenseID"
+	// UserOrganizations indexes Users by the organizations their status lists.
+	UserOrganizations = "status.organizations"
+	// CreatedBy indexes Organizations by who created them (the
 	// orgplane.io/created-by annotation admission records).
-	IndexCreatedBy = "metadata.annotations.created-by"
+	CreatedBy = "metadata.annotations.created-by"
 )
 
-// SetupIndexes registers the field indexes the reconcilers and the REST API read.
-func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
+// Setup registers the field indexes the reconcilers and the REST API read.
+func Setup(ctx context.Context, indexer client.FieldIndexer) error {
 	indexes := []struct {
 		obj   client.Object
 		field string
 		fn    client.IndexerFunc
 	}{
-		{&v1alpha1.Organization{}, IndexMemberUser, memberUsernames},
-		{&v1alpha1.Organization{}, IndexMemberSubject, func(o client.Object) []string {
+		{&v1alpha1.Organization{}, MemberUser, MemberUsernames},
+		{&v1alpha1.Organization{}, MemberSubject, func(o client.Object) []string {
 			members := o.(*v1alpha1.Organization).Spec.Members
 			keys := make([]string, 0, len(members))
 			for _, m := range members {
@@ -53,28 +56,28 @@ func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 			}
 			return keys
 		}},
-		{&v1alpha1.Organization{}, IndexDisplayName, func(o client.Object) []string {
+		{&v1alpha1.Organization{}, DisplayName, func(o client.Object) []string {
 			return []string{displayname.Normalize(o.(*v1alpha1.Organization).Spec.DisplayName)}
 		}},
-		{&v1alpha1.Organization{}, IndexCreatedBy, func(o client.Object) []string {
+		{&v1alpha1.Organization{}, CreatedBy, func(o client.Object) []string {
 			if by := o.GetAnnotations()[v1alpha1.AnnotationCreatedBy]; by != "" {
 				return []string{by}
 			}
 			return nil
 		}},
-		{&v1alpha1.Organization{}, IndexUID, func(o client.Object) []string {
+		{&v1alpha1.Organization{}, UID, func(o client.Object) []string {
 			return []string{string(o.GetUID())}
 		}},
-		{&v1alpha1.User{}, IndexUsername, func(o client.Object) []string {
+		{&v1alpha1.User{}, Username, func(o client.Object) []string {
 			return []string{o.(*v1alpha1.User).Spec.Username}
 		}},
-		{&v1alpha1.License{}, IndexLicenseOrganization, func(o client.Object) []string {
+		{&v1alpha1.License{}, LicenseOrganization, func(o client.Object) []string {
 			return []string{o.(*v1alpha1.License).Spec.Organization}
 		}},
-		{&v1alpha1.License{}, IndexLicenseID, func(o client.Object) []string {
+		{&v1alpha1.License{}, LicenseID, func(o client.Object) []string {
 			return []string{o.(*v1alpha1.License).Status.LicenseID}
 		}},
-		{&v1alpha1.User{}, IndexUserOrganizations, func(o client.Object) []string {
+		{&v1alpha1.User{}, UserOrganizations, func(o client.Object) []string {
 			orgs := o.(*v1alpha1.User).Status.Organizations
 			names := make([]string, 0, len(orgs))
 			for _, m := range orgs {
@@ -91,7 +94,8 @@ func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 	return nil
 }
 
-func memberUsernames(o client.Object) []string {
+// MemberUsernames are the usernames of an Organization's User members.
+func MemberUsernames(o client.Object) []string {
 	var names []string
 	for _, m := range o.(*v1alpha1.Organization).Spec.Members {
 		if m.Kind == v1alpha1.SubjectUser {
@@ -101,7 +105,7 @@ func memberUsernames(o client.Object) []string {
 	return names
 }
 
-// SubjectKey is how IndexMemberSubject names a member: the key of the
+// SubjectKey is how MemberSubject names a member: the key of the
 // username the API server authenticates it as (a ServiceAccount member as
 // system:serviceaccount:<namespace>:<name>), or of its group.
 func SubjectKey(m v1alpha1.Member) string {
@@ -114,15 +118,15 @@ func SubjectKey(m v1alpha1.Member) string {
 	return UserKey(m.Name)
 }
 
-// UserKey is how IndexMemberSubject names a username. Keys start with
+// UserKey is how MemberSubject names a username. Keys start with
 // "user:" or "group:", so a user can never hold a group's key (a user
 // named group:admins has the key user:group:admins).
 func UserKey(username string) string { return "user:" + username }
 
-// GroupKey is how IndexMemberSubject names a group.
+// GroupKey is how MemberSubject names a group.
 func GroupKey(group string) string { return "group:" + group }
 
-// CallerKeys are the IndexMemberSubject keys a caller holds: their
+// CallerKeys are the MemberSubject keys a caller holds: their
 // username's and each of their groups'.
 func CallerKeys(username string, groups []string) []string {
 	keys := make([]string, 0, 1+len(groups))
