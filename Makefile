@@ -67,7 +67,7 @@ verify-generated: manifests generate ## Fail if generated files differ from what
 		git status --porcelain -- api config; git diff --stat -- api config; exit 1; fi
 
 .PHONY: test
-test: envtest verify-generated vet lint fmt-check check-files helm-check openapi-lint test-go fuzz-smoke ## Build the toolchain if needed, generate, vet, lint, check files, the chart and the OpenAPI document, and run every test (race detector on).
+test: envtest verify-generated vet lint fmt-check check-files check-layers helm-check openapi-lint test-go fuzz-smoke ## Build the toolchain if needed, generate, vet, lint, check files, the chart and the OpenAPI document, and run every test (race detector on).
 
 .PHONY: fmt-check
 fmt-check: ## Fail if a Go file is not gofmt-clean.
@@ -89,6 +89,11 @@ MAX_FILE_BYTES ?= 1048576
 check-files: ## Fail if a tracked file is larger than 1 MiB (binaries belong in bin/, never in git).
 	@big="$$(git ls-files -z | xargs -0 -r stat -c '%s %n' 2>/dev/null | awk -v max=$(MAX_FILE_BYTES) '$$1 > max')"; \
 	if [ -n "$$big" ]; then echo "Tracked files over $(MAX_FILE_BYTES) bytes (remove them with git rm --cached and ignore them):"; echo "$$big"; exit 1; fi
+
+.PHONY: check-layers
+check-layers: ## Fail if the REST API imports the reconcilers (it shares vocabulary through internal/index and api/v1alpha1).
+	@if go list -deps ./internal/rest | grep -qx 'github.com/orgplane/orgplane/controllers'; then \
+		echo "internal/rest imports controllers: move what it needs into internal/index or api/v1alpha1"; exit 1; fi
 
 # FUZZ_EXECS is an execution budget, not a duration: a wall-clock -fuzztime
 # races starved workers at its deadline on a busy machine (golang/go#75804)
