@@ -49,9 +49,9 @@ var ErrAlreadyIssued = fmt.Errorf("the organization already had a license of thi
 // Issue creates a License of type typ for organization org (uid uid),
 // bound to that uid, and returns it.
 func (s *SelfIssuer) Issue(ctx context.Context, org, uid, typ string) (*v1alpha1.License, error) {
-	offer, ok := s.Offers[typ]
-	if !ok || s.Key == nil {
-		return nil, fmt.Errorf("%w: %q (offered: %s)", ErrNotOffered, typ, strings.Join(s.offered(), ", "))
+	offer := s.Offers[typ]
+	if !s.Issues(typ) {
+		return nil, fmt.Errorf("%w: %q (offered: %s)", ErrNotOffered, typ, strings.Join(s.Offered(), ", "))
 	}
 	now := s.now()
 	key, err := Issue(s.Key, Claims{
@@ -77,7 +77,14 @@ func (s *SelfIssuer) Issue(ctx context.Context, org, uid, typ string) (*v1alpha1
 	return lic, nil
 }
 
-func (s *SelfIssuer) offered() []string {
+// Issues says whether the controller issues licenses of type typ.
+func (s *SelfIssuer) Issues(typ string) bool {
+	_, ok := s.Offers[typ]
+	return ok && s.Key != nil
+}
+
+// Offered lists the types the controller issues, sorted.
+func (s *SelfIssuer) Offered() []string {
 	out := make([]string, 0, len(s.Offers))
 	for t := range s.Offers {
 		out = append(out, t)

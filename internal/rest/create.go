@@ -47,6 +47,9 @@ func (s *Server) createOrganization(w http.ResponseWriter, r *http.Request, u us
 	if err := validateCreate(&req); err != nil {
 		return err
 	}
+	if err := s.checkLicenseType(req.LicenseType); err != nil {
+		return err
+	}
 	ctx := r.Context()
 	org, err := s.newOrganization(ctx, &req, u)
 	if err != nil {
@@ -57,8 +60,37 @@ func (s *Server) createOrganization(w http.ResponseWriter, r *http.Request, u us
 		s.rollback(org)
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"organization": renderOrganization(org), "account": renderAccount(acct, nil)})
+	writeJSON(w, http.StatusOK, map[string]any{"organization": s.renderOrganization(ctx, org, v1alpha1.RoleAdmin),
+		"account": renderAccount(acct, s.waitAPIKeys(ctx, acct), s.parameterValues(ctx, acct.Namespace, v1alpha1.RoleAdmin))})
 	return nil
+}
+
+// checkLicenseType refuses, before anything is written, a licenseType that
+// is neither free (no license) nor a type this installation issues itself.
+func (s *Server) checkLicenseType(typ string) error {
+	if typ == "" || typ == v1alpha1.PlanFree {
+		return nil
+	}
+	offered := []string{v1alpha1.PlanFree}
+	if s.opts.Issuer != nil {
+		if s.opts.Issuer.Issues(typ) {
+			return nil
+		}
+		offered = append(offered, s.opts.Issuer.Offered()...)
+	}
+	return httpError(http.StatusBadRequest, fmt.Sprintf("licenseType %q is not offered here: send one of %s, or a licenseKey",
+		typ, strings.Join(offered, ", ")), map[string]any{"offered": offered})
+}
+
+// waitAPIKeys waits (briefly) for the cache to hold the API-key Secret of
+// acct, which is Ready, so that its creator gets the keys in the response.
+func (s *Server) waitAPIKeys(ctx context.Context, acct *v1alpha1.Account) *corev1.Secret {
+	var keys *corev1.Secret
+	_ = wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 5*time.Second, true, func(ctx context.Context) (bool, error) {
+		keys = s.apiKeys(ctx, acct, v1alpha1.RoleAdmin)
+		return keys != nil, nil
+	})
+	return keys
 }
 
 var invalidName = regexp.MustCompile(`[^a-z0-9]+`)
@@ -154,7 +186,11 @@ func (s *Server) provision(ctx context.Context, org *v1alpha1.Organization, req 
 	if err := s.waitReady(ctx, acct); err != nil {
 		return nil, err
 	}
-	if err := s.applyRequestedLicense(ctx, org, req.LicenseKey, req.LicenseType); err != nil {
+	typ := req.LicenseType
+	if typ == v1alpha1.PlanFree {
+		typ = "" // the free plan is having no license
+	}
+	if err := s.applyRequestedLicense(ctx, org, req.LicenseKey, typ); err != nil {
 		return nil, err
 	}
 	return acct, s.setActiveAccount(ctx, u, org.Name+"/"+acct.Name)

@@ -30,7 +30,12 @@ var errUnauthorized = httpError(http.StatusUnauthorized,
 // the request id it was logged under.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *Error
-	if !errors.As(err, &e) {
+	if isStaleWrite(err) {
+		// Writes that race the controller retry; should one still lose, the
+		// caller gets advice, not the API server's optimistic-lock text.
+		e = httpError(http.StatusConflict, "What you changed was changed by someone else at the same time; read it again and send your request again", nil)
+	}
+	if e == nil && !errors.As(err, &e) {
 		code := http.StatusInternalServerError
 		if status, ok := err.(apierrors.APIStatus); ok && status.Status().Code != 0 {
 			code = int(status.Status().Code)

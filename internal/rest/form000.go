@@ -6,6 +6,8 @@ import (
 	"net/http"
 
 	"k8s.io/apiserver/pkg/authentication/user"
+
+	"github.com/orgplane/orgplane/api/v1alpha1"
 )
 
 // createOrganizationAny serves POST /v1/organizations: a form-encoded body
@@ -63,7 +65,7 @@ func (s *Server) createOrganization000(w http.ResponseWriter, r *http.Request, u
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, wrapped(u, renderOrganization(org)))
+	writeJSON(w, http.StatusOK, wrapped(u, s.renderOrganization(r.Context(), org, v1alpha1.RoleAdmin)))
 	return nil
 }
 
@@ -88,6 +90,6 @@ func (s *Server) patchOrganization000(w http.ResponseWriter, r *http.Request, u 
 			return err
 		}
 	}
-	writeJSON(w, http.StatusOK, wrapped(u, renderOrganization(org)))
+	writeJSON(w, http.StatusOK, wrapped(u, s.renderOrganization(r.Context(), org, v1alpha1.RoleAdmin)))
 	return nil
 }

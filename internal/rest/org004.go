@@ -34,7 +34,7 @@ func (s *Server) listOrganizations004(w http.ResponseWriter, r *http.Request, u 
 	out := []Resource{}
 	for _, m := range ms {
 		if !activeOnly || !m.org.Spec.Suspended {
-			out = append(out, renderOrganization(m.org))
+			out = append(out, s.renderOrganization(r.Context(), m.org, m.role))
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"organizations": out})
@@ -55,7 +55,7 @@ func (s *Server) createOrganization004(w http.ResponseWriter, r *http.Request, u
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, renderOrganization(org))
+	writeJSON(w, http.StatusOK, s.renderOrganization(r.Context(), org, v1alpha1.RoleAdmin))
 	return nil
 }
 
@@ -105,7 +105,7 @@ func (s *Server) updateOrganization004(w http.ResponseWriter, r *http.Request, u
 	if err := s.patchAndWait(r.Context(), org, client.MergeFrom(before)); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, renderOrganization(org))
+	writeJSON(w, http.StatusOK, s.renderOrganization(r.Context(), org, v1alpha1.RoleAdmin))
 	return nil
 }
 
@@ -152,14 +152,16 @@ func (s *Server) addMember(w http.ResponseWriter, r *http.Request, u user.Info) 
 	if err != nil {
 		return err
 	}
-	for _, m := range org.Spec.Members {
-		if m.Kind == v1alpha1.SubjectUser && strings.EqualFold(m.Name, body.Email) {
-			return httpError(http.StatusConflict, fmt.Sprintf("%s is already a member of %s", body.Email, org.Name), nil)
+	err = s.updateMembers(r.Context(), org, func(org *v1alpha1.Organization) error {
+		for _, m := range org.Spec.Members {
+			if m.Kind == v1alpha1.SubjectUser && strings.EqualFold(m.Name, body.Email) {
+				return httpError(http.StatusConflict, fmt.Sprintf("%s is already a member of %s", body.Email, org.Name), nil)
+			}
 		}
-	}
-	before := org.DeepCopy()
-	org.Spec.Members = append(org.Spec.Members, v1alpha1.Member{Kind: v1alpha1.SubjectUser, Name: body.Email, Role: v1alpha1.RoleMember})
-	if err := s.patchAndWait(r.Context(), org, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+		org.Spec.Members = append(org.Spec.Members, v1alpha1.Member{Kind: v1alpha1.SubjectUser, Name: body.Email, Role: v1alpha1.RoleMember})
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	s.record(org, u, "Added member "+body.Email)
@@ -175,18 +177,20 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, u user.Inf
 		return err
 	}
 	id := r.PathValue("user_id")
-	before := org.DeepCopy()
-	kept := org.Spec.Members[:0:0]
-	for _, m := range org.Spec.Members {
-		if !s.memberMatches(r, m, id) {
-			kept = append(kept, m)
+	err = s.updateMembers(r.Context(), org, func(org *v1alpha1.Organization) error {
+		kept := org.Spec.Members[:0:0]
+		for _, m := range org.Spec.Members {
+			if !s.memberMatches(r, m, id) {
+				kept = append(kept, m)
+			}
 		}
-	}
-	if len(kept) == len(org.Spec.Members) {
-		return httpError(http.StatusNotFound, fmt.Sprintf("%q is not a member of %s", id, org.Name), nil)
-	}
-	org.Spec.Members = kept
-	if err := s.patchAndWait(r.Context(), org, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+		if len(kept) == len(org.Spec.Members) {
+			return httpError(http.StatusNotFound, fmt.Sprintf("%q is not a member of %s", id, org.Name), nil)
+		}
+		org.Spec.Members = kept
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	s.record(org, u, "Removed member "+id)

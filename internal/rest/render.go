@@ -64,8 +64,16 @@ type Parameter struct {
 
 // OrganizationSpec is an organization's spec as the seeds show it.
 type OrganizationSpec struct {
-	Auth0      v1alpha1.Auth0 `json:"auth0"`
-	Parameters []Parameter    `json:"parameters"`
+	Auth0      Auth0       `json:"auth0"`
+	Parameters []Parameter `json:"parameters"`
+}
+
+// Auth0 is the SSO link as the seeds show it: every key present, empty
+// strings for an organization without SSO.
+type Auth0 struct {
+	DisplayName string `json:"displayName"`
+	ID          string `json:"id"`
+	Name        string `json:"name"`
 }
 
 // AccountSpec is an account's spec as the seeds show it; the keys are
@@ -135,24 +143,23 @@ func hash(obj metav1.Object, spec any) string {
 	return h
 }
 
-// parameters renders parameters; sensitive values are never shown here
-// (they live in Secrets).
-func parameters(ps []v1alpha1.Parameter) []Parameter {
+// valueOf is the value of a parameter that a caller is shown, or nil.
+type valueOf func(p v1alpha1.Parameter) *string
+
+func parameters(ps []v1alpha1.Parameter, value valueOf) []Parameter {
 	out := make([]Parameter, 0, len(ps))
 	for _, p := range ps {
-		v := p.Value
-		if p.Sensitive {
-			v = nil
-		}
-		out = append(out, Parameter{Credential: p.Credential, Name: p.Name, Sensitive: p.Sensitive, Value: v})
+		out = append(out, Parameter{Credential: p.Credential, Name: p.Name, Sensitive: p.Sensitive, Value: value(p)})
 	}
 	return out
 }
 
-func renderOrganization(o *v1alpha1.Organization) Resource {
-	spec := OrganizationSpec{Parameters: parameters(o.Spec.Parameters)}
-	if o.Spec.Auth0 != nil {
-		spec.Auth0 = *o.Spec.Auth0
+// renderOrganization renders an organization with the parameter values
+// its caller is shown.
+func renderOrganization(o *v1alpha1.Organization, values valueOf) Resource {
+	spec := OrganizationSpec{Parameters: parameters(o.Spec.Parameters, values)}
+	if a := o.Spec.Auth0; a != nil {
+		spec.Auth0 = Auth0{DisplayName: a.DisplayName, ID: a.ID, Name: a.Name}
 	}
 	return Resource{
 		APIVersion: v1alpha1.GroupVersion.String(), Kind: "Organization",
@@ -161,9 +168,10 @@ func renderOrganization(o *v1alpha1.Organization) Resource {
 	}
 }
 
-// renderAccount renders an account; keys come from its Secret, for admins.
-func renderAccount(a *v1alpha1.Account, keys *corev1.Secret) Resource {
-	spec := AccountSpec{AlternateSecretKeys: []string{}, Parameters: parameters(a.Spec.Parameters)}
+// renderAccount renders an account with the parameter values its caller is
+// shown; keys (its Secret) are given for admins only.
+func renderAccount(a *v1alpha1.Account, keys *corev1.Secret, values valueOf) Resource {
+	spec := AccountSpec{AlternateSecretKeys: []string{}, Parameters: parameters(a.Spec.Parameters, values)}
 	if keys != nil {
 		spec.SecretKey = string(keys.Data["secretKey"])
 		_ = json.Unmarshal(keys.Data["alternateSecretKeys"], &spec.AlternateSecretKeys)

@@ -144,11 +144,11 @@ func discovery(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request, u user.Info) error {
-	org, _, err := s.memberOf(r, u, r.PathValue("id"))
+	org, role, err := s.memberOf(r, u, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"organization": renderOrganization(org)})
+	writeJSON(w, http.StatusOK, map[string]any{"organization": s.renderOrganization(r.Context(), org, role)})
 	return nil
 }
 
@@ -186,7 +186,7 @@ func (s *Server) allAccounts(w http.ResponseWriter, r *http.Request, u user.Info
 		if err != nil {
 			return err
 		}
-		out = append(out, OrganizationAccounts{Accounts: accounts, Organization: renderOrganization(m.org),
+		out = append(out, OrganizationAccounts{Accounts: accounts, Organization: s.renderOrganization(r.Context(), m.org, m.role),
 			SSOEnabled: m.org.Spec.Auth0 != nil && m.org.Spec.Auth0.ID != ""})
 	}
 	active, err := s.activeAccountID(r.Context(), u)
@@ -207,16 +207,54 @@ func (s *Server) accounts(ctx context.Context, m membership) ([]Resource, error)
 	out := make([]Resource, 0, len(list.Items))
 	for i := range list.Items {
 		a := &list.Items[i]
-		var keys *corev1.Secret
-		if m.role == v1alpha1.RoleAdmin {
-			keys = &corev1.Secret{}
-			if err := s.cache.Get(ctx, types.NamespacedName{Namespace: a.Namespace, Name: a.APIKeySecretName()}, keys); err != nil {
-				keys = nil
-			}
-		}
-		out = append(out, renderAccount(a, keys))
+		out = append(out, renderAccount(a, s.apiKeys(ctx, a, m.role), s.parameterValues(ctx, a.Namespace, m.role)))
 	}
 	return out, nil
+}
+
+// renderOrganization renders org with the parameter values a caller with
+// role is shown.
+func (s *Server) renderOrganization(ctx context.Context, org *v1alpha1.Organization, role v1alpha1.Role) Resource {
+	return renderOrganization(org, s.parameterValues(ctx, org.NamespaceName(), role))
+}
+
+// parameterValues shows a caller with role the values of parameters kept in
+// namespace (the organization's): a sensitive value, and any value kept in
+// a Secret (secretKeyRef, read from the API server), to admins only; other
+// values to every member.
+func (s *Server) parameterValues(ctx context.Context, namespace string, role v1alpha1.Role) valueOf {
+	admin := role == v1alpha1.RoleAdmin
+	return func(p v1alpha1.Parameter) *string {
+		switch {
+		case !admin && (p.Sensitive || p.SecretKeyRef != nil):
+			return nil
+		case p.SecretKeyRef == nil:
+			return p.Value
+		}
+		secret := &corev1.Secret{}
+		if err := s.live.Get(ctx, types.NamespacedName{Namespace: namespace, Name: p.SecretKeyRef.Name}, secret); err != nil {
+			return nil
+		}
+		v, ok := secret.Data[p.SecretKeyRef.Key]
+		if !ok {
+			return nil
+		}
+		value := string(v)
+		return &value
+	}
+}
+
+// apiKeys is account a's API-key Secret from the cache when role is admin,
+// else (or while the Secret is not written yet) nil.
+func (s *Server) apiKeys(ctx context.Context, a *v1alpha1.Account, role v1alpha1.Role) *corev1.Secret {
+	if role != v1alpha1.RoleAdmin {
+		return nil
+	}
+	keys := &corev1.Secret{}
+	if err := s.cache.Get(ctx, types.NamespacedName{Namespace: a.Namespace, Name: a.APIKeySecretName()}, keys); err != nil {
+		return nil
+	}
+	return keys
 }
 
 // contextUsers lists the Users of the organization in context.

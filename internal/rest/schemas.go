@@ -57,7 +57,7 @@ type organizationBody struct {
 }
 
 type createdOrganization struct {
-	Account      accountResource      `json:"account" desc:"The first account; its API keys are in the accounts routes"`
+	Account      accountResource      `json:"account" desc:"The first account, with its API keys (its creator is an admin)"`
 	Organization organizationResource `json:"organization"`
 }
 
@@ -152,7 +152,7 @@ type identityOrganizationWithRole struct {
 type createOrganizationRequest struct {
 	AccountName      string `json:"accountName" required:"true" desc:"Display name of the first account"`
 	EulaAccepted     bool   `json:"eulaAccepted"`
-	LicenseType      string `json:"licenseType" desc:"A license type the installation issues itself, e.g. trial"`
+	LicenseType      string `json:"licenseType" desc:"free (no license, the default) or a license type the installation issues itself, e.g. trial"`
 	OrganizationName string `json:"organizationName" required:"true" desc:"Display name, unique ignoring case"`
 	LicenseKey       string `json:"licenseKey" desc:"A signed license key to use instead of issuing one"`
 }
@@ -208,7 +208,7 @@ var components = []struct {
 	{"Metadata", Metadata{}, false, "The seeds' metadata block: id is the uid, version the generation, hash a hash of the spec"},
 	{"AdditionalInfo", AdditionalInfo{}, false, ""},
 	{"Link", Link{}, false, ""},
-	{"Parameter", Parameter{}, false, "A parameter of the organization or account"},
+	{"Parameter", Parameter{}, false, "A parameter of the organization or account; the value of a sensitive one is shown to admins only (null for others, and for values kept in a Secret)"},
 	{"Condition", metav1.Condition{}, false, ""},
 	{"Limits", v1alpha1.Limits{}, false, ""},
 	{"Usage", v1alpha1.Usage{}, false, ""},

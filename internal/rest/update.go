@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
@@ -177,6 +178,40 @@ func (s *Server) selfIssue(ctx context.Context, org *v1alpha1.Organization, typ 
 		return httpError(http.StatusConflict, err.Error(), nil)
 	}
 	return err
+}
+
+// conflictRetry paces the re-reads of an organization whose write lost a
+// race: enough rounds for many concurrent member changes to all land.
+var conflictRetry = wait.Backoff{Steps: 15, Duration: 10 * time.Millisecond, Factor: 1.5, Jitter: 0.5, Cap: time.Second}
+
+// updateMembers applies change to org's member list and writes it,
+// conditional on the version read (the list is replaced whole). When the
+// controller or another request wrote first, it reads org again and applies
+// change again: a caller never sees an optimistic-lock conflict, and a
+// refusal by admission (such as the users limit) reaches them as it is.
+func (s *Server) updateMembers(ctx context.Context, org *v1alpha1.Organization, change func(*v1alpha1.Organization) error) error {
+	reread := false
+	err := retry.OnError(conflictRetry, isStaleWrite, func() error {
+		if reread {
+			if err := s.live.Get(ctx, client.ObjectKeyFromObject(org), org); err != nil {
+				return err
+			}
+		}
+		reread = true
+		before := org.DeepCopy()
+		if err := change(org); err != nil {
+			return err
+		}
+		return s.patchAndWait(ctx, org, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
+	})
+	if isStaleWrite(err) {
+		return errChangedConcurrently(org.Name)
+	}
+	return err
+}
+
+func errChangedConcurrently(name string) *Error {
+	return httpError(http.StatusConflict, fmt.Sprintf("Organization %s kept changing while your request was applied; send it again", name), nil)
 }
 
 // isStaleWrite says whether err is an optimistic-lock conflict (the object
