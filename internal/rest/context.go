@@ -11,51 +11,39 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
-	"github.com/orgplane/orgplane/internal/index"
+	"github.com/orgplane/orgplane/internal/orgs"
 )
-
-// userNamed is the User object of a username, or nil.
-func (s *Server) userNamed(ctx context.Context, username string) (*v1alpha1.User, error) {
-	users := &v1alpha1.UserList{}
-	if err := s.cache.List(ctx, users, client.MatchingFields{index.Username: username}); err != nil {
-		return nil, err
-	}
-	if len(users.Items) == 0 {
-		return nil, nil
-	}
-	return &users.Items[0], nil
-}
 
 // contextOrganization is the caller's organization in context: the one of
 // their User's activeAccount, or their only organization.
-func (s *Server) contextOrganization(ctx context.Context, u user.Info) (membership, error) {
-	ms, err := s.memberships(ctx, u)
+func (s *Server) contextOrganization(ctx context.Context, u user.Info) (orgs.Membership, error) {
+	ms, err := s.orgs.Memberships(ctx, u)
 	if err != nil {
-		return membership{}, err
+		return orgs.Membership{}, err
 	}
-	s.asPlatformAdmin(ctx, u, ms)
+	s.orgs.AsPlatformAdmin(ctx, u, ms)
 	if len(ms) == 0 {
-		return membership{}, httpError(http.StatusForbidden, "You are not a member of any organization", nil)
+		return orgs.Membership{}, httpError(http.StatusForbidden, "You are not a member of any organization", nil)
 	}
 	org, _, err := s.activeAccount(ctx, u)
 	if err != nil {
-		return membership{}, err
+		return orgs.Membership{}, err
 	}
 	for _, m := range ms {
-		if m.org.Name == org {
+		if m.Org.Name == org {
 			return m, nil
 		}
 	}
 	if len(ms) == 1 {
 		return ms[0], nil
 	}
-	return membership{}, httpError(http.StatusForbidden, fmt.Sprintf(
+	return orgs.Membership{}, httpError(http.StatusForbidden, fmt.Sprintf(
 		"You belong to %d organizations and have no active account: set spec.activeAccount (\"<organization>/<account>\") on your User", len(ms)), nil)
 }
 
 // activeAccount splits the caller's User's activeAccount.
 func (s *Server) activeAccount(ctx context.Context, u user.Info) (org, account string, err error) {
-	found, err := s.userNamed(ctx, u.GetName())
+	found, err := s.orgs.UserNamed(ctx, u.GetName())
 	if err != nil || found == nil {
 		return "", "", err
 	}

@@ -11,18 +11,14 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/internal/displayname"
-	"github.com/orgplane/orgplane/internal/index"
+	"github.com/orgplane/orgplane/internal/orgs"
 )
-
-// AnnotationRequestedBy records who asked the REST API for a write.
-const AnnotationRequestedBy = "orgplane.io/requested-by"
 
 // readyTimeout bounds how long a create waits for what it asked for.
 const readyTimeout = 60 * time.Second
@@ -138,7 +134,7 @@ func (s *Server) newOrganization(ctx context.Context, req *CreateRequest, u user
 	}
 	org := &v1alpha1.Organization{
 		ObjectMeta: metav1.ObjectMeta{Name: slug(displayname.Normalize(displayName), 30), Annotations: map[string]string{
-			AnnotationRequestedBy: u.GetName(), v1alpha1.AnnotationCreatedBy: u.GetName()},
+			orgs.AnnotationRequestedBy: u.GetName(), v1alpha1.AnnotationCreatedBy: u.GetName()},
 			// Born with the finalizer: however soon it is deleted, the
 			// reconciler cleans up after it.
 			Finalizers: []string{v1alpha1.Finalizer}},
@@ -148,8 +144,8 @@ func (s *Server) newOrganization(ctx context.Context, req *CreateRequest, u user
 	if err := s.writer.Create(ctx, org); err != nil {
 		return nil, err
 	}
-	s.waitCached(ctx, org)
-	s.record(org, u, "Created organization through the REST API")
+	s.orgs.WaitCached(ctx, org)
+	s.orgs.Record(org, u, "Created organization through the REST API")
 	return org, nil
 }
 
@@ -177,7 +173,7 @@ func (s *Server) provision(ctx context.Context, org *v1alpha1.Organization, req 
 	}
 	acct := &v1alpha1.Account{
 		ObjectMeta: metav1.ObjectMeta{Name: slug(req.AccountName, 32), Namespace: org.NamespaceName(),
-			Annotations: map[string]string{AnnotationRequestedBy: u.GetName()}},
+			Annotations: map[string]string{orgs.AnnotationRequestedBy: u.GetName()}},
 		Spec: v1alpha1.AccountSpec{DisplayName: req.AccountName},
 	}
 	if err := s.writer.Create(ctx, acct); err != nil {
@@ -221,13 +217,13 @@ func (s *Server) waitReady(ctx context.Context, obj client.Object) error {
 // one, and waits until the cache shows it so the caller's next read does.
 func (s *Server) setActiveAccount(ctx context.Context, u user.Info, account string) error {
 	return wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, readyTimeout, true, func(ctx context.Context) (bool, error) {
-		found, err := s.userNamed(ctx, u.GetName())
+		found, err := s.orgs.UserNamed(ctx, u.GetName())
 		if err != nil || found == nil || found.Spec.ActiveAccount == account {
 			return found != nil, err
 		}
 		patch := client.MergeFrom(found.DeepCopy())
 		found.Spec.ActiveAccount = account
-		return true, s.patchAndWait(ctx, found, patch)
+		return true, s.orgs.PatchAndWait(ctx, found, patch)
 	})
 }
 
@@ -237,28 +233,4 @@ func (s *Server) rollback(org *v1alpha1.Organization) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_ = client.IgnoreNotFound(s.writer.Delete(ctx, org))
-}
-
-// record emits an Event on obj naming who asked.
-func (s *Server) record(obj client.Object, u user.Info, note string) {
-	if s.opts.Recorder != nil {
-		s.opts.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, "RequestedByUser", "REST", "%s (requested by %s)", note, u.GetName())
-	}
-}
-
-// organizationByID finds an organization by name or by id (uid).
-func (s *Server) organizationByID(ctx context.Context, id string) (*v1alpha1.Organization, error) {
-	org := &v1alpha1.Organization{}
-	err := s.cache.Get(ctx, types.NamespacedName{Name: id}, org)
-	if err == nil {
-		return org, nil
-	}
-	orgs := &v1alpha1.OrganizationList{}
-	if lerr := s.cache.List(ctx, orgs, client.MatchingFields{index.UID: id}); lerr != nil {
-		return nil, lerr
-	}
-	if len(orgs.Items) == 1 {
-		return &orgs.Items[0], nil
-	}
-	return nil, httpError(http.StatusNotFound, fmt.Sprintf("Organization %q not found among yours", id), nil)
 }

@@ -6,6 +6,8 @@ import (
 	"net/http"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
+	"github.com/orgplane/orgplane/internal/orgs"
 )
 
 // Error is the JSON body of every error: a code, a message a person can act
@@ -30,7 +32,11 @@ var errUnauthorized = httpError(http.StatusUnauthorized,
 // the request id it was logged under.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *Error
-	if isStaleWrite(err) {
+	var refusal *orgs.Error
+	if errors.As(err, &refusal) {
+		e = fromRefusal(refusal)
+	}
+	if orgs.IsStaleWrite(err) {
 		// Writes that race the controller retry; should one still lose, the
 		// caller gets advice, not the API server's optimistic-lock text.
 		e = httpError(http.StatusConflict, "What you changed was changed by someone else at the same time; read it again and send your request again", nil)
@@ -47,6 +53,32 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("X-Request-Id", e.Details.(map[string]string)["requestId"])
 	}
 	writeJSON(w, e.Code, e)
+}
+
+// refusalCodes are the HTTP codes of the organization service's refusals;
+// seed 000's form routes answer Invalid with 422 (see unprocessable).
+var refusalCodes = map[orgs.Reason]int{
+	orgs.NotFound: http.StatusNotFound, orgs.Forbidden: http.StatusForbidden, orgs.Conflict: http.StatusConflict,
+	orgs.Invalid: http.StatusBadRequest, orgs.LimitExceeded: http.StatusForbidden,
+}
+
+func fromRefusal(r *orgs.Error) *Error {
+	code, ok := refusalCodes[r.Reason]
+	if !ok {
+		code = http.StatusBadRequest
+	}
+	var details any
+	if r.Field != "" || r.Details != nil {
+		d := map[string]any{}
+		for k, v := range r.Details {
+			d[k] = v
+		}
+		if r.Field != "" {
+			d["field"] = r.Field
+		}
+		details = d
+	}
+	return httpError(code, r.Message, details)
 }
 
 // writeJSON encodes body first, so that nothing is sent unless all of it can be.

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"errors"
 	"fmt"
 	"mime"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"k8s.io/apiserver/pkg/authentication/user"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/orgs"
 )
 
 // createOrganizationAny serves POST /v1/organizations: a form-encoded body
@@ -61,9 +63,9 @@ func (s *Server) createOrganization000(w http.ResponseWriter, r *http.Request, u
 	if err := parseForm(r, "name"); err != nil {
 		return err
 	}
-	org, err := s.createNamed(r, u, r.PostForm.Get("name"), "", http.StatusUnprocessableEntity)
+	org, err := s.createNamed(r, u, r.PostForm.Get("name"), "")
 	if err != nil {
-		return err
+		return unprocessable(err)
 	}
 	writeJSON(w, http.StatusOK, wrapped(u, s.renderOrganization(r.Context(), org, v1alpha1.RoleAdmin)))
 	return nil
@@ -75,21 +77,26 @@ func (s *Server) patchOrganization000(w http.ResponseWriter, r *http.Request, u 
 	if err := parseForm(r, "name", "slug"); err != nil {
 		return err
 	}
-	org, err := s.adminOf(r.Context(), u, r.PathValue("id"))
+	var change orgs.Update
+	if name := r.PostForm.Get("name"); name != "" {
+		change.Name = &name
+	}
+	if slug := r.PostForm.Get("slug"); slug != "" {
+		change.Slug = &slug
+	}
+	org, err := s.orgs.Update(r.Context(), u, r.PathValue("id"), change)
 	if err != nil {
-		return err
-	}
-	if slug := r.PostForm.Get("slug"); slug != "" && slug != org.Name {
-		return httpError(http.StatusUnprocessableEntity, fmt.Sprintf("slug is the organization's name (%s) and cannot change", org.Name), nil)
-	}
-	if name := r.PostForm.Get("name"); name != "" && name != org.Spec.DisplayName {
-		if err := checkDisplayName(name, http.StatusUnprocessableEntity); err != nil {
-			return err
-		}
-		if err := s.rename(r.Context(), org, name, u); err != nil {
-			return err
-		}
+		return unprocessable(err)
 	}
 	writeJSON(w, http.StatusOK, wrapped(u, s.renderOrganization(r.Context(), org, v1alpha1.RoleAdmin)))
 	return nil
+}
+
+// unprocessable is how seed 000 answers invalid input: 422.
+func unprocessable(err error) error {
+	var refusal *orgs.Error
+	if errors.As(err, &refusal) && refusal.Reason == orgs.Invalid {
+		return httpError(http.StatusUnprocessableEntity, refusal.Message, refusal.Details)
+	}
+	return err
 }

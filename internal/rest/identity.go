@@ -8,6 +8,7 @@ import (
 	"k8s.io/apiserver/pkg/authentication/user"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/orgs"
 )
 
 // IdentityOrganization is an organization in seed 001's shape.
@@ -49,13 +50,13 @@ func (s *Server) listIdentityOrganizations(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return err
 	}
-	ms, err := s.memberships(r.Context(), u)
+	ms, err := s.orgs.Memberships(r.Context(), u)
 	if err != nil {
 		return err
 	}
 	page := []IdentityOrganization{}
 	for i := offset; i < len(ms) && i < offset+limit; i++ {
-		page = append(page, identity(ms[i].org))
+		page = append(page, identity(ms[i].Org))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"organizations": page, "totalResults": len(ms), "offset": offset, "limit": limit})
 	return nil
@@ -84,7 +85,7 @@ func (s *Server) createIdentityOrganization(w http.ResponseWriter, r *http.Reque
 	if err := decode(r, &body); err != nil {
 		return err
 	}
-	org, err := s.createNamed(r, u, body.Name, body.Description, http.StatusBadRequest)
+	org, err := s.createNamed(r, u, body.Name, body.Description)
 	if err != nil {
 		return err
 	}
@@ -94,7 +95,7 @@ func (s *Server) createIdentityOrganization(w http.ResponseWriter, r *http.Reque
 
 // getIdentityOrganization returns one of the caller's organizations with their role.
 func (s *Server) getIdentityOrganization(w http.ResponseWriter, r *http.Request, u user.Info) error {
-	org, role, err := s.memberOf(r, u, r.PathValue("id"))
+	org, role, err := s.orgs.MemberOf(r.Context(), u, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -110,14 +111,8 @@ func (s *Server) editIdentityOrganization(w http.ResponseWriter, r *http.Request
 	if err := decode(r, &body); err != nil {
 		return err
 	}
-	if err := checkDisplayName(body.Name, http.StatusBadRequest); err != nil {
-		return err
-	}
-	org, err := s.adminOf(r.Context(), u, r.PathValue("id"))
+	org, err := s.orgs.Update(r.Context(), u, r.PathValue("id"), orgs.Update{Name: &body.Name})
 	if err != nil {
-		return err
-	}
-	if err := s.rename(r.Context(), org, body.Name, u); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, identity(org))

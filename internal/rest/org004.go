@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/mail"
-	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -17,6 +15,7 @@ import (
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/internal/custody"
 	"github.com/orgplane/orgplane/internal/index"
+	"github.com/orgplane/orgplane/internal/orgs"
 	"github.com/orgplane/orgplane/internal/usage"
 )
 
@@ -26,15 +25,15 @@ import (
 // listOrganizations004 lists the caller's organizations; active_only=true
 // leaves out suspended ones.
 func (s *Server) listOrganizations004(w http.ResponseWriter, r *http.Request, u user.Info) error {
-	ms, err := s.memberships(r.Context(), u)
+	ms, err := s.orgs.Memberships(r.Context(), u)
 	if err != nil {
 		return err
 	}
 	activeOnly := r.URL.Query().Get("active_only") == "true"
 	out := []Resource{}
 	for _, m := range ms {
-		if !activeOnly || !m.org.Spec.Suspended {
-			out = append(out, s.renderOrganization(r.Context(), m.org, m.role))
+		if !activeOnly || !m.Org.Spec.Suspended {
+			out = append(out, s.renderOrganization(r.Context(), m.Org, m.Role))
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"organizations": out})
@@ -51,7 +50,7 @@ func (s *Server) createOrganization004(w http.ResponseWriter, r *http.Request, u
 	if err := decode(r, &body); err != nil {
 		return err
 	}
-	org, err := s.createNamed(r, u, body.Name, deref(body.Description), http.StatusBadRequest)
+	org, err := s.createNamed(r, u, body.Name, deref(body.Description))
 	if err != nil {
 		return err
 	}
@@ -76,33 +75,8 @@ func (s *Server) updateOrganization004(w http.ResponseWriter, r *http.Request, u
 	if err := decode(r, &body); err != nil {
 		return err
 	}
-	if body.Name != nil {
-		if err := checkDisplayName(*body.Name, http.StatusBadRequest); err != nil {
-			return err
-		}
-	}
-	org, err := s.adminOf(r.Context(), u, r.PathValue("id"))
+	org, err := s.orgs.Update(r.Context(), u, r.PathValue("id"), orgs.Update{Name: body.Name, Description: body.Description, Active: body.Active})
 	if err != nil {
-		return err
-	}
-	if body.Active != nil && *body.Active == org.Spec.Suspended {
-		if err := s.mayChangeSuspension(r.Context(), u, org); err != nil {
-			return err
-		}
-	}
-	if body.Name != nil && *body.Name != org.Spec.DisplayName {
-		if err := s.rename(r.Context(), org, *body.Name, u); err != nil {
-			return err
-		}
-	}
-	before := org.DeepCopy()
-	if body.Description != nil {
-		org.Spec.Description = *body.Description
-	}
-	if body.Active != nil {
-		org.Spec.Suspended = !*body.Active
-	}
-	if err := s.patchAndWait(r.Context(), org, client.MergeFrom(before)); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, s.renderOrganization(r.Context(), org, v1alpha1.RoleAdmin))
@@ -120,14 +94,14 @@ type Member struct {
 
 // listMembers lists an organization's members; any member may.
 func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, u user.Info) error {
-	org, _, err := s.memberOf(r, u, r.PathValue("id"))
+	org, _, err := s.orgs.MemberOf(r.Context(), u, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
 	out := []Member{}
 	for _, m := range org.Spec.Members {
 		member := Member{ID: index.SubjectKey(m), Kind: m.Kind, Name: m.Name, Role: m.Role}
-		if found, err := s.userNamed(r.Context(), m.Name); err == nil && found != nil && m.Kind == v1alpha1.SubjectUser {
+		if found, err := s.orgs.UserNamed(r.Context(), m.Name); err == nil && found != nil && m.Kind == v1alpha1.SubjectUser {
 			member.ID, member.Email = string(found.UID), found.Spec.Email
 		}
 		out = append(out, member)
@@ -136,8 +110,7 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, u user.Info
 	return nil
 }
 
-// addMember adds a user by email as a member; admins only. The members
-// limit is enforced by admission.
+// addMember adds a user by email as a member; admins only.
 func (s *Server) addMember(w http.ResponseWriter, r *http.Request, u user.Info) error {
 	var body struct {
 		Email string `json:"email"`
@@ -145,70 +118,26 @@ func (s *Server) addMember(w http.ResponseWriter, r *http.Request, u user.Info) 
 	if err := decode(r, &body); err != nil {
 		return err
 	}
-	if addr, err := mail.ParseAddress(body.Email); err != nil || addr.Address != body.Email {
-		return httpError(http.StatusBadRequest, "Field \"email\" must be an email address such as name@example.com", nil)
-	}
-	org, err := s.adminOf(r.Context(), u, r.PathValue("id"))
-	if err != nil {
+	if err := s.orgs.AddMember(r.Context(), u, r.PathValue("id"), body.Email); err != nil {
 		return err
 	}
-	err = s.updateMembers(r.Context(), org, func(org *v1alpha1.Organization) error {
-		for _, m := range org.Spec.Members {
-			if m.Kind == v1alpha1.SubjectUser && strings.EqualFold(m.Name, body.Email) {
-				return httpError(http.StatusConflict, fmt.Sprintf("%s is already a member of %s", body.Email, org.Name), nil)
-			}
-		}
-		org.Spec.Members = append(org.Spec.Members, v1alpha1.Member{Kind: v1alpha1.SubjectUser, Name: body.Email, Role: v1alpha1.RoleMember})
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	s.record(org, u, "Added member "+body.Email)
 	writeJSON(w, http.StatusOK, Member{ID: body.Email, Kind: v1alpha1.SubjectUser, Name: body.Email, Email: body.Email, Role: v1alpha1.RoleMember})
 	return nil
 }
 
 // removeMember removes a member by User id (uid), username or member id;
-// admins only; the last admin cannot be removed (admission refuses).
+// admins only.
 func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, u user.Info) error {
-	org, err := s.adminOf(r.Context(), u, r.PathValue("id"))
-	if err != nil {
+	if err := s.orgs.RemoveMember(r.Context(), u, r.PathValue("id"), r.PathValue("user_id")); err != nil {
 		return err
 	}
-	id := r.PathValue("user_id")
-	err = s.updateMembers(r.Context(), org, func(org *v1alpha1.Organization) error {
-		kept := org.Spec.Members[:0:0]
-		for _, m := range org.Spec.Members {
-			if !s.memberMatches(r, m, id) {
-				kept = append(kept, m)
-			}
-		}
-		if len(kept) == len(org.Spec.Members) {
-			return httpError(http.StatusNotFound, fmt.Sprintf("%q is not a member of %s", id, org.Name), nil)
-		}
-		org.Spec.Members = kept
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	s.record(org, u, "Removed member "+id)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-func (s *Server) memberMatches(r *http.Request, m v1alpha1.Member, id string) bool {
-	if index.SubjectKey(m) == id || m.Name == id {
-		return true
-	}
-	found, err := s.userNamed(r.Context(), m.Name)
-	return err == nil && found != nil && string(found.UID) == id
-}
-
 // getLicense004 shows the organization's plan; no license means free.
 func (s *Server) getLicense004(w http.ResponseWriter, r *http.Request, u user.Info) error {
-	org, _, err := s.memberOf(r, u, r.PathValue("id"))
+	org, _, err := s.orgs.MemberOf(r.Context(), u, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -252,7 +181,7 @@ func (s *Server) assignLicense(w http.ResponseWriter, r *http.Request, u user.In
 	}
 	before := lic.DeepCopy()
 	lic.Spec.Organization, lic.Spec.OrganizationUID = org.Name, string(org.UID)
-	if err := s.writer.Patch(ctx, lic, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); isStaleWrite(err) {
+	if err := s.writer.Patch(ctx, lic, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); orgs.IsStaleWrite(err) {
 		return httpError(http.StatusConflict, fmt.Sprintf("License %s changed while it was being assigned; send the request again", lic.Name), nil)
 	} else if err != nil {
 		return err
@@ -260,7 +189,7 @@ func (s *Server) assignLicense(w http.ResponseWriter, r *http.Request, u user.In
 	if err := s.unassignLicenses(r, org.Name, lic.Name); err != nil {
 		return err
 	}
-	s.record(org, u, "Assigned license "+lic.Name)
+	s.orgs.Record(org, u, "Assigned license "+lic.Name)
 	writeJSON(w, http.StatusOK, map[string]any{"license": lic.Name, "organization": org.Name})
 	return nil
 }
@@ -303,14 +232,14 @@ func (s *Server) licenseByID(r *http.Request, id string) (*v1alpha1.License, err
 
 // unassignLicense004 downgrades the organization to the free plan.
 func (s *Server) unassignLicense004(w http.ResponseWriter, r *http.Request, u user.Info) error {
-	org, err := s.adminOf(r.Context(), u, r.PathValue("id"))
+	org, err := s.orgs.AdminOf(r.Context(), u, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
 	if err := s.unassignLicenses(r, org.Name, ""); err != nil {
 		return err
 	}
-	s.record(org, u, "Unassigned licenses: free plan")
+	s.orgs.Record(org, u, "Unassigned licenses: free plan")
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -337,7 +266,7 @@ func (s *Server) unassignLicenses(r *http.Request, org, keep string) error {
 
 // listDeployments lists the Deployments in the organization's workspaces.
 func (s *Server) listDeployments(w http.ResponseWriter, r *http.Request, u user.Info) error {
-	org, _, err := s.memberOf(r, u, r.PathValue("id"))
+	org, _, err := s.orgs.MemberOf(r.Context(), u, r.PathValue("id"))
 	if err != nil {
 		return err
 	}

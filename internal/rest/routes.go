@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/orgs"
 )
 
 // maxBody bounds request bodies.
@@ -144,7 +145,7 @@ func discovery(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request, u user.Info) error {
-	org, role, err := s.memberOf(r, u, r.PathValue("id"))
+	org, role, err := s.orgs.MemberOf(r.Context(), u, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -175,19 +176,19 @@ type OrganizationAccounts struct {
 
 // allAccounts lists every organization of the caller with its accounts.
 func (s *Server) allAccounts(w http.ResponseWriter, r *http.Request, u user.Info) error {
-	ms, err := s.memberships(r.Context(), u)
+	ms, err := s.orgs.Memberships(r.Context(), u)
 	if err != nil {
 		return err
 	}
-	s.asPlatformAdmin(r.Context(), u, ms)
+	s.orgs.AsPlatformAdmin(r.Context(), u, ms)
 	out := make([]OrganizationAccounts, 0, len(ms))
 	for _, m := range ms {
 		accounts, err := s.accounts(r.Context(), m)
 		if err != nil {
 			return err
 		}
-		out = append(out, OrganizationAccounts{Accounts: accounts, Organization: s.renderOrganization(r.Context(), m.org, m.role),
-			SSOEnabled: m.org.Spec.Auth0 != nil && m.org.Spec.Auth0.ID != ""})
+		out = append(out, OrganizationAccounts{Accounts: accounts, Organization: s.renderOrganization(r.Context(), m.Org, m.Role),
+			SSOEnabled: m.Org.Spec.Auth0 != nil && m.Org.Spec.Auth0.ID != ""})
 	}
 	active, err := s.activeAccountID(r.Context(), u)
 	if err != nil {
@@ -198,16 +199,16 @@ func (s *Server) allAccounts(w http.ResponseWriter, r *http.Request, u user.Info
 }
 
 // accounts renders an organization's accounts, with API keys for admins.
-func (s *Server) accounts(ctx context.Context, m membership) ([]Resource, error) {
+func (s *Server) accounts(ctx context.Context, m orgs.Membership) ([]Resource, error) {
 	list := &v1alpha1.AccountList{}
 	// Rendered, never changed: the cache's own objects, not copies.
-	if err := s.cache.List(ctx, list, client.InNamespace(m.org.NamespaceName()), client.UnsafeDisableDeepCopy); err != nil {
+	if err := s.cache.List(ctx, list, client.InNamespace(m.Org.NamespaceName()), client.UnsafeDisableDeepCopy); err != nil {
 		return nil, err
 	}
 	out := make([]Resource, 0, len(list.Items))
 	for i := range list.Items {
 		a := &list.Items[i]
-		out = append(out, renderAccount(a, s.apiKeys(ctx, a, m.role), s.parameterValues(ctx, a.Namespace, m.role)))
+		out = append(out, renderAccount(a, s.apiKeys(ctx, a, m.Role), s.parameterValues(ctx, a.Namespace, m.Role)))
 	}
 	return out, nil
 }
@@ -264,14 +265,14 @@ func (s *Server) contextUsers(w http.ResponseWriter, r *http.Request, u user.Inf
 		return err
 	}
 	out := []Resource{}
-	for _, member := range m.org.Spec.Members {
+	for _, member := range m.Org.Spec.Members {
 		if member.Kind != v1alpha1.SubjectUser {
 			continue
 		}
-		if found, err := s.userNamed(r.Context(), member.Name); err != nil {
+		if found, err := s.orgs.UserNamed(r.Context(), member.Name); err != nil {
 			return err
 		} else if found != nil {
-			out = append(out, renderUser(found, m.org.Name, u.GetName()))
+			out = append(out, renderUser(found, m.Org.Name, u.GetName()))
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"users": out})

@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	"github.com/orgplane/orgplane/internal/license"
+	"github.com/orgplane/orgplane/internal/orgs"
 	"github.com/orgplane/orgplane/internal/tenancy"
 )
 
@@ -66,6 +67,8 @@ type Server struct {
 	writer client.Client
 	// admins answers who is a platform admin; set by Start.
 	admins *tenancy.PlatformAdmins
+	// orgs runs the operations on organizations; set by Start.
+	orgs *orgs.Service
 }
 
 var _ manager.LeaderElectionRunnable = &Server{}
@@ -87,6 +90,7 @@ func (s *Server) Start(ctx context.Context) error {
 	if s.admins, err = tenancy.NewPlatformAdmins(s.opts.Config); err != nil {
 		return err
 	}
+	s.orgs = &orgs.Service{Cache: s.cache, Live: s.live, Writer: s.writer, Admins: s.admins, Recorder: s.opts.Recorder}
 	watcher, err := certwatcher.New(filepath.Join(s.opts.CertDir, "tls.crt"), filepath.Join(s.opts.CertDir, "tls.key"))
 	if err != nil {
 		return fmt.Errorf("failed to load the REST serving certificate: %w", err)

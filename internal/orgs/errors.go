@@ -1,0 +1,41 @@
+package orgs
+
+import "fmt"
+
+// Reason is why the service refused an operation.
+type Reason string
+
+// The reasons an operation is refused. Adapters map them to their
+// protocol's codes (HTTP: 404, 403, 409, 400 or 422, 403).
+const (
+	NotFound      Reason = "NotFound"
+	Forbidden     Reason = "Forbidden"
+	Conflict      Reason = "Conflict"
+	Invalid       Reason = "Invalid"
+	LimitExceeded Reason = "LimitExceeded"
+)
+
+// Error is a refusal a person can act on: its message says what is wrong
+// and how to fix it. Field names the input at fault, for Invalid.
+type Error struct {
+	Reason  Reason
+	Message string
+	Field   string
+	Details map[string]any
+}
+
+func (e *Error) Error() string { return e.Message }
+
+func refuse(reason Reason, format string, args ...any) *Error {
+	return &Error{Reason: reason, Message: fmt.Sprintf(format, args...)}
+}
+
+func invalid(field string, details map[string]any, format string, args ...any) *Error {
+	return &Error{Reason: Invalid, Field: field, Details: details, Message: fmt.Sprintf(format, args...)}
+}
+
+// InvalidField is the refusal of field's value, for adapters that check
+// their own shapes.
+func InvalidField(field, message string) *Error {
+	return &Error{Reason: Invalid, Field: field, Message: message}
+}

@@ -1,0 +1,197 @@
+package orgs
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8stypes "k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apiserver/pkg/authentication/user"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/index"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+func reasonOf(err error) Reason {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return ""
+}
+
+func TestUpdateValidation(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change Update
+		field  string
+	}{
+		{"nothing", Update{}, ""},
+		{"a display name", Update{Name: ptr("Acme Corp")}, ""},
+		{"surrounding space is trimmed", Update{Name: ptr("  Acme  ")}, ""},
+		{"an empty name", Update{Name: ptr("  ")}, "name"},
+		{"a control character", Update{Name: ptr("Acme\u0007")}, "name"},
+		{"a description at the limit", Update{Description: ptr(strings.Repeat("d", MaxDescription))}, ""},
+		{"a description over the limit", Update{Description: ptr(strings.Repeat("d", MaxDescription+1))}, "description"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.change.validate()
+			var e *Error
+			switch {
+			case tc.field == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.field != "" && (!errors.As(err, &e) || e.Reason != Invalid || e.Field != tc.field):
+				t.Fatalf("want Invalid %s, got %#v", tc.field, err)
+			}
+		})
+	}
+}
+
+func TestCheckEmail(t *testing.T) {
+	for email, ok := range map[string]bool{
+		"ann@example.com": true, "Ann <ann@example.com>": false, "ann": false, "": false, "ann@example.com ": false,
+	} {
+		if err := CheckEmail(email); (err == nil) != ok {
+			t.Errorf("CheckEmail(%q) = %v, want ok=%v", email, err, ok)
+		}
+	}
+}
+
+// platform is a PlatformAdmins that knows its answer.
+type platform map[string]bool
+
+func (p platform) Is(_ context.Context, u user.Info) (bool, error) { return p[u.GetName()], nil }
+
+func organization(name string, suspended bool, members ...v1alpha1.Member) *v1alpha1.Organization {
+	return &v1alpha1.Organization{ObjectMeta: metav1.ObjectMeta{Name: name, UID: k8stypes.UID("uid-" + name)},
+		Spec: v1alpha1.OrganizationSpec{DisplayName: name, Suspended: suspended, Members: members}}
+}
+
+
+func member(kind, name string, role v1alpha1.Role) v1alpha1.Member {
+	return v1alpha1.Member{Kind: kind, Name: name, Role: role}
+}
+
+// service is a Service over a fake cache with the member and uid indexes.
+func service(t *testing.T, objs ...client.Object) *Service {
+	t.Helper()
+	scheme := runtime.NewScheme()
+	if err := v1alpha1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).
+		WithIndex(&v1alpha1.Organization{}, index.MemberSubject, func(o client.Object) []string {
+			var keys []string
+			for _, m := range o.(*v1alpha1.Organization).Spec.Members {
+				keys = append(keys, index.SubjectKey(m))
+			}
+			return keys
+		}).
+		WithIndex(&v1alpha1.Organization{}, index.UID, func(o client.Object) []string { return []string{string(o.GetUID())} }).
+		WithIndex(&v1alpha1.User{}, index.Username, func(o client.Object) []string { return []string{o.(*v1alpha1.User).Spec.Username} }).
+		Build()
+	return &Service{Cache: c, Live: c, Writer: c, Admins: platform{"root@platform.example": true}}
+}
+
+func TestRoles(t *testing.T) {
+	s := service(t,
+		organization("acme", false, member(v1alpha1.SubjectUser, "ann@acme.example", v1alpha1.RoleAdmin),
+			member(v1alpha1.SubjectUser, "bob@acme.example", v1alpha1.RoleMember),
+			member(v1alpha1.SubjectGroup, "acme-admins", v1alpha1.RoleAdmin),
+			member(v1alpha1.SubjectUser, "root@platform.example", v1alpha1.RoleMember)),
+		organization("globex", true, member(v1alpha1.SubjectUser, "gil@globex.example", v1alpha1.RoleAdmin)))
+	for _, tc := range []struct {
+		name   string
+		caller user.Info
+		id     string
+		role   v1alpha1.Role
+		admin  Reason // AdminOf's refusal, "" when allowed
+	}{
+		{"an admin", &user.DefaultInfo{Name: "ann@acme.example"}, "acme", v1alpha1.RoleAdmin, ""},
+		{"by uid", &user.DefaultInfo{Name: "ann@acme.example"}, "uid-acme", v1alpha1.RoleAdmin, ""},
+		{"a member", &user.DefaultInfo{Name: "bob@acme.example"}, "acme", v1alpha1.RoleMember, Forbidden},
+		{"a member who is in an admin group", &user.DefaultInfo{Name: "bob@acme.example", Groups: []string{"acme-admins"}}, "acme", v1alpha1.RoleAdmin, ""},
+		{"a user named like the admin group", &user.DefaultInfo{Name: "group:acme-admins"}, "acme", "", NotFound},
+		{"an outsider", &user.DefaultInfo{Name: "eve@evil.example"}, "acme", "", NotFound},
+		{"an unknown organization", &user.DefaultInfo{Name: "ann@acme.example"}, "initech", "", NotFound},
+		{"a platform admin who is a plain member", &user.DefaultInfo{Name: "root@platform.example"}, "acme", v1alpha1.RoleAdmin, ""},
+		{"a platform admin elsewhere", &user.DefaultInfo{Name: "root@platform.example"}, "globex", v1alpha1.RoleAdmin, ""},
+		{"an admin of a suspended organization", &user.DefaultInfo{Name: "gil@globex.example"}, "globex", v1alpha1.RoleAdmin, Forbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, role, err := s.MemberOf(context.Background(), tc.caller, tc.id)
+			if role != tc.role || (tc.role == "") != (reasonOf(err) == NotFound) {
+				t.Fatalf("MemberOf = %q, %v; want %q", role, err, tc.role)
+			}
+			if _, err := s.AdminOf(context.Background(), tc.caller, tc.id); reasonOf(err) != tc.admin {
+				t.Fatalf("AdminOf refused with %q (%v); want %q", reasonOf(err), err, tc.admin)
+			}
+		})
+	}
+}
+
+func TestMembers(t *testing.T) {
+	ann := &user.DefaultInfo{Name: "ann@acme.example"}
+	s := service(t, organization("acme", false, member(v1alpha1.SubjectUser, "ann@acme.example", v1alpha1.RoleAdmin),
+		member(v1alpha1.SubjectGroup, "ops", v1alpha1.RoleMember)))
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		op     func() error
+		reason Reason
+	}{
+		{"add a member", func() error { return s.AddMember(ctx, ann, "acme", "bob@acme.example") }, ""},
+		{"add them again, in other case", func() error { return s.AddMember(ctx, ann, "acme", "BOB@acme.example") }, Conflict},
+		{"add what is not an email", func() error { return s.AddMember(ctx, ann, "acme", "bob") }, Invalid},
+		{"remove by username", func() error { return s.RemoveMember(ctx, ann, "acme", "bob@acme.example") }, ""},
+		{"remove them again", func() error { return s.RemoveMember(ctx, ann, "acme", "bob@acme.example") }, NotFound},
+		{"remove a group by member id", func() error { return s.RemoveMember(ctx, ann, "acme", "group:ops") }, ""},
+		{"an outsider adds", func() error {
+			return s.AddMember(ctx, &user.DefaultInfo{Name: "eve@evil.example"}, "acme", "eve@evil.example")
+		}, NotFound},
+	} {
+		if err := tc.op(); reasonOf(err) != tc.reason || (tc.reason == "" && err != nil) {
+			t.Fatalf("%s: got %v, want %q", tc.name, err, tc.reason)
+		}
+	}
+	org := &v1alpha1.Organization{}
+	if err := s.Cache.Get(ctx, client.ObjectKey{Name: "acme"}, org); err != nil {
+		t.Fatal(err)
+	}
+	if len(org.Spec.Members) != 1 || org.Spec.Members[0].Name != "ann@acme.example" {
+		t.Fatalf("members = %+v, want ann alone", org.Spec.Members)
+	}
+}
+
+func TestUpdateRefusesSuspensionByTenantsAndSlugChanges(t *testing.T) {
+	ann := &user.DefaultInfo{Name: "ann@acme.example"}
+	s := service(t, organization("acme", false, member(v1alpha1.SubjectUser, "ann@acme.example", v1alpha1.RoleAdmin)))
+	ctx := context.Background()
+	if _, err := s.Update(ctx, ann, "acme", Update{Active: ptr(false)}); reasonOf(err) != Forbidden {
+		t.Fatalf("a tenant admin suspended their organization: %v", err)
+	}
+	if _, err := s.Update(ctx, ann, "acme", Update{Slug: ptr("acme2")}); reasonOf(err) != Invalid {
+		t.Fatalf("slug changed: %v", err)
+	}
+	org, err := s.Update(ctx, ann, "acme", Update{Name: ptr(" Acme Corp "), Description: ptr("Rockets")})
+	if err != nil || org.Spec.DisplayName != "Acme Corp" || org.Spec.Description != "Rockets" {
+		t.Fatalf("Update = %+v, %v", org, err)
+	}
+	if org.Annotations[AnnotationRequestedBy] != ann.Name {
+		t.Fatalf("requested-by = %q", org.Annotations[AnnotationRequestedBy])
+	}
+	root := &user.DefaultInfo{Name: "root@platform.example"}
+	if org, err := s.Update(ctx, root, "acme", Update{Active: ptr(false)}); err != nil || !org.Spec.Suspended {
+		t.Fatalf("a platform admin could not suspend: %v", err)
+	}
+	if err := s.AddMember(ctx, ann, "acme", "bob@acme.example"); reasonOf(err) != Forbidden {
+		t.Fatalf("a suspended organization took a member from its admin: %v", err)
+	}
+}
