@@ -48,14 +48,7 @@ func Setup(ctx context.Context, indexer client.FieldIndexer) error {
 		fn    client.IndexerFunc
 	}{
 		{&v1alpha1.Organization{}, MemberUser, MemberUsernames},
-		{&v1alpha1.Organization{}, MemberSubject, func(o client.Object) []string {
-			members := o.(*v1alpha1.Organization).Spec.Members
-			keys := make([]string, 0, len(members))
-			for _, m := range members {
-				keys = append(keys, SubjectKey(m))
-			}
-			return keys
-		}},
+		{&v1alpha1.Organization{}, MemberSubject, MemberSubjects},
 		{&v1alpha1.Organization{}, DisplayName, func(o client.Object) []string {
 			return []string{displayname.Normalize(o.(*v1alpha1.Organization).Spec.DisplayName)}
 		}},
@@ -92,6 +85,16 @@ func Setup(ctx context.Context, indexer client.FieldIndexer) error {
 		}
 	}
 	return nil
+}
+
+// MemberSubjects are the MemberSubject keys of an Organization's members.
+func MemberSubjects(o client.Object) []string {
+	members := o.(*v1alpha1.Organization).Spec.Members
+	keys := make([]string, 0, len(members))
+	for _, m := range members {
+		keys = append(keys, SubjectKey(m))
+	}
+	return keys
 }
 
 // MemberUsernames are the usernames of an Organization's User members.

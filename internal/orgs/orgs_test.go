@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	k8stypes "k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/runtime"
+	k8stypes "k8s.io/apimachinery/pkg/types"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -74,7 +74,6 @@ func organization(name string, suspended bool, members ...v1alpha1.Member) *v1al
 		Spec: v1alpha1.OrganizationSpec{DisplayName: name, Suspended: suspended, Members: members}}
 }
 
-
 func member(kind, name string, role v1alpha1.Role) v1alpha1.Member {
 	return v1alpha1.Member{Kind: kind, Name: name, Role: role}
 }
@@ -87,13 +86,7 @@ func service(t *testing.T, objs ...client.Object) *Service {
 		t.Fatal(err)
 	}
 	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).
-		WithIndex(&v1alpha1.Organization{}, index.MemberSubject, func(o client.Object) []string {
-			var keys []string
-			for _, m := range o.(*v1alpha1.Organization).Spec.Members {
-				keys = append(keys, index.SubjectKey(m))
-			}
-			return keys
-		}).
+		WithIndex(&v1alpha1.Organization{}, index.MemberSubject, index.MemberSubjects).
 		WithIndex(&v1alpha1.Organization{}, index.UID, func(o client.Object) []string { return []string{string(o.GetUID())} }).
 		WithIndex(&v1alpha1.User{}, index.Username, func(o client.Object) []string { return []string{o.(*v1alpha1.User).Spec.Username} }).
 		Build()
