@@ -2,6 +2,7 @@ package orgs
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/internal/index"
+	"github.com/orgplane/orgplane/internal/license"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -186,5 +188,61 @@ func TestUpdateRefusesSuspensionByTenantsAndSlugChanges(t *testing.T) {
 	}
 	if err := s.AddMember(ctx, ann, "acme", "bob@acme.example"); reasonOf(err) != Forbidden {
 		t.Fatalf("a suspended organization took a member from its admin: %v", err)
+	}
+}
+
+func TestCreateValidation(t *testing.T) {
+	long := strings.Repeat("a", 30)
+	for _, tc := range []struct {
+		name  string
+		c     Create
+		field string
+	}{
+		{"organization and account", Create{OrganizationName: "Acme Corp", AccountName: "Web Shop"}, ""},
+		{"no organization name", Create{AccountName: "web"}, "organizationName"},
+		{"no account name", Create{OrganizationName: "Acme"}, "accountName"},
+		{"an invalid display name", Create{OrganizationName: "Acme\u0007", AccountName: "web"}, "organizationName"},
+		{"no letter or digit in the account", Create{OrganizationName: "Acme", AccountName: "!!!"}, "organizationName"},
+		{"a workspace name over 63 characters", Create{OrganizationName: long, AccountName: long}, "accountName"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.c.validate()
+			var e *Error
+			switch {
+			case tc.field == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.field != "" && (!errors.As(err, &e) || e.Reason != Invalid || e.Field != tc.field):
+				t.Fatalf("want Invalid %s, got %#v", tc.field, err)
+			}
+		})
+	}
+}
+
+func TestOrganizationName(t *testing.T) {
+	for display, want := range map[string]string{
+		"Acme Corp": "acme-corp", "  ACME   corp ": "acme-corp", "Ａｃｍｅ": "acme", "!!!": "",
+		strings.Repeat("ab ", 20): "ab-ab-ab-ab-ab-ab-ab-ab-ab-ab",
+	} {
+		if got := OrganizationName(display); got != want {
+			t.Errorf("OrganizationName(%q) = %q, want %q", display, got, want)
+		}
+	}
+}
+
+func TestCheckLicenseType(t *testing.T) {
+	offering := &Service{Issuer: &license.SelfIssuer{Key: ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)), Offers: license.DefaultOffers}}
+	closed := &Service{}
+	for _, tc := range []struct {
+		s   *Service
+		typ string
+		ok  bool
+	}{
+		{offering, "", true}, {offering, "free", true}, {offering, "trial", true}, {offering, "platinum", false},
+		{closed, "free", true}, {closed, "trial", false},
+	} {
+		err := tc.s.CheckLicenseType(tc.typ)
+		if (err == nil) != tc.ok || (err != nil && reasonOf(err) != Invalid) {
+			t.Errorf("CheckLicenseType(%q) = %v, want ok=%v", tc.typ, err, tc.ok)
+		}
 	}
 }

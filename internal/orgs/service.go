@@ -20,6 +20,8 @@ import (
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/internal/index"
+	"github.com/orgplane/orgplane/internal/license"
+	"github.com/orgplane/orgplane/internal/tenancy"
 )
 
 // PlatformAdmins says whether a user is a platform admin (tenancy.PlatformAdmins).
@@ -39,6 +41,12 @@ type Service struct {
 	Admins PlatformAdmins
 	// Recorder records who asked for each write; may be nil.
 	Recorder events.EventRecorder
+	// Creators says who may create organizations; nil lets everyone.
+	Creators *tenancy.Creators
+	// Verifier verifies license keys before they are assigned.
+	Verifier *license.Verifier
+	// Issuer issues self-issued licenses; nil when the manager has no issuer key.
+	Issuer *license.SelfIssuer
 }
 
 // Membership is an organization the caller belongs to, with their role.

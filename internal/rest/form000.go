@@ -63,7 +63,7 @@ func (s *Server) createOrganization000(w http.ResponseWriter, r *http.Request, u
 	if err := parseForm(r, "name"); err != nil {
 		return err
 	}
-	org, err := s.createNamed(r, u, r.PostForm.Get("name"), "")
+	org, err := s.orgs.CreateNamed(r.Context(), u, r.PostForm.Get("name"), "")
 	if err != nil {
 		return unprocessable(err)
 	}

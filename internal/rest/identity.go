@@ -85,7 +85,7 @@ func (s *Server) createIdentityOrganization(w http.ResponseWriter, r *http.Reque
 	if err := decode(r, &body); err != nil {
 		return err
 	}
-	org, err := s.createNamed(r, u, body.Name, body.Description)
+	org, err := s.orgs.CreateNamed(r.Context(), u, body.Name, body.Description)
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,7 @@
 package rest
 
 import (
-	"context"
-	"fmt"
 	"net/http"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -13,7 +10,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
-	"github.com/orgplane/orgplane/internal/custody"
 	"github.com/orgplane/orgplane/internal/index"
 	"github.com/orgplane/orgplane/internal/orgs"
 	"github.com/orgplane/orgplane/internal/usage"
@@ -50,7 +46,7 @@ func (s *Server) createOrganization004(w http.ResponseWriter, r *http.Request, u
 	if err := decode(r, &body); err != nil {
 		return err
 	}
-	org, err := s.createNamed(r, u, body.Name, deref(body.Description))
+	org, err := s.orgs.CreateNamed(r.Context(), u, body.Name, deref(body.Description))
 	if err != nil {
 		return err
 	}
@@ -154,113 +150,22 @@ func (s *Server) getLicense004(w http.ResponseWriter, r *http.Request, u user.In
 }
 
 // assignLicense assigns License licenseID (its name or license id) to
-// organization id, unassigning the others (seed 004). A tenant admin may
-// take a License that is bound to their organization, or an unassigned one
-// whose key is bound to their organization's uid; any other License is
-// not found for them (platform admins may assign any unassigned one). The
-// key must be valid now, and the write is conditional on the version read.
+// organization id, unassigning the others (seed 004).
 func (s *Server) assignLicense(w http.ResponseWriter, r *http.Request, u user.Info, id, licenseID string) error {
-	ctx := r.Context()
-	org, err := s.licenseAdminOf(ctx, u, id)
+	lic, org, err := s.orgs.AssignLicense(r.Context(), u, id, licenseID)
 	if err != nil {
 		return err
 	}
-	lic, err := s.licenseByID(r, licenseID)
-	if err == nil {
-		err = s.mayTake(ctx, u, org, lic, licenseID)
-	}
-	if err != nil {
-		return err
-	}
-	claims, err := custody.CheckKey(s.opts.Verifier, lic.Spec.Key, org, time.Now())
-	if err != nil {
-		return err
-	}
-	if err := custody.ActiveElsewhere(ctx, s.cache, claims.ID, org.UID, lic.Name); err != nil {
-		return err
-	}
-	before := lic.DeepCopy()
-	lic.Spec.Organization, lic.Spec.OrganizationUID = org.Name, string(org.UID)
-	if err := s.writer.Patch(ctx, lic, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); orgs.IsStaleWrite(err) {
-		return httpError(http.StatusConflict, fmt.Sprintf("License %s changed while it was being assigned; send the request again", lic.Name), nil)
-	} else if err != nil {
-		return err
-	}
-	if err := s.unassignLicenses(r, org.Name, lic.Name); err != nil {
-		return err
-	}
-	s.orgs.Record(org, u, "Assigned license "+lic.Name)
 	writeJSON(w, http.StatusOK, map[string]any{"license": lic.Name, "organization": org.Name})
 	return nil
 }
 
-// mayTake answers 404, as for a License that does not exist, unless u may
-// assign lic to org.
-func (s *Server) mayTake(ctx context.Context, u user.Info, org *v1alpha1.Organization, lic *v1alpha1.License, licenseID string) error {
-	notFound := httpError(http.StatusNotFound, fmt.Sprintf("License %q not found among the licenses you may assign", licenseID), nil)
-	switch bound := custody.BoundTo(lic); {
-	case bound == org.UID && bound != "":
-		return nil
-	case lic.Spec.Organization != "":
-		return notFound
-	}
-	claims, _, _ := s.opts.Verifier.Verify(lic.Spec.Key, time.Now())
-	if claims != nil && claims.Organization == string(org.UID) {
-		return nil
-	}
-	platform, err := s.admins.Is(ctx, u)
-	if err != nil || platform {
-		return err
-	}
-	return notFound
-}
-
-func (s *Server) licenseByID(r *http.Request, id string) (*v1alpha1.License, error) {
-	lic := &v1alpha1.License{}
-	if err := s.cache.Get(r.Context(), types.NamespacedName{Name: id}, lic); err == nil {
-		return lic, nil
-	}
-	list := &v1alpha1.LicenseList{}
-	if err := s.cache.List(r.Context(), list, client.MatchingFields{index.LicenseID: id}); err != nil {
-		return nil, err
-	}
-	if len(list.Items) > 0 {
-		return &list.Items[0], nil
-	}
-	return nil, httpError(http.StatusNotFound, fmt.Sprintf("License %q not found among the licenses you may assign", id), nil)
-}
-
 // unassignLicense004 downgrades the organization to the free plan.
 func (s *Server) unassignLicense004(w http.ResponseWriter, r *http.Request, u user.Info) error {
-	org, err := s.orgs.AdminOf(r.Context(), u, r.PathValue("id"))
-	if err != nil {
+	if err := s.orgs.UnassignLicenses(r.Context(), u, r.PathValue("id")); err != nil {
 		return err
 	}
-	if err := s.unassignLicenses(r, org.Name, ""); err != nil {
-		return err
-	}
-	s.orgs.Record(org, u, "Unassigned licenses: free plan")
 	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-// unassignLicenses unassigns org's licenses except keep.
-func (s *Server) unassignLicenses(r *http.Request, org, keep string) error {
-	list := &v1alpha1.LicenseList{}
-	if err := s.cache.List(r.Context(), list, client.MatchingFields{index.LicenseOrganization: org}); err != nil {
-		return err
-	}
-	for i := range list.Items {
-		l := &list.Items[i]
-		if l.Name == keep {
-			continue
-		}
-		before := l.DeepCopy()
-		l.Spec.Organization, l.Spec.OrganizationUID = "", ""
-		if err := client.IgnoreNotFound(s.writer.Patch(r.Context(), l, client.MergeFrom(before))); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 

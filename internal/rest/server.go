@@ -90,7 +90,8 @@ func (s *Server) Start(ctx context.Context) error {
 	if s.admins, err = tenancy.NewPlatformAdmins(s.opts.Config); err != nil {
 		return err
 	}
-	s.orgs = &orgs.Service{Cache: s.cache, Live: s.live, Writer: s.writer, Admins: s.admins, Recorder: s.opts.Recorder}
+	s.orgs = &orgs.Service{Cache: s.cache, Live: s.live, Writer: s.writer, Admins: s.admins, Recorder: s.opts.Recorder,
+		Creators: s.opts.Creators, Verifier: s.opts.Verifier, Issuer: s.opts.Issuer}
 	watcher, err := certwatcher.New(filepath.Join(s.opts.CertDir, "tls.crt"), filepath.Join(s.opts.CertDir, "tls.key"))
 	if err != nil {
 		return fmt.Errorf("failed to load the REST serving certificate: %w", err)
@@ -102,9 +103,9 @@ func (s *Server) Start(ctx context.Context) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		// A body is at most maxBody: reading it takes no more than this.
 		ReadTimeout: 30 * time.Second,
-		// Longer than the longest route: a create waits up to readyTimeout
+		// Longer than the longest route: a create waits up to orgs.ReadyTimeout
 		// for its organization, then for its account.
-		WriteTimeout: 3*readyTimeout + 30*time.Second,
+		WriteTimeout: 3*orgs.ReadyTimeout + 30*time.Second,
 		IdleTimeout:  120 * time.Second,
 		TLSConfig: &tls.Config{
 			GetCertificate: watcher.GetCertificate,
