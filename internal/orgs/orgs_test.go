@@ -246,3 +246,71 @@ func TestCheckLicenseType(t *testing.T) {
 		}
 	}
 }
+
+func TestInContext(t *testing.T) {
+	admin := func(name string) v1alpha1.Member { return member(v1alpha1.SubjectUser, name, v1alpha1.RoleAdmin) }
+	userWithActive := func(username, active string) *v1alpha1.User {
+		return &v1alpha1.User{ObjectMeta: metav1.ObjectMeta{Name: "u-" + strings.ReplaceAll(username, "@", "-")},
+			Spec: v1alpha1.UserSpec{Username: username, ActiveAccount: active}}
+	}
+	s := service(t,
+		organization("acme", false, admin("ann@x.example"), admin("solo@x.example"), admin("lost@x.example")),
+		organization("globex", false, admin("ann@x.example"), admin("bea@x.example"), admin("lost@x.example")),
+		userWithActive("ann@x.example", "globex/web"),
+		userWithActive("bea@x.example", "acme/web"),
+		userWithActive("lost@x.example", "initech/web"))
+	for _, tc := range []struct {
+		caller string
+		want   string // organization in context, or the refusal's start
+	}{
+		{"ann@x.example", "globex"}, // their active account's organization
+		{"solo@x.example", "acme"},  // their only organization, no User needed
+		{"bea@x.example", "globex"}, // active account elsewhere: their only organization
+		{"lost@x.example", "You belong to 2 organizations and have no active account"},
+		{"eve@x.example", "You are not a member of any organization"},
+	} {
+		m, err := s.InContext(context.Background(), &user.DefaultInfo{Name: tc.caller})
+		got := ""
+		if err != nil {
+			got = err.Error()
+			if reasonOf(err) != Forbidden {
+				t.Errorf("%s: refusal %v is not Forbidden", tc.caller, err)
+			}
+		} else {
+			got = m.Org.Name
+		}
+		if !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%s: in context %q, want %q", tc.caller, got, tc.want)
+		}
+	}
+}
+
+func TestPaging(t *testing.T) {
+	for _, tc := range []struct {
+		offset, limit string
+		n             int
+		start, end    int
+		field         string
+	}{
+		{"", "", 45, 0, 20, ""},
+		{"40", "", 45, 40, 45, ""},
+		{"50", "10", 45, 45, 45, ""},
+		{"0", "100", 3, 0, 3, ""},
+		{"0", "101", 3, 0, 0, "limit"},
+		{"0", "0", 3, 0, 0, "limit"},
+		{"-1", "", 3, 0, 0, "offset"},
+		{"ten", "", 3, 0, 0, "offset"},
+	} {
+		page, err := ParsePage(tc.offset, tc.limit)
+		if tc.field != "" {
+			var e *Error
+			if !errors.As(err, &e) || e.Field != tc.field {
+				t.Errorf("ParsePage(%q, %q) = %v, want Invalid %s", tc.offset, tc.limit, err, tc.field)
+			}
+			continue
+		}
+		if start, end := page.Bounds(tc.n); err != nil || start != tc.start || end != tc.end {
+			t.Errorf("ParsePage(%q, %q) on %d items = [%d, %d) %v, want [%d, %d)", tc.offset, tc.limit, tc.n, start, end, err, tc.start, tc.end)
+		}
+	}
+}

@@ -2,7 +2,6 @@ package rest
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"k8s.io/apiserver/pkg/authentication/user"
@@ -42,11 +41,8 @@ func identity(o *v1alpha1.Organization) IdentityOrganization {
 
 // listIdentityOrganizations pages through the caller's organizations.
 func (s *Server) listIdentityOrganizations(w http.ResponseWriter, r *http.Request, u user.Info) error {
-	offset, err := queryInt(r, "offset", 0, 0, 1<<30)
-	if err != nil {
-		return err
-	}
-	limit, err := queryInt(r, "limit", 20, 1, 100)
+	q := r.URL.Query()
+	page, err := orgs.ParsePage(q.Get("offset"), q.Get("limit"))
 	if err != nil {
 		return err
 	}
@@ -54,25 +50,13 @@ func (s *Server) listIdentityOrganizations(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return err
 	}
-	page := []IdentityOrganization{}
-	for i := offset; i < len(ms) && i < offset+limit; i++ {
-		page = append(page, identity(ms[i].Org))
+	start, end := page.Bounds(len(ms))
+	out := make([]IdentityOrganization, 0, end-start)
+	for _, m := range ms[start:end] {
+		out = append(out, identity(m.Org))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"organizations": page, "totalResults": len(ms), "offset": offset, "limit": limit})
+	writeJSON(w, http.StatusOK, map[string]any{"organizations": out, "totalResults": len(ms), "offset": page.Offset, "limit": page.Limit})
 	return nil
-}
-
-// queryInt reads an integer query parameter between min and max.
-func queryInt(r *http.Request, name string, def, min, max int) (int, error) {
-	v := r.URL.Query().Get(name)
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < min || n > max {
-		return 0, httpError(http.StatusBadRequest, name+" must be an integer from "+strconv.Itoa(min)+" to "+strconv.Itoa(max), nil)
-	}
-	return n, nil
 }
 
 // createIdentityOrganization creates an organization named name with the

@@ -155,7 +155,7 @@ func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request, u user.
 
 // contextAccounts lists the accounts of the caller's organization in context.
 func (s *Server) contextAccounts(w http.ResponseWriter, r *http.Request, u user.Info) error {
-	m, err := s.contextOrganization(r.Context(), u)
+	m, err := s.orgs.InContext(r.Context(), u)
 	if err != nil {
 		return err
 	}
@@ -190,7 +190,7 @@ func (s *Server) allAccounts(w http.ResponseWriter, r *http.Request, u user.Info
 		out = append(out, OrganizationAccounts{Accounts: accounts, Organization: s.renderOrganization(r.Context(), m.Org, m.Role),
 			SSOEnabled: m.Org.Spec.Auth0 != nil && m.Org.Spec.Auth0.ID != ""})
 	}
-	active, err := s.activeAccountID(r.Context(), u)
+	active, err := s.orgs.ActiveAccountID(r.Context(), u)
 	if err != nil {
 		return err
 	}
@@ -260,7 +260,7 @@ func (s *Server) apiKeys(ctx context.Context, a *v1alpha1.Account, role v1alpha1
 
 // contextUsers lists the Users of the organization in context.
 func (s *Server) contextUsers(w http.ResponseWriter, r *http.Request, u user.Info) error {
-	m, err := s.contextOrganization(r.Context(), u)
+	m, err := s.orgs.InContext(r.Context(), u)
 	if err != nil {
 		return err
 	}

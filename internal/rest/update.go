@@ -18,7 +18,7 @@ type LicenseRequest struct {
 
 // putContextLicense sets the license of the caller's organization in context.
 func (s *Server) putContextLicense(w http.ResponseWriter, r *http.Request, u user.Info) error {
-	m, err := s.contextOrganization(r.Context(), u)
+	m, err := s.orgs.InContext(r.Context(), u)
 	if err != nil {
 		return err
 	}
