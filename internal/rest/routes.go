@@ -33,7 +33,7 @@ type route struct {
 // The OpenAPI document and docs/api.md are made from it.
 var table = []route{
 	{"PUT", "/v1/organization-license", "002/003", "Set the license of the organization in context", (*Server).putContextLicense},
-	{"GET", "/v1/organizations", "002, 004", "The caller's organizations (active_only=true leaves out suspended ones)", (*Server).listOrganizations004},
+	{"GET", "/v1/organizations", "002, 004", "The caller's organizations (active_only=true leaves out suspended ones)", (*Server).listOrganizations},
 	{"POST", "/v1/organizations", "002/003, 000", "Create an organization, its first account and bindings (JSON); or an organization alone (form: name)", (*Server).createOrganizationAny},
 	{"GET", "/v1/organizations/accounts", "002", "Accounts of the organization in context", (*Server).contextAccounts},
 	{"GET", "/v1/organizations/accounts/all", "002", "Every organization of the caller with its accounts", (*Server).allAccounts},
@@ -42,13 +42,13 @@ var table = []route{
 	{"GET", "/v1/organizations/users", "002", "Users of the organization in context", (*Server).contextUsers},
 	{"PUT", "/v1/organizations/verify", "002", "Whether a display name is free", (*Server).verifyDisplayName},
 	{"GET", "/v1/organizations/{id}", "002, 000, 004", "One of the caller's organizations, by name or id", (*Server).getOrganization},
-	{"PUT", "/v1/organizations/{id}", "004", "Update name, description, active", (*Server).updateOrganization004},
-	{"PATCH", "/v1/organizations/{id}", "000", "Update name (form: name, slug)", (*Server).patchOrganization000},
+	{"PUT", "/v1/organizations/{id}", "004", "Update name, description, active", (*Server).updateOrganization},
+	{"PATCH", "/v1/organizations/{id}", "000", "Update name (form: name, slug)", (*Server).updateOrganizationForm},
 	{"DELETE", "/v1/organizations/{id}", "002, 000, 004", "Delete an organization (admins)", (*Server).deleteOrganization},
 	{"PATCH", "/v1/organizations/{id}/metadata", "002", "Change the display name (admins)", (*Server).patchMetadata},
-	{"GET", "/v1/organizations/{id}/license", "004", "Plan, limits, usage and license; no license means free", (*Server).getLicense004},
+	{"GET", "/v1/organizations/{id}/license", "004", "Plan, limits, usage and license; no license means free", (*Server).getLicense},
 	{"PUT", "/v1/organizations/{id}/license", "002/003, 004", "Set the license: licenseKey, createLicenseType, or license_id", (*Server).putLicenseByID},
-	{"DELETE", "/v1/organizations/{id}/license", "004", "Unassign licenses: free plan", (*Server).unassignLicense004},
+	{"DELETE", "/v1/organizations/{id}/license", "004", "Unassign licenses: free plan", (*Server).unassignLicense},
 	{"GET", "/v1/organizations/{id}/members", "004", "Members with their roles", (*Server).listMembers},
 	{"POST", "/v1/organizations/{id}/members", "004", "Add a member by email (admins)", (*Server).addMember},
 	{"DELETE", "/v1/organizations/{id}/members/{user_id}", "004", "Remove a member (admins)", (*Server).removeMember},
@@ -98,7 +98,7 @@ func (s *Server) routes() http.Handler {
 	for pattern, target := range seed004Paths {
 		h := byPattern[target]
 		if target == "" {
-			h = s.createOrganization004
+			h = s.createOrganizationNamed
 		}
 		top.Handle(pattern, authenticated(h, mediaTypesOf(target)))
 	}

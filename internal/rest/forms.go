@@ -17,7 +17,7 @@ import (
 // account). Where the two disagree, 002 wins.
 func (s *Server) createOrganizationAny(w http.ResponseWriter, r *http.Request, u user.Info) error {
 	if isForm(r) {
-		return s.createOrganization000(w, r, u)
+		return s.createOrganizationForm(w, r, u)
 	}
 	return s.createOrganization(w, r, u)
 }
@@ -57,9 +57,9 @@ func wrapped(u user.Info, obj any) map[string]any {
 	return map[string]any{"response": obj, "client": map[string]any{"user": u.GetName()}}
 }
 
-// createOrganization000 creates an organization named by the form's name,
+// createOrganizationForm creates an organization named by the form's name,
 // with the caller as admin.
-func (s *Server) createOrganization000(w http.ResponseWriter, r *http.Request, u user.Info) error {
+func (s *Server) createOrganizationForm(w http.ResponseWriter, r *http.Request, u user.Info) error {
 	if err := parseForm(r, "name"); err != nil {
 		return err
 	}
@@ -71,9 +71,9 @@ func (s *Server) createOrganization000(w http.ResponseWriter, r *http.Request, u
 	return nil
 }
 
-// patchOrganization000 updates the display name (name); slug is the
+// updateOrganizationForm updates the display name (name); slug is the
 // organization's object name, which cannot change.
-func (s *Server) patchOrganization000(w http.ResponseWriter, r *http.Request, u user.Info) error {
+func (s *Server) updateOrganizationForm(w http.ResponseWriter, r *http.Request, u user.Info) error {
 	if err := parseForm(r, "name", "slug"); err != nil {
 		return err
 	}

@@ -4,8 +4,6 @@ import (
 	"net/http"
 
 	"k8s.io/apiserver/pkg/authentication/user"
-
-	"github.com/orgplane/orgplane/internal/orgs"
 )
 
 // LicenseRequest is the body of the license routes.
@@ -42,29 +40,5 @@ func (s *Server) putLicense(w http.ResponseWriter, r *http.Request, u user.Info,
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-// deleteOrganization deletes organization {id}; admins only.
-func (s *Server) deleteOrganization(w http.ResponseWriter, r *http.Request, u user.Info) error {
-	if err := s.orgs.Delete(r.Context(), u, r.PathValue("id")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-// patchMetadata renames organization {id}'s display name; admins only.
-func (s *Server) patchMetadata(w http.ResponseWriter, r *http.Request, u user.Info) error {
-	var body struct {
-		Name string `json:"name"`
-	}
-	if err := decode(r, &body); err != nil {
-		return err
-	}
-	if _, err := s.orgs.Update(r.Context(), u, r.PathValue("id"), orgs.Update{Name: &body.Name}); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusOK)
 	return nil
 }

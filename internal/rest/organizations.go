@@ -18,9 +18,9 @@ import (
 // Seed 004's routes, served at /v1/organizations/{id}/... and, on the
 // direct endpoint, at the seed's own /organizations/... paths.
 
-// listOrganizations004 lists the caller's organizations; active_only=true
+// listOrganizations lists the caller's organizations; active_only=true
 // leaves out suspended ones.
-func (s *Server) listOrganizations004(w http.ResponseWriter, r *http.Request, u user.Info) error {
+func (s *Server) listOrganizations(w http.ResponseWriter, r *http.Request, u user.Info) error {
 	ms, err := s.orgs.Memberships(r.Context(), u)
 	if err != nil {
 		return err
@@ -36,9 +36,9 @@ func (s *Server) listOrganizations004(w http.ResponseWriter, r *http.Request, u 
 	return nil
 }
 
-// createOrganization004 creates an organization {name, description} with
+// createOrganizationNamed creates an organization {name, description} with
 // the caller as admin.
-func (s *Server) createOrganization004(w http.ResponseWriter, r *http.Request, u user.Info) error {
+func (s *Server) createOrganizationNamed(w http.ResponseWriter, r *http.Request, u user.Info) error {
 	var body struct {
 		Name        string  `json:"name"`
 		Description *string `json:"description"`
@@ -61,8 +61,8 @@ func deref(s *string) string {
 	return *s
 }
 
-// updateOrganization004 changes name, description and active; admins only.
-func (s *Server) updateOrganization004(w http.ResponseWriter, r *http.Request, u user.Info) error {
+// updateOrganization changes name, description and active; admins only.
+func (s *Server) updateOrganization(w http.ResponseWriter, r *http.Request, u user.Info) error {
 	var body struct {
 		Name        *string `json:"name"`
 		Description *string `json:"description"`
@@ -76,6 +76,30 @@ func (s *Server) updateOrganization004(w http.ResponseWriter, r *http.Request, u
 		return err
 	}
 	writeJSON(w, http.StatusOK, s.renderOrganization(r.Context(), org, v1alpha1.RoleAdmin))
+	return nil
+}
+
+// deleteOrganization deletes organization {id}; admins only.
+func (s *Server) deleteOrganization(w http.ResponseWriter, r *http.Request, u user.Info) error {
+	if err := s.orgs.Delete(r.Context(), u, r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// patchMetadata renames organization {id}'s display name; admins only.
+func (s *Server) patchMetadata(w http.ResponseWriter, r *http.Request, u user.Info) error {
+	var body struct {
+		Name string `json:"name"`
+	}
+	if err := decode(r, &body); err != nil {
+		return err
+	}
+	if _, err := s.orgs.Update(r.Context(), u, r.PathValue("id"), orgs.Update{Name: &body.Name}); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusOK)
 	return nil
 }
 
@@ -131,8 +155,8 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, u user.Inf
 	return nil
 }
 
-// getLicense004 shows the organization's plan; no license means free.
-func (s *Server) getLicense004(w http.ResponseWriter, r *http.Request, u user.Info) error {
+// getLicense shows the organization's plan; no license means free.
+func (s *Server) getLicense(w http.ResponseWriter, r *http.Request, u user.Info) error {
 	org, _, err := s.orgs.MemberOf(r.Context(), u, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -160,8 +184,8 @@ func (s *Server) assignLicense(w http.ResponseWriter, r *http.Request, u user.In
 	return nil
 }
 
-// unassignLicense004 downgrades the organization to the free plan.
-func (s *Server) unassignLicense004(w http.ResponseWriter, r *http.Request, u user.Info) error {
+// unassignLicense downgrades the organization to the free plan.
+func (s *Server) unassignLicense(w http.ResponseWriter, r *http.Request, u user.Info) error {
 	if err := s.orgs.UnassignLicenses(r.Context(), u, r.PathValue("id")); err != nil {
 		return err
 	}
