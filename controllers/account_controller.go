@@ -37,7 +37,7 @@ type AccountReconciler struct {
 // +kubebuilder:rbac:groups=orgplane.io,resources=accounts,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=orgplane.io,resources=accounts/status;accounts/finalizers,verbs=get;update;patch
 // +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=admin;edit
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=admin;edit;view
 
 // Reconcile brings an account's workspace, bindings and API key to what its
 // organization and spec say, or removes them when it is deleted.
@@ -132,8 +132,9 @@ func workspaceLabels(org *v1alpha1.Organization, acct *v1alpha1.Account) map[str
 	return labels
 }
 
-// reconcileBindings binds the organization's admins to the admin ClusterRole
-// and its members to edit in the workspace.
+// reconcileBindings binds the organization's admins to the admin ClusterRole,
+// its members to edit and its viewers to view (which reads no Secrets) in
+// the workspace.
 func (r *AccountReconciler) reconcileBindings(ctx context.Context, org *v1alpha1.Organization, acct *v1alpha1.Account) error {
 	ns := acct.WorkspaceName(org.Name)
 	bindings := map[string]struct {
@@ -142,6 +143,7 @@ func (r *AccountReconciler) reconcileBindings(ctx context.Context, org *v1alpha1
 	}{
 		workspaceAdmins:  {workspaceAdminRole, org.MembersWithRole(v1alpha1.RoleAdmin)},
 		workspaceMembers: {workspaceEditRole, org.MembersWithRole(v1alpha1.RoleMember)},
+		workspaceViewers: {workspaceViewRole, org.MembersWithRole(v1alpha1.RoleViewer)},
 	}
 	for name, b := range bindings {
 		rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}

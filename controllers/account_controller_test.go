@@ -97,6 +97,29 @@ var _ = Describe("Account reconciler", func() {
 		Eventually(func() bool { return can(bob, "get", "apps", "deployments", workspace(), "") }).Should(BeFalse())
 	})
 
+	It("lets a viewer read the organization, its accounts and its workspaces, but no Secret, and change nothing", func() {
+		vera := "vera@" + org.Name + ".example"
+		patch := client.MergeFrom(org.DeepCopy())
+		org.Spec.Members = append(org.Spec.Members, v1alpha1.Member{Kind: v1alpha1.SubjectUser, Name: vera, Role: v1alpha1.RoleViewer})
+		Expect(k8sClient.Patch(ctx, org, patch)).To(Succeed())
+
+		for _, read := range [][4]string{
+			{"get", "apps", "deployments", workspace()}, {"list", "", "pods", workspace()}, {"get", "", "pods/log", workspace()},
+			{"list", "orgplane.io", "accounts", "org-" + org.Name},
+		} {
+			Eventually(func() bool { return can(vera, read[0], read[1], read[2], read[3], "") }).Should(BeTrue(), "%v", read)
+		}
+		Eventually(func() bool { return can(vera, "get", "orgplane.io", "organizations", "", org.Name) }).Should(BeTrue())
+		for _, denied := range [][4]string{
+			{"get", "", "secrets", workspace()}, {"list", "", "secrets", workspace()}, {"get", "", "secrets", "org-" + org.Name},
+			{"create", "apps", "deployments", workspace()}, {"delete", "", "pods", workspace()}, {"create", "", "pods/exec", workspace()},
+			{"create", "orgplane.io", "accounts", "org-" + org.Name}, {"create", "rbac.authorization.k8s.io", "rolebindings", workspace()},
+		} {
+			Expect(can(vera, denied[0], denied[1], denied[2], denied[3], "")).To(BeFalse(), "%v", denied)
+		}
+		Expect(can(vera, "patch", "orgplane.io", "organizations", "", org.Name)).To(BeFalse())
+	})
+
 	It("recreates its API-key Secret and workspace RoleBinding when deleted by hand", func() {
 		secret := apiKeySecret(acct)
 		Expect(k8sClient.Delete(ctx, secret)).To(Succeed())

@@ -14,6 +14,8 @@ const (
 	workspaceMembers   = "orgplane-members"
 	workspaceAdminRole = "admin"
 	workspaceEditRole  = "edit"
+	workspaceViewers   = "orgplane-viewers"
+	workspaceViewRole  = "view"
 )
 
 // orgClusterRoleName names the ClusterRole (and its binding) that lets the

@@ -5,7 +5,7 @@ import (
 )
 
 // Role of a member in an organization.
-// +kubebuilder:validation:Enum=admin;member
+// +kubebuilder:validation:Enum=admin;member;viewer
 type Role string
 
 const (
@@ -13,7 +13,15 @@ const (
 	RoleAdmin Role = "admin"
 	// RoleMember reads the organization and works in its accounts.
 	RoleMember Role = "member"
+	// RoleViewer reads the organization, its accounts and what runs in
+	// their workspaces, but no Secrets, and changes nothing.
+	RoleViewer Role = "viewer"
 )
+
+// Outranks says whether r grants more than other: admin, then member, then viewer.
+func (r Role) Outranks(other Role) bool { return roleRank[r] > roleRank[other] }
+
+var roleRank = map[Role]int{RoleViewer: 1, RoleMember: 2, RoleAdmin: 3}
 
 // Subject kinds a member can be.
 const (
@@ -46,7 +54,9 @@ type Member struct {
 	Namespace string `json:"namespace,omitempty"`
 
 	// Role of the member: admin manages the organization, its accounts and
-	// members; member reads the organization and edits inside its accounts.
+	// members; member reads the organization and edits inside its accounts;
+	// viewer reads the organization, its accounts and their workspaces (no
+	// Secrets) and changes nothing.
 	Role Role `json:"role"`
 }
 

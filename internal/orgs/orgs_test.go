@@ -100,7 +100,9 @@ func TestRoles(t *testing.T) {
 		organization("acme", false, member(v1alpha1.SubjectUser, "ann@acme.example", v1alpha1.RoleAdmin),
 			member(v1alpha1.SubjectUser, "bob@acme.example", v1alpha1.RoleMember),
 			member(v1alpha1.SubjectGroup, "acme-admins", v1alpha1.RoleAdmin),
-			member(v1alpha1.SubjectUser, "root@platform.example", v1alpha1.RoleMember)),
+			member(v1alpha1.SubjectUser, "root@platform.example", v1alpha1.RoleMember),
+			member(v1alpha1.SubjectUser, "vic@acme.example", v1alpha1.RoleViewer),
+			member(v1alpha1.SubjectGroup, "acme-staff", v1alpha1.RoleMember)),
 		organization("globex", true, member(v1alpha1.SubjectUser, "gil@globex.example", v1alpha1.RoleAdmin)))
 	for _, tc := range []struct {
 		name   string
@@ -113,6 +115,8 @@ func TestRoles(t *testing.T) {
 		{"by uid", &user.DefaultInfo{Name: "ann@acme.example"}, "uid-acme", v1alpha1.RoleAdmin, ""},
 		{"a member", &user.DefaultInfo{Name: "bob@acme.example"}, "acme", v1alpha1.RoleMember, Forbidden},
 		{"a member who is in an admin group", &user.DefaultInfo{Name: "bob@acme.example", Groups: []string{"acme-admins"}}, "acme", v1alpha1.RoleAdmin, ""},
+		{"a viewer", &user.DefaultInfo{Name: "vic@acme.example"}, "acme", v1alpha1.RoleViewer, Forbidden},
+		{"a viewer who is in a member group", &user.DefaultInfo{Name: "vic@acme.example", Groups: []string{"acme-staff"}}, "acme", v1alpha1.RoleMember, Forbidden},
 		{"a user named like the admin group", &user.DefaultInfo{Name: "group:acme-admins"}, "acme", "", NotFound},
 		{"an outsider", &user.DefaultInfo{Name: "eve@evil.example"}, "acme", "", NotFound},
 		{"an unknown organization", &user.DefaultInfo{Name: "ann@acme.example"}, "initech", "", NotFound},
@@ -137,19 +141,27 @@ func TestMembers(t *testing.T) {
 	s := service(t, organization("acme", false, member(v1alpha1.SubjectUser, "ann@acme.example", v1alpha1.RoleAdmin),
 		member(v1alpha1.SubjectGroup, "ops", v1alpha1.RoleMember)))
 	ctx := context.Background()
+	add := func(email string, role v1alpha1.Role) error {
+		_, err := s.AddMember(ctx, ann, "acme", email, role)
+		return err
+	}
 	for _, tc := range []struct {
 		name   string
 		op     func() error
 		reason Reason
 	}{
-		{"add a member", func() error { return s.AddMember(ctx, ann, "acme", "bob@acme.example") }, ""},
-		{"add them again, in other case", func() error { return s.AddMember(ctx, ann, "acme", "BOB@acme.example") }, Conflict},
-		{"add what is not an email", func() error { return s.AddMember(ctx, ann, "acme", "bob") }, Invalid},
+		{"add a member", func() error { return add("bob@acme.example", "") }, ""},
+		{"add them again, in other case", func() error { return add("BOB@acme.example", v1alpha1.RoleViewer) }, Conflict},
+		{"add what is not an email", func() error { return add("bob", "") }, Invalid},
+		{"add with a role that does not exist", func() error { return add("cy@acme.example", "owner") }, Invalid},
+		{"add a viewer", func() error { return add("vi@acme.example", v1alpha1.RoleViewer) }, ""},
+		{"remove the viewer", func() error { return s.RemoveMember(ctx, ann, "acme", "vi@acme.example") }, ""},
 		{"remove by username", func() error { return s.RemoveMember(ctx, ann, "acme", "bob@acme.example") }, ""},
 		{"remove them again", func() error { return s.RemoveMember(ctx, ann, "acme", "bob@acme.example") }, NotFound},
 		{"remove a group by member id", func() error { return s.RemoveMember(ctx, ann, "acme", "group:ops") }, ""},
 		{"an outsider adds", func() error {
-			return s.AddMember(ctx, &user.DefaultInfo{Name: "eve@evil.example"}, "acme", "eve@evil.example")
+			_, err := s.AddMember(ctx, &user.DefaultInfo{Name: "eve@evil.example"}, "acme", "eve@evil.example", "")
+			return err
 		}, NotFound},
 	} {
 		if err := tc.op(); reasonOf(err) != tc.reason || (tc.reason == "" && err != nil) {
@@ -186,7 +198,7 @@ func TestUpdateRefusesSuspensionByTenantsAndSlugChanges(t *testing.T) {
 	if org, err := s.Update(ctx, root, "acme", Update{Active: ptr(false)}); err != nil || !org.Spec.Suspended {
 		t.Fatalf("a platform admin could not suspend: %v", err)
 	}
-	if err := s.AddMember(ctx, ann, "acme", "bob@acme.example"); reasonOf(err) != Forbidden {
+	if _, err := s.AddMember(ctx, ann, "acme", "bob@acme.example", ""); reasonOf(err) != Forbidden {
 		t.Fatalf("a suspended organization took a member from its admin: %v", err)
 	}
 }

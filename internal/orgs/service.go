@@ -91,8 +91,8 @@ func addMembership(byName map[string]*Membership, org *v1alpha1.Organization, ke
 		cur, ok := byName[org.Name]
 		if !ok {
 			byName[org.Name] = &Membership{Org: org, Role: m.Role}
-		} else if m.Role == v1alpha1.RoleAdmin {
-			cur.Role = v1alpha1.RoleAdmin
+		} else if m.Role.Outranks(cur.Role) {
+			cur.Role = m.Role
 		}
 	}
 }
@@ -189,7 +189,7 @@ func (s *Service) AdminOf(ctx context.Context, u user.Info, id string) (*v1alpha
 		return nil, err
 	}
 	if role != v1alpha1.RoleAdmin {
-		return nil, refuse(Forbidden, "Only admins of organization %s may do this; you are a member", org.Name)
+		return nil, refuse(Forbidden, "Only admins of organization %s may do this; you are a %s", org.Name, role)
 	}
 	return org, s.writableBy(ctx, u, org)
 }

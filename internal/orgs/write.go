@@ -123,15 +123,22 @@ func (s *Service) mayChangeSuspension(ctx context.Context, u user.Info, org *v1a
 	return refuse(Forbidden, "Only platform admins may suspend or resume organization %s (\"active\")", org.Name)
 }
 
-// AddMember adds the user email as a member of organization id, which the
-// caller administers; admission applies the users limit.
-func (s *Service) AddMember(ctx context.Context, u user.Info, id, email string) error {
+// AddMember adds the user email to organization id, which the caller
+// administers, with role (member when empty), and returns the role given;
+// admission applies the users limit.
+func (s *Service) AddMember(ctx context.Context, u user.Info, id, email string, role v1alpha1.Role) (v1alpha1.Role, error) {
+	if role == "" {
+		role = v1alpha1.RoleMember
+	}
 	if err := CheckEmail(email); err != nil {
-		return err
+		return "", err
+	}
+	if err := CheckRole(role); err != nil {
+		return "", err
 	}
 	org, err := s.AdminOf(ctx, u, id)
 	if err != nil {
-		return err
+		return "", err
 	}
 	err = s.updateMembers(ctx, org, func(org *v1alpha1.Organization) error {
 		for _, m := range org.Spec.Members {
@@ -139,13 +146,23 @@ func (s *Service) AddMember(ctx context.Context, u user.Info, id, email string) 
 				return refuse(Conflict, "%s is already a member of %s", email, org.Name)
 			}
 		}
-		org.Spec.Members = append(org.Spec.Members, v1alpha1.Member{Kind: v1alpha1.SubjectUser, Name: email, Role: v1alpha1.RoleMember})
+		org.Spec.Members = append(org.Spec.Members, v1alpha1.Member{Kind: v1alpha1.SubjectUser, Name: email, Role: role})
 		return nil
 	})
-	if err == nil {
-		s.Record(org, u, "Added member "+email)
+	if err != nil {
+		return "", err
 	}
-	return err
+	s.Record(org, u, fmt.Sprintf("Added %s %s", role, email))
+	return role, nil
+}
+
+// CheckRole refuses a role that is not admin, member or viewer.
+func CheckRole(role v1alpha1.Role) error {
+	switch role {
+	case v1alpha1.RoleAdmin, v1alpha1.RoleMember, v1alpha1.RoleViewer:
+		return nil
+	}
+	return invalid("role", nil, "Field \"role\" must be admin, member or viewer, not %q", role)
 }
 
 // RemoveMember removes from organization id, which the caller administers,

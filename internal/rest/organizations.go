@@ -133,15 +133,17 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, u user.Info
 // addMember adds a user by email as a member; admins only.
 func (s *Server) addMember(w http.ResponseWriter, r *http.Request, u user.Info) error {
 	var body struct {
-		Email string `json:"email"`
+		Email string        `json:"email"`
+		Role  v1alpha1.Role `json:"role"`
 	}
 	if err := decode(r, &body); err != nil {
 		return err
 	}
-	if err := s.orgs.AddMember(r.Context(), u, r.PathValue("id"), body.Email); err != nil {
+	role, err := s.orgs.AddMember(r.Context(), u, r.PathValue("id"), body.Email, body.Role)
+	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, Member{ID: body.Email, Kind: v1alpha1.SubjectUser, Name: body.Email, Email: body.Email, Role: v1alpha1.RoleMember})
+	writeJSON(w, http.StatusOK, Member{ID: body.Email, Kind: v1alpha1.SubjectUser, Name: body.Email, Email: body.Email, Role: role})
 	return nil
 }
 

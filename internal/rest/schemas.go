@@ -193,7 +193,8 @@ type updateRequest struct {
 }
 
 type memberRequest struct {
-	Email string `json:"email" required:"true" format:"email"`
+	Email string        `json:"email" required:"true" format:"email"`
+	Role  v1alpha1.Role `json:"role" desc:"admin, member (the default) or viewer (reads, no Secrets, changes nothing)"`
 }
 
 // components names the types that become #/components/schemas entries,
@@ -330,7 +331,7 @@ func (g *schemaGen) schema(t reflect.Type, request bool) *openapi3.Schema {
 	case timeType:
 		return openapi3.NewDateTimeSchema()
 	case roleType:
-		return openapi3.NewStringSchema().WithEnum(string(v1alpha1.RoleAdmin), string(v1alpha1.RoleMember))
+		return openapi3.NewStringSchema().WithEnum(string(v1alpha1.RoleAdmin), string(v1alpha1.RoleMember), string(v1alpha1.RoleViewer))
 	}
 	switch t.Kind() {
 	case reflect.Bool:
