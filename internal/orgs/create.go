@@ -185,23 +185,34 @@ func (s *Service) provision(ctx context.Context, u user.Info, org *v1alpha1.Orga
 	return acct, s.setActiveAccount(ctx, u, org.Name+"/"+acct.Name)
 }
 
-// waitReady waits until obj, read from the cache, is Ready.
+// waitReady waits until obj, read from the cache, is Ready. It stops at
+// once when the reconciler reports it Stalled (it needs a person, not
+// time), and after ReadyTimeout otherwise.
 func (s *Service) waitReady(ctx context.Context, obj client.Object) error {
 	var conds *[]metav1.Condition
+	kind := "Account"
 	switch o := obj.(type) {
 	case *v1alpha1.Organization:
-		conds = &o.Status.Conditions
+		conds, kind = &o.Status.Conditions, "Organization"
 	case *v1alpha1.Account:
 		conds = &o.Status.Conditions
 	}
+	var stalled *Error
 	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, ReadyTimeout, true, func(ctx context.Context) (bool, error) {
 		if err := s.Cache.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
 			return false, client.IgnoreNotFound(err)
 		}
+		if c := meta.FindStatusCondition(*conds, v1alpha1.ConditionStalled); c != nil && c.Status == metav1.ConditionTrue {
+			stalled = refuse(Conflict, "%s %s cannot become ready: %s", kind, obj.GetName(), c.Message)
+			return false, stalled
+		}
 		return meta.IsStatusConditionTrue(*conds, v1alpha1.ConditionReady), nil
 	})
-	if err != nil {
-		return fmt.Errorf("%T %s did not become ready: %w", obj, obj.GetName(), err)
+	switch {
+	case stalled != nil:
+		return stalled
+	case err != nil:
+		return fmt.Errorf("%s %s did not become ready: %w", kind, obj.GetName(), err)
 	}
 	return nil
 }

@@ -326,3 +326,20 @@ func TestPaging(t *testing.T) {
 		}
 	}
 }
+
+func TestCreateStopsWaitingForWhatIsStalled(t *testing.T) {
+	org := organization("acme", false)
+	org.Status.Conditions = []metav1.Condition{
+		{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: "NamespaceTaken", Message: "namespace org-acme belongs to someone else"},
+		{Type: v1alpha1.ConditionStalled, Status: metav1.ConditionTrue, Reason: "NamespaceTaken", Message: "namespace org-acme belongs to someone else"}}
+	s := service(t, org)
+	ctx, cancel := context.WithTimeout(context.Background(), ReadyTimeout/2)
+	defer cancel()
+	err := s.waitReady(ctx, &v1alpha1.Organization{ObjectMeta: metav1.ObjectMeta{Name: "acme"}})
+	if reasonOf(err) != Conflict || !strings.Contains(err.Error(), "cannot become ready: namespace org-acme belongs to someone else") {
+		t.Fatalf("waitReady = %v; want a Conflict naming why", err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("waitReady waited for a stalled organization until the deadline")
+	}
+}
