@@ -7,7 +7,6 @@ package custody
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -31,13 +30,7 @@ type PlatformAdmins interface {
 // IsAdmin says whether u is an admin member of org, as a user, a service
 // account or through one of their groups.
 func IsAdmin(org *v1alpha1.Organization, u user.Info) bool {
-	keys := index.CallerKeys(u.GetName(), u.GetGroups())
-	for _, m := range org.MembersWithRole(v1alpha1.RoleAdmin) {
-		if slices.Contains(keys, index.SubjectKey(m)) {
-			return true
-		}
-	}
-	return false
+	return index.RoleOf(org, index.CallerKeys(u.GetName(), u.GetGroups())) == v1alpha1.RoleAdmin
 }
 
 // MayAssign returns nil when u may assign licenses to org: an admin of org

@@ -6,6 +6,7 @@ package index
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -128,6 +129,18 @@ func UserKey(username string) string { return "user:" + username }
 
 // GroupKey is how MemberSubject names a group.
 func GroupKey(group string) string { return "group:" + group }
+
+// RoleOf is the highest role that a caller holding keys (CallerKeys) has
+// among org's members, or "" when they are none of them.
+func RoleOf(org *v1alpha1.Organization, keys []string) v1alpha1.Role {
+	var role v1alpha1.Role
+	for _, m := range org.Spec.Members {
+		if m.Role.Outranks(role) && slices.Contains(keys, SubjectKey(m)) {
+			role = m.Role
+		}
+	}
+	return role
+}
 
 // CallerKeys are the MemberSubject keys a caller holds: their
 // username's and each of their groups'.

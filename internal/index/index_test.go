@@ -46,3 +46,29 @@ func TestSubjectKeyOfACallerMatchesTheirMembership(t *testing.T) {
 		})
 	}
 }
+
+func TestRoleOf(t *testing.T) {
+	org := &v1alpha1.Organization{Spec: v1alpha1.OrganizationSpec{Members: []v1alpha1.Member{
+		{Kind: v1alpha1.SubjectUser, Name: "ann", Role: v1alpha1.RoleViewer},
+		{Kind: v1alpha1.SubjectGroup, Name: "staff", Role: v1alpha1.RoleMember},
+		{Kind: v1alpha1.SubjectGroup, Name: "owners", Role: v1alpha1.RoleAdmin},
+		{Kind: v1alpha1.SubjectServiceAccount, Namespace: "ci", Name: "bot", Role: v1alpha1.RoleMember},
+	}}}
+	for _, tc := range []struct {
+		user   string
+		groups []string
+		want   v1alpha1.Role
+	}{
+		{"ann", nil, v1alpha1.RoleViewer},
+		{"ann", []string{"staff"}, v1alpha1.RoleMember},
+		{"ann", []string{"owners", "staff"}, v1alpha1.RoleAdmin},
+		{"bob", []string{"staff"}, v1alpha1.RoleMember},
+		{"system:serviceaccount:ci:bot", nil, v1alpha1.RoleMember},
+		{"group:owners", nil, ""},
+		{"eve", []string{"user:ann"}, ""},
+	} {
+		if got := RoleOf(org, CallerKeys(tc.user, tc.groups)); got != tc.want {
+			t.Errorf("RoleOf(%s %v) = %q, want %q", tc.user, tc.groups, got, tc.want)
+		}
+	}
+}

@@ -60,41 +60,26 @@ type Membership struct {
 // caller belongs to as a user, service account or group member, sorted by
 // name, with the highest role they hold in each.
 func (s *Service) Memberships(ctx context.Context, u user.Info) ([]Membership, error) {
-	byName := map[string]*Membership{}
-	for _, key := range index.CallerKeys(u.GetName(), u.GetGroups()) {
+	keys := index.CallerKeys(u.GetName(), u.GetGroups())
+	byName := map[string]Membership{}
+	for _, key := range keys {
 		orgs := &v1alpha1.OrganizationList{}
 		if err := s.Cache.List(ctx, orgs, client.MatchingFields{index.MemberSubject: key}, client.UnsafeDisableDeepCopy); err != nil {
 			return nil, fmt.Errorf("failed to list organizations: %w", err)
 		}
 		for i := range orgs.Items {
-			addMembership(byName, &orgs.Items[i], key)
+			// An organization being deleted is no one's any more.
+			if org := &orgs.Items[i]; org.DeletionTimestamp.IsZero() {
+				byName[org.Name] = Membership{Org: org, Role: index.RoleOf(org, keys)}
+			}
 		}
 	}
 	out := make([]Membership, 0, len(byName))
 	for _, m := range byName {
-		out = append(out, *m)
+		out = append(out, m)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Org.Name < out[j].Org.Name })
 	return out, nil
-}
-
-// addMembership records org with the highest role that key holds in it;
-// an organization being deleted is no one's any more.
-func addMembership(byName map[string]*Membership, org *v1alpha1.Organization, key string) {
-	if !org.DeletionTimestamp.IsZero() {
-		return
-	}
-	for _, m := range org.Spec.Members {
-		if index.SubjectKey(m) != key {
-			continue
-		}
-		cur, ok := byName[org.Name]
-		if !ok {
-			byName[org.Name] = &Membership{Org: org, Role: m.Role}
-		} else if m.Role.Outranks(cur.Role) {
-			cur.Role = m.Role
-		}
-	}
 }
 
 // AsPlatformAdmin raises to admin the roles of a caller who is a platform
