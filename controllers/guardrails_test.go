@@ -122,6 +122,27 @@ func expectIsolatedGuardrails(ns string) {
 	}).Should(Succeed())
 }
 
+// expectSettled checks that the guardrails of ns are not written again
+// and again (no hot loop on defaults the API server fills in).
+func expectSettled(ns string) {
+	versions := func() []string {
+		var out []string
+		for _, obj := range guardrailObjects(ns) {
+			Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(obj), obj)).To(Succeed())
+			out = append(out, obj.GetResourceVersion())
+		}
+		return out
+	}
+	Consistently(versions).Should(Equal(versions()))
+}
+
+func newPod(ns, name string) *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.invalid/app:1"}}},
+	}
+}
+
 var _ = Describe("Workspace guardrails", func() {
 	It("writes the plan's quota, limits and network policy into every workspace, follows a plan change, and removes them on a plan without guardrails", func() {
 		org, workspaces := guardedWorkspaces("guarded")
@@ -129,6 +150,7 @@ var _ = Describe("Workspace guardrails", func() {
 		for _, ns := range workspaces {
 			expectIsolatedGuardrails(ns)
 		}
+		expectSettled(workspaces[0])
 
 		By("a better license with other guardrails becomes the plan")
 		second := assign(org.Name, 6, &license.Guardrails{
@@ -206,5 +228,33 @@ var _ = Describe("Workspace guardrails", func() {
 			Expect(k8sClient.Delete(ctx, obj)).To(Succeed())
 		}
 		expectIsolatedGuardrails(ns)
+	})
+
+	It("lets kube-apiserver admit a Pod without requests (LimitRange defaults) and refuse the Pod over the quota", func() {
+		org, workspaces := guardedWorkspaces("quota")
+		assign(org.Name, 5, &license.Guardrails{Workspace: map[string]string{"pods": "1", "requests.cpu": "1"}})
+		ns := workspaces[0]
+		quota := &corev1.ResourceQuota{}
+		Eventually(func(g Gomega) {
+			g.Expect(k8sClient.Get(ctx, key(ns, controllers.QuotaName), quota)).To(Succeed())
+			g.Expect(k8sClient.Get(ctx, key(ns, controllers.LimitRangeName), &corev1.LimitRange{})).To(Succeed())
+		}).Should(Succeed())
+
+		By("seeding what the quota and service-account controllers would write (this control plane runs neither)")
+		Expect(k8sClient.Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "default"}})).To(Succeed())
+		Eventually(func() error {
+			if err := k8sClient.Get(ctx, key(ns, controllers.QuotaName), quota); err != nil {
+				return err
+			}
+			quota.Status = corev1.ResourceQuotaStatus{Hard: quota.Spec.Hard, Used: quantities("pods", "0", "requests.cpu", "0")}
+			return k8sClient.Status().Update(ctx, quota)
+		}).Should(Succeed())
+
+		first := newPod(ns, "first")
+		Expect(k8sClient.Create(ctx, first)).To(Succeed())
+		Expect(first.Spec.Containers[0].Resources.Requests.Cpu().String()).To(Equal("100m"), "the LimitRange's default request")
+		err := k8sClient.Create(ctx, newPod(ns, "second"))
+		Expect(apierrors.IsForbidden(err)).To(BeTrue(), "%v", err)
+		Expect(err.Error()).To(ContainSubstring("exceeded quota: " + controllers.QuotaName))
 	})
 })
