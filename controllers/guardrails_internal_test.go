@@ -9,7 +9,7 @@ import (
 
 func list(kv ...string) corev1.ResourceList {
 	out := corev1.ResourceList{}
-	for i := 0; i < len(kv); i += 2 {
+	for i := 0; i+1 < len(kv); i += 2 {
 		out[corev1.ResourceName(kv[i])] = resource.MustParse(kv[i+1])
 	}
 	return out

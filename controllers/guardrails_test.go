@@ -40,7 +40,7 @@ func guardedWorkspaces(prefix string) (*v1alpha1.Organization, []string) {
 	org := newOrganization(uniqueName(prefix), admin("root@"+prefix+".example"))
 	Expect(k8sClient.Create(ctx, org)).To(Succeed())
 	expectReady(org)
-	var workspaces []string
+	workspaces := make([]string, 0, 2)
 	for _, name := range []string{"web", "db"} {
 		acct := newAccount(org.Name, name)
 		Expect(k8sClient.Create(ctx, acct)).To(Succeed())
@@ -57,11 +57,13 @@ func assign(org string, accounts int64, g *license.Guardrails) *v1alpha1.License
 	return lic
 }
 
-func key(ns, name string) types.NamespacedName { return types.NamespacedName{Namespace: ns, Name: name} }
+func key(ns, name string) types.NamespacedName {
+	return types.NamespacedName{Namespace: ns, Name: name}
+}
 
 func quantities(kv ...string) corev1.ResourceList {
 	out := corev1.ResourceList{}
-	for i := 0; i < len(kv); i += 2 {
+	for i := 0; i+1 < len(kv); i += 2 {
 		out[corev1.ResourceName(kv[i])] = resource.MustParse(kv[i+1])
 	}
 	return out
@@ -126,8 +128,9 @@ func expectIsolatedGuardrails(ns string) {
 // and again (no hot loop on defaults the API server fills in).
 func expectSettled(ns string) {
 	versions := func() []string {
-		var out []string
-		for _, obj := range guardrailObjects(ns) {
+		objs := guardrailObjects(ns)
+		out := make([]string, 0, len(objs))
+		for _, obj := range objs {
 			Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(obj), obj)).To(Succeed())
 			out = append(out, obj.GetResourceVersion())
 		}

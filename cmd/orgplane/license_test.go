@@ -29,10 +29,11 @@ func TestLicenseIssueGuardrails(t *testing.T) {
 		args []string
 		want string // part of the error; empty means issued
 	}{
-		"quota and network": {[]string{"--workspace-quota", "requests.cpu=2,limits.memory=8Gi,pods=20", "--network", "isolated"}, ""},
-		"no guardrails":     {nil, ""},
-		"bad quantity":      {[]string{"--workspace-quota", "requests.cpu=two"}, "--workspace-quota"},
-		"unknown mode":      {[]string{"--network", "open"}, `network mode "open" is unknown`},
+		"quota and network": {
+			[]string{"--workspace-quota", "requests.cpu=2,limits.memory=8Gi,pods=20", "--network", "isolated"}, ""},
+		"no guardrails": {nil, ""},
+		"bad quantity":  {[]string{"--workspace-quota", "requests.cpu=two"}, "--workspace-quota"},
+		"unknown mode":  {[]string{"--network", "open"}, `network mode "open" is unknown`},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -57,7 +58,8 @@ func TestLicenseIssueGuardrails(t *testing.T) {
 			if tc.args == nil && c.Guardrails != nil {
 				t.Errorf("guardrails without flags: %+v", c.Guardrails)
 			}
-			if tc.args != nil && (c.Guardrails.Workspace["limits.memory"] != "8Gi" || c.Guardrails.Network != license.NetworkIsolated) {
+			g := c.Guardrails
+			if tc.args != nil && (g.Workspace["limits.memory"] != "8Gi" || g.Network != license.NetworkIsolated) {
 				t.Errorf("guardrails not issued: %+v", c.Guardrails)
 			}
 		})
