@@ -21,11 +21,15 @@ import (
 
 // issueGuardedKey signs a license for org with guardrails.
 func issueGuardedKey(org string, accounts int64, g *license.Guardrails) string {
+	return issueGuardedKeyFor(org, accounts, g, time.Hour)
+}
+
+func issueGuardedKeyFor(org string, accounts int64, g *license.Guardrails, validFor time.Duration) string {
 	now := time.Now()
 	key, err := license.Issue(licenseKey, license.Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			ID: uniqueName("lic"), IssuedAt: jwt.NewNumericDate(now),
-			NotBefore: jwt.NewNumericDate(now.Add(-time.Minute)), ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)),
+			NotBefore: jwt.NewNumericDate(now.Add(-time.Minute)), ExpiresAt: jwt.NewNumericDate(now.Add(validFor)),
 		},
 		Type: "team", Licensee: "Licensee of " + org, Organization: org,
 		Limits: license.Limits{Accounts: accounts, Users: 10, Deployments: 10}, Guardrails: g,
@@ -203,6 +207,19 @@ var _ = Describe("Workspace guardrails", func() {
 				expectAbsent(g, obj)
 			}
 		}).Should(Succeed())
+	})
+
+	It("removes the guardrails when their license expires, deleting nothing else", func() {
+		org, workspaces := guardedWorkspaces("expiring")
+		lic := newLicense(org.Name, issueGuardedKeyFor(org.Name, 5, isolated, 15*time.Second))
+		Expect(k8sClient.Create(ctx, lic)).To(Succeed())
+		expectIsolatedGuardrails(workspaces[0])
+		Eventually(func(g Gomega) {
+			for _, obj := range guardrailObjects(workspaces[0]) {
+				expectAbsent(g, obj)
+			}
+		}).Should(Succeed())
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: workspaces[0]}, &corev1.Namespace{})).To(Succeed())
 	})
 
 	It("puts back each guardrail edited or deleted by hand", func() {
