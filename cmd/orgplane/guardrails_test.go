@@ -17,10 +17,12 @@ func TestFreeGuardrailsFlags(t *testing.T) {
 		network string
 		bad     bool
 	}{
-		"default: none":   {args: nil, none: true},
-		"quota":           {args: []string{"--free-workspace-quota", "pods=3"}, pods: "3"},
-		"network":         {args: []string{"--free-network", "isolated"}, network: "isolated"},
-		"both":            {args: []string{"--free-network", "organization", "--free-workspace-quota", "pods=2"}, pods: "2", network: "organization"},
+		"default: none": {args: nil, none: true},
+		"quota":         {args: []string{"--free-workspace-quota", "pods=3"}, pods: "3"},
+		"network":       {args: []string{"--free-network", "isolated"}, network: "isolated"},
+		"both": {
+			args: []string{"--free-network", "organization", "--free-workspace-quota", "pods=2"}, pods: "2", network: "organization",
+		},
 		"bad quantity":    {args: []string{"--free-workspace-quota", "pods=lots"}, bad: true},
 		"unknown network": {args: []string{"--free-network", "open"}, bad: true},
 	}
