@@ -21,7 +21,8 @@ func TestFreeGuardrailsFlags(t *testing.T) {
 		"quota":         {args: []string{"--free-workspace-quota", "pods=3"}, pods: "3"},
 		"network":       {args: []string{"--free-network", "isolated"}, network: "isolated"},
 		"both": {
-			args: []string{"--free-network", "organization", "--free-workspace-quota", "pods=2"}, pods: "2", network: "organization",
+			args: []string{"--free-network", "organization", "--free-workspace-quota", "pods=2"},
+			pods: "2", network: "organization",
 		},
 		"bad quantity":    {args: []string{"--free-workspace-quota", "pods=lots"}, bad: true},
 		"unknown network": {args: []string{"--free-network", "open"}, bad: true},
