@@ -222,6 +222,19 @@ var _ = Describe("Workspace guardrails", func() {
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: workspaces[0]}, &corev1.Namespace{})).To(Succeed())
 	})
 
+	It("a workspace admin cannot loosen the quota or the limits of their workspace", func() {
+		org, workspaces := guardedWorkspaces("loosen")
+		assign(org.Name, 5, isolated)
+		ns, tenant := workspaces[0], "root@loosen.example"
+		expectIsolatedGuardrails(ns)
+		Eventually(func() bool { return can(tenant, "create", "apps", "deployments", ns, "") }).Should(BeTrue(), "the tenant is the workspace's admin")
+		for _, verb := range []string{"update", "patch", "delete"} {
+			Expect(can(tenant, verb, "", "resourcequotas", ns, controllers.QuotaName)).To(BeFalse(), verb)
+			Expect(can(tenant, verb, "", "limitranges", ns, controllers.LimitRangeName)).To(BeFalse(), verb)
+		}
+		Expect(can(tenant, "create", "", "resourcequotas", ns, "")).To(BeFalse())
+	})
+
 	It("puts back each guardrail edited or deleted by hand", func() {
 		org, workspaces := guardedWorkspaces("drift")
 		assign(org.Name, 5, isolated)
