@@ -111,6 +111,7 @@ func setLicenseStatus(lic *v1alpha1.License, c *license.Claims, phase license.Ph
 	if c != nil {
 		s.LicenseID, s.Type, s.Licensee = c.ID, c.Type, c.Licensee
 		s.Limits = &v1alpha1.Limits{Accounts: c.Limits.Accounts, Users: c.Limits.Users, Deployments: c.Limits.Deployments}
+		s.Guardrails = statusGuardrails(c.Guardrails)
 		s.IssuedAt, s.NotBefore, s.ExpiresAt = timeOf(c.IssuedAt), timeOf(c.NotBefore), timeOf(c.ExpiresAt)
 	}
 	var err error

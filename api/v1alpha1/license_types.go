@@ -1,6 +1,7 @@
 package v1alpha1
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -87,6 +88,11 @@ type LicenseStatus struct {
 	// +optional
 	Limits *Limits `json:"limits,omitempty"`
 
+	// Guardrails the license writes into every workspace of its
+	// organization; absent means none.
+	// +optional
+	Guardrails *Guardrails `json:"guardrails,omitempty"`
+
 	// IssuedAt is when the key was issued.
 	// +optional
 	IssuedAt *metav1.Time `json:"issuedAt,omitempty"`
@@ -129,4 +135,21 @@ type LicenseList struct {
 	metav1.TypeMeta `json:",inline"`
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []License `json:"items"`
+}
+
+// Guardrails shape every workspace (account namespace) of an organization.
+type Guardrails struct {
+	// Workspace is the quota of each workspace (ResourceQuota orgplane-quota):
+	// requests.cpu, requests.memory, limits.cpu, limits.memory, pods,
+	// persistentvolumeclaims, requests.storage.
+	// +optional
+	Workspace corev1.ResourceList `json:"workspace,omitempty"`
+
+	// Network isolation of each workspace (NetworkPolicy orgplane-network):
+	// isolated (the same workspace and the cluster DNS only) or
+	// organization (all of the organization's workspaces and the cluster
+	// DNS); empty means none.
+	// +kubebuilder:validation:Enum=isolated;organization
+	// +optional
+	Network string `json:"network,omitempty"`
 }

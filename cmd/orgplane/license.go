@@ -53,7 +53,7 @@ func keygenCommand() *cobra.Command {
 }
 
 func issueCommand() *cobra.Command {
-	var keyFile, notBefore string
+	var keyFile, notBefore, quota, network string
 	var validFor time.Duration
 	c := license.Claims{}
 	cmd := &cobra.Command{
@@ -69,6 +69,9 @@ func issueCommand() *cobra.Command {
 				if start, err = time.Parse(time.RFC3339, notBefore); err != nil {
 					return fmt.Errorf("--not-before: %w (use RFC 3339, e.g. 2027-01-01T00:00:00Z)", err)
 				}
+			}
+			if c.Guardrails, err = guardrailsFlags(quota, network); err != nil {
+				return err
 			}
 			if c.ID == "" {
 				c.ID = uuid.NewString()
@@ -93,10 +96,37 @@ func issueCommand() *cobra.Command {
 	f.Int64Var(&c.Limits.Accounts, "accounts", 10, "accounts allowed")
 	f.Int64Var(&c.Limits.Users, "users", 25, "members allowed")
 	f.Int64Var(&c.Limits.Deployments, "deployments", 50, "deployments allowed")
+	f.StringVar(&quota, "workspace-quota", "",
+		"quota of each workspace, name=quantity,... of "+strings.Join(resourceNames(), ", ")+" (default: none)")
+	f.StringVar(&network, "network", "", "network isolation of each workspace: isolated or organization (default: none)")
 	f.StringVar(&notBefore, "not-before", "", "start of validity, RFC 3339 (default: now)")
 	f.DurationVar(&validFor, "valid-for", 365*24*time.Hour, "length of validity")
 	_ = cmd.MarkFlagRequired("licensee")
 	return cmd
+}
+
+// guardrailsFlags makes the guardrails the flags ask for; nil when none.
+func guardrailsFlags(quota, network string) (*license.Guardrails, error) {
+	workspace, err := license.ParseQuota(quota)
+	if err != nil {
+		return nil, fmt.Errorf("--workspace-quota: %w", err)
+	}
+	if workspace == nil && network == "" {
+		return nil, nil
+	}
+	g := &license.Guardrails{Workspace: workspace, Network: license.NetworkMode(network)}
+	if err := g.Validate(); err != nil {
+		return nil, fmt.Errorf("--network: %w", err)
+	}
+	return g, nil
+}
+
+func resourceNames() []string {
+	names := make([]string, len(license.WorkspaceResources))
+	for i, r := range license.WorkspaceResources {
+		names[i] = string(r)
+	}
+	return names
 }
 
 func inspectCommand() *cobra.Command {

@@ -80,6 +80,11 @@ func managerFlags(cmd *cobra.Command, opts *manager.Options) {
 	f.Int64Var(&opts.FreeLimits.Users, "free-users", manager.DefaultFreeLimits.Users, "members allowed on the free plan")
 	f.Int64Var(&opts.FreeLimits.Deployments, "free-deployments", manager.DefaultFreeLimits.Deployments,
 		"deployments allowed on the free plan")
+	f.Var(&freeGuardrailsFlag{target: &opts.FreeGuardrails}, "free-workspace-quota",
+		"quota of each workspace on the free plan, name=quantity,... "+
+			"(as 'orgplane license issue --workspace-quota'; default: none)")
+	f.Var(&freeGuardrailsFlag{target: &opts.FreeGuardrails, network: true}, "free-network",
+		"network isolation of each workspace on the free plan: isolated or organization (default: none)")
 }
 
 func managerCommand() *cobra.Command {

@@ -25,6 +25,8 @@ type Claims struct {
 	Organization string `json:"organization,omitempty"`
 	// Limits the license grants.
 	Limits Limits `json:"limits"`
+	// Guardrails shape the organization's workspaces; nil means none.
+	Guardrails *Guardrails `json:"guardrails,omitempty"`
 }
 
 // Limits are the most of each resource an organization may have.
@@ -80,7 +82,7 @@ func checkClaims(c *Claims) error {
 	if c.ID == "" || c.Type == "" || c.Licensee == "" || c.ExpiresAt == nil {
 		return ErrMissingClaims
 	}
-	return nil
+	return c.Guardrails.Validate()
 }
 
 // Verifier checks keys against a set of trusted public keys.
@@ -97,7 +99,8 @@ func NewVerifier(keys ...ed25519.PublicKey) *Verifier {
 	return v
 }
 
-// Verify decodes key and checks its signature, then its dates at now. It
+// Verify decodes key and checks its signature, its claims (guardrails
+// included), then its dates at now. It
 // returns the claims whenever the signature is good (also for expired or
 // not-yet-valid keys), the phase, and the reason for any phase but Valid.
 func (v *Verifier) Verify(key string, now time.Time) (*Claims, Phase, error) {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -51,6 +52,9 @@ type Options struct {
 	LeaderElectionNamespace string
 	// FreeLimits are the limits of organizations with no valid license.
 	FreeLimits v1alpha1.Limits
+	// FreeGuardrails are the guardrails of organizations with no valid
+	// license; nil means none.
+	FreeGuardrails *v1alpha1.Guardrails
 	// LicenseVerifier verifies license keys. When nil, the keys in
 	// LicensePublicKeyFiles are trusted.
 	LicenseVerifier *license.Verifier
@@ -174,12 +178,15 @@ func cacheOptions() cache.Options {
 	return cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Namespace{}:          managed,
-			&corev1.Secret{}:             managed,
-			&rbacv1.Role{}:               managed,
-			&rbacv1.RoleBinding{}:        managed,
-			&rbacv1.ClusterRole{}:        managed,
-			&rbacv1.ClusterRoleBinding{}: managed,
+			&corev1.Namespace{}:           managed,
+			&corev1.Secret{}:              managed,
+			&rbacv1.Role{}:                managed,
+			&rbacv1.RoleBinding{}:         managed,
+			&rbacv1.ClusterRole{}:         managed,
+			&rbacv1.ClusterRoleBinding{}:  managed,
+			&corev1.ResourceQuota{}:       managed,
+			&corev1.LimitRange{}:          managed,
+			&networkingv1.NetworkPolicy{}: managed,
 		},
 	}
 }
@@ -197,6 +204,7 @@ func setup(mgr ctrl.Manager, opts Options, issuerKey ed25519.PrivateKey, certs <
 		&controllers.UserReconciler{Client: mgr.GetClient(), Recorder: rec, Workers: workers},
 		&controllers.LicenseReconciler{Client: mgr.GetClient(), Verifier: opts.LicenseVerifier, Recorder: rec},
 		&controllers.WorkspaceReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec},
+		&controllers.GuardrailsReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Free: opts.FreeGuardrails},
 	}
 	for _, r := range reconcilers {
 		if err := r.SetupWithManager(mgr); err != nil {
