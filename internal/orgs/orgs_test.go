@@ -29,6 +29,19 @@ func reasonOf(err error) Reason {
 	return ""
 }
 
+// expectInvalidField fails t unless err is nil (field "") or an Invalid
+// refusal of field.
+func expectInvalidField(t *testing.T, err error, field string) {
+	t.Helper()
+	var e *Error
+	switch {
+	case field == "" && err != nil:
+		t.Fatalf("refused: %v", err)
+	case field != "" && (!errors.As(err, &e) || e.Reason != Invalid || e.Field != field):
+		t.Fatalf("want Invalid %s, got %#v", field, err)
+	}
+}
+
 func TestUpdateValidation(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -43,16 +56,7 @@ func TestUpdateValidation(t *testing.T) {
 		{"a description at the limit", Update{Description: ptr(strings.Repeat("d", MaxDescription))}, ""},
 		{"a description over the limit", Update{Description: ptr(strings.Repeat("d", MaxDescription+1))}, "description"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			err := tc.change.validate()
-			var e *Error
-			switch {
-			case tc.field == "" && err != nil:
-				t.Fatalf("refused: %v", err)
-			case tc.field != "" && (!errors.As(err, &e) || e.Reason != Invalid || e.Field != tc.field):
-				t.Fatalf("want Invalid %s, got %#v", tc.field, err)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { expectInvalidField(t, tc.change.validate(), tc.field) })
 	}
 }
 
@@ -217,16 +221,7 @@ func TestCreateValidation(t *testing.T) {
 		{"no letter or digit in the account", Create{OrganizationName: "Acme", AccountName: "!!!"}, "organizationName"},
 		{"a workspace name over 63 characters", Create{OrganizationName: long, AccountName: long}, "accountName"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			err := tc.c.validate()
-			var e *Error
-			switch {
-			case tc.field == "" && err != nil:
-				t.Fatalf("refused: %v", err)
-			case tc.field != "" && (!errors.As(err, &e) || e.Reason != Invalid || e.Field != tc.field):
-				t.Fatalf("want Invalid %s, got %#v", tc.field, err)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { expectInvalidField(t, tc.c.validate(), tc.field) })
 	}
 }
 
