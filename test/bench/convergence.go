@@ -32,7 +32,9 @@ type Convergence struct {
 	APIWrites    float64 `json:"apiWrites"`
 	FloorSeconds float64 `json:"floorSeconds"`
 	Ratio        float64 `json:"ratio"`
-	// ReconcilesPerObject is reconciles over organizations, accounts and users.
+	// ReconcilesPerObject is reconciles over the objects reconciled:
+	// organizations, accounts, users and workspaces (one per account, which
+	// the workspace and guardrails controllers reconcile).
 	ReconcilesPerObject    float64 `json:"reconcilesPerObject"`
 	APIWritesPerObject     float64 `json:"apiWritesPerObject"`
 	WritesAfterConvergence float64 `json:"writesAfterConvergence"`
@@ -115,7 +117,7 @@ func (s *stack) convergence(ctx context.Context, p Params) (Convergence, error) 
 	}
 	c.Users = len(users.Items)
 	c.Reconciles = diff(reconciles(), before)
-	c.ReconcilesPerObject = sum(c.Reconciles) / float64(c.Organizations+c.Accounts+c.Users)
+	c.ReconcilesPerObject = sum(c.Reconciles) / float64(c.Organizations+2*c.Accounts+c.Users)
 	c.APIWritesPerObject = (c.APIWrites - objects) / objects
 	time.Sleep(5 * time.Second)
 	w2, err := s.apiWrites(ctx)

@@ -74,7 +74,7 @@ func printTable(r *Result) {
 	fmt.Printf("| floor: the same writes replayed (%d writes, %d retried) | %.1f s |\n"+
 		"| ratio | %.2fx |\n",
 		c.ReplayWrites, c.ReplayRetries, c.ReplayFloorSeconds, c.ReplayRatio)
-	fmt.Printf("| reconciles per object (organizations, accounts, users) | %.2f |\n"+
+	fmt.Printf("| reconciles per object (organizations, accounts, users, workspaces) | %.2f |\n"+
 		"| orgplane's API writes per organization or account | %.2f |\n"+
 		"| writes in 5 s after convergence | %.0f |\n\n",
 		c.ReconcilesPerObject, c.APIWritesPerObject, c.WritesAfterConvergence)
