@@ -283,8 +283,11 @@ var _ = Describe("Workspace guardrails", func() {
 			return k8sClient.Status().Update(ctx, quota)
 		}).Should(Succeed())
 
+		// kube-apiserver's quota admission reads the quota from its informer,
+		// which sees the status just written a moment later; until then it
+		// refuses with "status unknown for quota".
 		first := newPod(ns, "first")
-		Expect(k8sClient.Create(ctx, first)).To(Succeed())
+		Eventually(func() error { return k8sClient.Create(ctx, first) }).Should(Succeed())
 		Expect(first.Spec.Containers[0].Resources.Requests.Cpu().String()).To(Equal("100m"), "the LimitRange's default request")
 		err := k8sClient.Create(ctx, newPod(ns, "second"))
 		Expect(apierrors.IsForbidden(err)).To(BeTrue(), "%v", err)
