@@ -6,13 +6,13 @@ import "fmt"
 type Reason string
 
 // The reasons an operation is refused. Adapters map them to their
-// protocol's codes (HTTP: 404, 403, 409, 400 or 422, 403).
+// protocol's codes (HTTP: 404, 403, 409, 400 or 422). Limits are refused by
+// admission, for every writer; its refusal reaches the caller as it is.
 const (
-	NotFound      Reason = "NotFound"
-	Forbidden     Reason = "Forbidden"
-	Conflict      Reason = "Conflict"
-	Invalid       Reason = "Invalid"
-	LimitExceeded Reason = "LimitExceeded"
+	NotFound  Reason = "NotFound"
+	Forbidden Reason = "Forbidden"
+	Conflict  Reason = "Conflict"
+	Invalid   Reason = "Invalid"
 )
 
 // Error is a refusal a person can act on: its message says what is wrong
@@ -32,10 +32,4 @@ func refuse(reason Reason, format string, args ...any) *Error {
 
 func invalid(field string, details map[string]any, format string, args ...any) *Error {
 	return &Error{Reason: Invalid, Field: field, Details: details, Message: fmt.Sprintf(format, args...)}
-}
-
-// InvalidField is the refusal of field's value, for adapters that check
-// their own shapes.
-func InvalidField(field, message string) *Error {
-	return &Error{Reason: Invalid, Field: field, Message: message}
 }

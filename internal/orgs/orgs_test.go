@@ -338,3 +338,23 @@ func TestCreateStopsWaitingForWhatIsStalled(t *testing.T) {
 		t.Fatal("waitReady waited for a stalled organization until the deadline")
 	}
 }
+
+func TestUpdateWithoutAChangeWritesNothing(t *testing.T) {
+	ann := &user.DefaultInfo{Name: "ann@acme.example"}
+	s := service(t, organization("acme", false, member(v1alpha1.SubjectUser, "ann@acme.example", v1alpha1.RoleAdmin)))
+	ctx := context.Background()
+	before := &v1alpha1.Organization{}
+	if err := s.Cache.Get(ctx, client.ObjectKey{Name: "acme"}, before); err != nil {
+		t.Fatal(err)
+	}
+	org, err := s.Update(ctx, ann, "acme", Update{Name: ptr(" acme "), Active: ptr(true), Slug: ptr("acme")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if org.ResourceVersion != before.ResourceVersion || org.Annotations[AnnotationRequestedBy] != "" {
+		t.Fatalf("an update that changes nothing wrote (resourceVersion %s → %s)", before.ResourceVersion, org.ResourceVersion)
+	}
+	if org, err = s.Update(ctx, ann, "acme", Update{Description: ptr("Rockets")}); err != nil || org.ResourceVersion == before.ResourceVersion {
+		t.Fatalf("a real change was not written: %v", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apiserver/pkg/authentication/user"
@@ -103,6 +104,9 @@ func (s *Service) Update(ctx context.Context, u user.Info, id string, change Upd
 	}
 	if change.Active != nil {
 		org.Spec.Suspended = !*change.Active
+	}
+	if equality.Semantic.DeepEqual(before.Spec, org.Spec) {
+		return org, nil // nothing to write
 	}
 	setAnnotation(org, AnnotationRequestedBy, u.GetName())
 	if err := s.PatchAndWait(ctx, org, client.MergeFrom(before)); err != nil {

@@ -59,7 +59,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 // seed 000's form routes answer Invalid with 422 (see unprocessable).
 var refusalCodes = map[orgs.Reason]int{
 	orgs.NotFound: http.StatusNotFound, orgs.Forbidden: http.StatusForbidden, orgs.Conflict: http.StatusConflict,
-	orgs.Invalid: http.StatusBadRequest, orgs.LimitExceeded: http.StatusForbidden,
+	orgs.Invalid: http.StatusBadRequest,
 }
 
 func fromRefusal(r *orgs.Error) *Error {
