@@ -22,11 +22,12 @@ import (
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/internal/license"
+	"github.com/orgplane/orgplane/internal/usage"
 )
 
 // Names of the objects the guardrails write into every workspace.
 const (
-	QuotaName         = "orgplane-quota"
+	QuotaName         = usage.QuotaName
 	LimitRangeName    = "orgplane-limits"
 	NetworkPolicyName = "orgplane-network"
 )
@@ -77,7 +78,11 @@ func (r *GuardrailsReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 			return ctrl.Result{}, err
 		}
 	}
-	return ctrl.Result{}, nil
+	if len(g.Organization) == 0 {
+		return ctrl.Result{}, r.remove(ctx, &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: ShareQuotaName, Namespace: ns.Name}})
+	}
+	retry, err := r.reconcileShares(ctx, ns.Labels[v1alpha1.LabelOrganization], g)
+	return ctrl.Result{RequeueAfter: retry}, err
 }
 
 // guardrails are those of the organization's effective license, or the
@@ -229,10 +234,11 @@ func statusGuardrails(g *license.Guardrails) *v1alpha1.Guardrails {
 		return nil
 	}
 	quota, err := g.Quota()
-	if err != nil { // Verify refuses such keys; never apply half of them.
+	total, terr := g.Total()
+	if err != nil || terr != nil { // Verify refuses such keys; never apply half of them.
 		return nil
 	}
-	return &v1alpha1.Guardrails{Workspace: quota, Network: string(g.Network)}
+	return &v1alpha1.Guardrails{Workspace: quota, Organization: total, Network: string(g.Network)}
 }
 
 // isManaged passes objects carrying orgplane's managed-by label.
@@ -252,7 +258,8 @@ func (r *GuardrailsReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	toWorkspace := handler.EnqueueRequestsFromMapFunc(namespaceOf)
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&corev1.Namespace{}, builder.WithPredicates(isWorkspace)).
-		Watches(&corev1.ResourceQuota{}, toWorkspace, builder.WithPredicates(isManaged, quotaSpecChanged)).
+		Watches(&corev1.ResourceQuota{}, toWorkspace, builder.WithPredicates(isManaged, predicate.Or(quotaSpecChanged, shareUsageChanged))).
+		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.siblingWorkspaces), builder.WithPredicates(isWorkspace, deleted)).
 		Watches(&corev1.LimitRange{}, toWorkspace, builder.WithPredicates(isManaged)).
 		Watches(&networkingv1.NetworkPolicy{}, toWorkspace, builder.WithPredicates(isManaged)).
 		Watches(&v1alpha1.License{}, handler.EnqueueRequestsFromMapFunc(r.licenseToWorkspaces)).
@@ -267,7 +274,11 @@ func namespaceOf(_ context.Context, o client.Object) []reconcile.Request {
 // licenseToWorkspaces maps a License to the workspaces of the organization
 // it is assigned to; on a reassignment it is called for the old and the new.
 func (r *GuardrailsReconciler) licenseToWorkspaces(ctx context.Context, o client.Object) []reconcile.Request {
-	org := o.(*v1alpha1.License).Spec.Organization
+	return r.workspacesOf(ctx, o.(*v1alpha1.License).Spec.Organization)
+}
+
+// workspacesOf are requests for the workspaces of org.
+func (r *GuardrailsReconciler) workspacesOf(ctx context.Context, org string) []reconcile.Request {
 	if org == "" {
 		return nil
 	}

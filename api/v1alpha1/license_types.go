@@ -145,6 +145,15 @@ type Guardrails struct {
 	// +optional
 	Workspace corev1.ResourceList `json:"workspace,omitempty"`
 
+	// Organization is the total of all the organization's workspaces
+	// together, in the same resources. orgplane shares it among the
+	// workspaces (ResourceQuota orgplane-organization-share in each): every
+	// workspace keeps what it uses, and what is left of the total is split
+	// among them and re-split as they fill up, so their shares never add up
+	// to more than the total.
+	// +optional
+	Organization corev1.ResourceList `json:"organization,omitempty"`
+
 	// Network isolation of each workspace (NetworkPolicy orgplane-network):
 	// isolated (the same workspace and the cluster DNS only) or
 	// organization (all of the organization's workspaces and the cluster

@@ -15,6 +15,7 @@ func TestFreeGuardrailsFlags(t *testing.T) {
 		none    bool
 		pods    string
 		network string
+		total   string
 		bad     bool
 	}{
 		"default: none": {args: nil, none: true},
@@ -24,7 +25,12 @@ func TestFreeGuardrailsFlags(t *testing.T) {
 			args: []string{"--free-network", "organization", "--free-workspace-quota", "pods=2"},
 			pods: "2", network: "organization",
 		},
+		"organization total": {
+			args: []string{"--free-workspace-quota", "pods=2", "--free-organization-quota", "pods=5"},
+			pods: "2", total: "5",
+		},
 		"bad quantity":    {args: []string{"--free-workspace-quota", "pods=lots"}, bad: true},
+		"bad total":       {args: []string{"--free-organization-quota", "pods=lots"}, bad: true},
 		"unknown network": {args: []string{"--free-network", "open"}, bad: true},
 	}
 	for name, tc := range tests {
@@ -47,6 +53,9 @@ func TestFreeGuardrailsFlags(t *testing.T) {
 				return
 			}
 			checkFree(t, g, tc.pods, tc.network)
+			if got := g.Organization.Pods().String(); tc.total != "" && got != tc.total {
+				t.Errorf("organization pods %s, want %s", got, tc.total)
+			}
 		})
 	}
 }

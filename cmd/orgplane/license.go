@@ -53,7 +53,7 @@ func keygenCommand() *cobra.Command {
 }
 
 func issueCommand() *cobra.Command {
-	var keyFile, notBefore, quota, network string
+	var keyFile, notBefore, quota, total, network string
 	var validFor time.Duration
 	c := license.Claims{}
 	cmd := &cobra.Command{
@@ -70,7 +70,7 @@ func issueCommand() *cobra.Command {
 					return fmt.Errorf("--not-before: %w (use RFC 3339, e.g. 2027-01-01T00:00:00Z)", err)
 				}
 			}
-			if c.Guardrails, err = guardrailsFlags(quota, network); err != nil {
+			if c.Guardrails, err = guardrailsFlags(quota, total, network); err != nil {
 				return err
 			}
 			if c.ID == "" {
@@ -98,6 +98,8 @@ func issueCommand() *cobra.Command {
 	f.Int64Var(&c.Limits.Deployments, "deployments", 50, "deployments allowed")
 	f.StringVar(&quota, "workspace-quota", "",
 		"quota of each workspace, name=quantity,... of "+strings.Join(resourceNames(), ", ")+" (default: none)")
+	f.StringVar(&total, "organization-quota", "",
+		"total of all the organization's workspaces, name=quantity,... of the same resources (default: none)")
 	f.StringVar(&network, "network", "", "network isolation of each workspace: isolated or organization (default: none)")
 	f.StringVar(&notBefore, "not-before", "", "start of validity, RFC 3339 (default: now)")
 	f.DurationVar(&validFor, "valid-for", 365*24*time.Hour, "length of validity")
@@ -106,15 +108,19 @@ func issueCommand() *cobra.Command {
 }
 
 // guardrailsFlags makes the guardrails the flags ask for; nil when none.
-func guardrailsFlags(quota, network string) (*license.Guardrails, error) {
+func guardrailsFlags(quota, total, network string) (*license.Guardrails, error) {
 	workspace, err := license.ParseQuota(quota)
 	if err != nil {
 		return nil, fmt.Errorf("--workspace-quota: %w", err)
 	}
-	if workspace == nil && network == "" {
+	organization, err := license.ParseQuota(total)
+	if err != nil {
+		return nil, fmt.Errorf("--organization-quota: %w", err)
+	}
+	if workspace == nil && organization == nil && network == "" {
 		return nil, nil
 	}
-	g := &license.Guardrails{Workspace: workspace, Network: license.NetworkMode(network)}
+	g := &license.Guardrails{Workspace: workspace, Organization: organization, Network: license.NetworkMode(network)}
 	if err := g.Validate(); err != nil {
 		return nil, fmt.Errorf("--network: %w", err)
 	}

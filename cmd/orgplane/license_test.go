@@ -26,14 +26,21 @@ func TestLicenseIssueGuardrails(t *testing.T) {
 	}
 	key := filepath.Join(dir, "v.key")
 	tests := map[string]struct {
-		args []string
-		want string // part of the error; empty means issued
+		args  []string
+		want  string // part of the error; empty means issued
+		check func(*license.Guardrails) bool
 	}{
 		"quota and network": {
-			[]string{"--workspace-quota", "requests.cpu=2,limits.memory=8Gi,pods=20", "--network", "isolated"}, ""},
-		"no guardrails": {nil, ""},
-		"bad quantity":  {[]string{"--workspace-quota", "requests.cpu=two"}, "--workspace-quota"},
-		"unknown mode":  {[]string{"--network", "open"}, `network mode "open" is unknown`},
+			[]string{"--workspace-quota", "requests.cpu=2,limits.memory=8Gi,pods=20", "--network", "isolated"}, "",
+			func(g *license.Guardrails) bool {
+				return g.Workspace["limits.memory"] == "8Gi" && g.Network == license.NetworkIsolated
+			}},
+		"no guardrails": {nil, "", func(g *license.Guardrails) bool { return g == nil }},
+		"organization total": {[]string{"--organization-quota", "requests.cpu=8,pods=30"}, "",
+			func(g *license.Guardrails) bool { return g.Organization["pods"] == "30" && g.Workspace == nil }},
+		"bad total":    {[]string{"--organization-quota", "pods=lots"}, "--organization-quota", nil},
+		"bad quantity": {[]string{"--workspace-quota", "requests.cpu=two"}, "--workspace-quota", nil},
+		"unknown mode": {[]string{"--network", "open"}, `network mode "open" is unknown`, nil},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -55,12 +62,8 @@ func TestLicenseIssueGuardrails(t *testing.T) {
 			if phase != license.Valid {
 				t.Fatalf("%s %v", phase, err)
 			}
-			if tc.args == nil && c.Guardrails != nil {
-				t.Errorf("guardrails without flags: %+v", c.Guardrails)
-			}
-			g := c.Guardrails
-			if tc.args != nil && (g.Workspace["limits.memory"] != "8Gi" || g.Network != license.NetworkIsolated) {
-				t.Errorf("guardrails not issued: %+v", c.Guardrails)
+			if !tc.check(c.Guardrails) {
+				t.Errorf("guardrails not as the flags say: %+v", c.Guardrails)
 			}
 		})
 	}

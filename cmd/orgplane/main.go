@@ -83,7 +83,9 @@ func managerFlags(cmd *cobra.Command, opts *manager.Options) {
 	f.Var(&freeGuardrailsFlag{target: &opts.FreeGuardrails}, "free-workspace-quota",
 		"quota of each workspace on the free plan, name=quantity,... "+
 			"(as 'orgplane license issue --workspace-quota'; default: none)")
-	f.Var(&freeGuardrailsFlag{target: &opts.FreeGuardrails, network: true}, "free-network",
+	f.Var(&freeGuardrailsFlag{target: &opts.FreeGuardrails, part: organizationQuota}, "free-organization-quota",
+		"total of all of an organization's workspaces on the free plan, name=quantity,... (default: none)")
+	f.Var(&freeGuardrailsFlag{target: &opts.FreeGuardrails, part: networkMode}, "free-network",
 		"network isolation of each workspace on the free plan: isolated or organization (default: none)")
 }
 

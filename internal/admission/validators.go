@@ -237,24 +237,40 @@ func (v *LicenseValidator) checkRequester(ctx context.Context, org *v1alpha1.Org
 }
 
 // checkUsage refuses the assignment when the organization already uses
-// more than the license allows.
+// more than the license allows: more objects than its limits, or more
+// compute than its per-workspace or organization-wide quota.
 func (v *LicenseValidator) checkUsage(ctx context.Context, l *v1alpha1.License, org *v1alpha1.Organization, c *license.Claims) error {
 	inv, err := usage.Take(ctx, v.Reader, org)
 	if err != nil {
 		return err
 	}
 	limits := &v1alpha1.Limits{Accounts: c.Limits.Accounts, Users: c.Limits.Users, Deployments: c.Limits.Deployments}
-	violations := usage.Violations(inv.Usage(), limits)
-	if len(violations) == 0 {
-		return nil
+	var parts []string
+	for _, vi := range usage.Violations(inv.Usage(), limits) {
+		parts = append(parts, vi.String())
 	}
-	parts := make([]string, len(violations))
-	for i, vi := range violations {
-		parts[i] = vi.String()
+	perWorkspace, total := guardrailQuotas(c.Guardrails)
+	quotas, err := usage.QuotaViolations(ctx, v.Reader, org.Name, perWorkspace, total)
+	if err != nil {
+		return err
+	}
+	for _, vi := range quotas {
+		parts = append(parts, vi.String())
+	}
+	if len(parts) == 0 {
+		return nil
 	}
 	return apierrors.NewConflict(schema.GroupResource{Group: v1alpha1.GroupVersion.Group, Resource: "licenses"}, l.Name,
 		fmt.Errorf("license limits are below the current usage of organization %s (%s); remove what exceeds them first or choose a larger license",
 			org.Name, strings.Join(parts, "; ")))
+}
+
+// guardrailQuotas are a verified key's per-workspace and organization-wide
+// quotas (Verify has checked that they parse).
+func guardrailQuotas(g *license.Guardrails) (perWorkspace, total corev1.ResourceList) {
+	perWorkspace, _ = g.Quota()
+	total, _ = g.Total()
+	return perWorkspace, total
 }
 
 func invalidLicense(l *v1alpha1.License, msg string) error {

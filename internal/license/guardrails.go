@@ -17,6 +17,9 @@ type Guardrails struct {
 	// Workspace is the quota of each workspace: a resource name of
 	// WorkspaceResources to a Kubernetes quantity ("4", "500m", "8Gi").
 	Workspace map[string]string `json:"workspace,omitempty"`
+	// Organization is the total of all the organization's workspaces, in
+	// the same resources as Workspace.
+	Organization map[string]string `json:"organization,omitempty"`
 	// Network is the network isolation mode; empty means none.
 	Network NetworkMode `json:"network,omitempty"`
 }
@@ -43,13 +46,28 @@ var ErrGuardrails = errors.New("the key's guardrails are invalid")
 
 // Quota is the per-workspace quota as a ResourceList, after Validate.
 func (g *Guardrails) Quota() (corev1.ResourceList, error) {
-	if g == nil || len(g.Workspace) == 0 {
+	if g == nil {
+		return nil, nil
+	}
+	return resourceList("workspace", g.Workspace)
+}
+
+// Total is the organization-wide total as a ResourceList, after Validate.
+func (g *Guardrails) Total() (corev1.ResourceList, error) {
+	if g == nil {
+		return nil, nil
+	}
+	return resourceList("organization", g.Organization)
+}
+
+func resourceList(what string, quantities map[string]string) (corev1.ResourceList, error) {
+	if len(quantities) == 0 {
 		return nil, nil
 	}
 	out := corev1.ResourceList{}
 	var problems []string
-	for _, name := range sortedKeys(g.Workspace) {
-		q, err := parseQuantity(name, g.Workspace[name])
+	for _, name := range sortedKeys(quantities) {
+		q, err := parseQuantity(name, quantities[name])
 		if err != nil {
 			problems = append(problems, err.Error())
 			continue
@@ -57,7 +75,7 @@ func (g *Guardrails) Quota() (corev1.ResourceList, error) {
 		out[corev1.ResourceName(name)] = q
 	}
 	if len(problems) > 0 {
-		return nil, fmt.Errorf("%w: %s", ErrGuardrails, strings.Join(problems, "; "))
+		return nil, fmt.Errorf("%w: %s: %s", ErrGuardrails, what, strings.Join(problems, "; "))
 	}
 	return out, nil
 }
@@ -68,6 +86,9 @@ func (g *Guardrails) Validate() error {
 		return nil
 	}
 	if _, err := g.Quota(); err != nil {
+		return err
+	}
+	if _, err := g.Total(); err != nil {
 		return err
 	}
 	switch g.Network {

@@ -25,6 +25,8 @@ func TestGuardrailsValidate(t *testing.T) {
 		"negative quantity":   {&Guardrails{Workspace: map[string]string{"pods": "-1"}}, `pods: "-1" is negative`},
 		"unknown resource":    {&Guardrails{Workspace: map[string]string{"services": "3"}}, `"services" is not a workspace resource`},
 		"unknown mode":        {&Guardrails{Network: "open"}, `network mode "open" is unknown`},
+		"organization total":  {&Guardrails{Organization: map[string]string{"requests.cpu": "8", "pods": "30"}}, ""},
+		"bad total":           {&Guardrails{Organization: map[string]string{"pods": "many"}}, `organization: pods: "many" is not a quantity`},
 		"several bad entries": {&Guardrails{Workspace: map[string]string{"limits.cpu": "x", "pods": "y"}}, `limits.cpu: "x" is not a quantity (e.g. 4, 500m, 8Gi); pods: "y"`},
 	}
 	for name, tc := range tests {
