@@ -68,9 +68,6 @@ func (r *GuardrailsReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	if err != nil || !ok {
 		return ctrl.Result{}, err
 	}
-	if g == nil {
-		g = &v1alpha1.Guardrails{}
-	}
 	for _, step := range []func(context.Context, *corev1.Namespace, *v1alpha1.Guardrails) error{
 		r.reconcileQuota, r.reconcileLimits, r.reconcileNetwork,
 	} {
@@ -78,11 +75,16 @@ func (r *GuardrailsReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 			return ctrl.Result{}, err
 		}
 	}
+	var retry time.Duration
 	if len(g.Organization) == 0 {
-		return ctrl.Result{}, r.remove(ctx, &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: ShareQuotaName, Namespace: ns.Name}})
+		err = r.remove(ctx, &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: ShareQuotaName, Namespace: ns.Name}})
+	} else {
+		retry, err = r.reconcileShares(ctx, ns.Labels[v1alpha1.LabelOrganization], g)
 	}
-	retry, err := r.reconcileShares(ctx, ns.Labels[v1alpha1.LabelOrganization], g)
-	return ctrl.Result{RequeueAfter: retry}, err
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{RequeueAfter: retry}, r.recordQuota(ctx, ns)
 }
 
 // guardrails are those of the organization's effective license, or the
@@ -100,10 +102,7 @@ func (r *GuardrailsReconciler) guardrails(ctx context.Context, name string) (*v1
 	if err != nil {
 		return nil, false, err
 	}
-	if lic == nil {
-		return r.Free, true, nil
-	}
-	return lic.Status.Guardrails, true, nil
+	return planGuardrails(lic, r.Free), true, nil
 }
 
 func (r *GuardrailsReconciler) reconcileQuota(ctx context.Context, ns *corev1.Namespace, g *v1alpha1.Guardrails) error {
@@ -258,7 +257,7 @@ func (r *GuardrailsReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	toWorkspace := handler.EnqueueRequestsFromMapFunc(namespaceOf)
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&corev1.Namespace{}, builder.WithPredicates(isWorkspace)).
-		Watches(&corev1.ResourceQuota{}, toWorkspace, builder.WithPredicates(isManaged, predicate.Or(quotaSpecChanged, shareUsageChanged))).
+		Watches(&corev1.ResourceQuota{}, toWorkspace, builder.WithPredicates(isManaged, predicate.Or(quotaSpecChanged, quotaUsageChanged))).
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.siblingWorkspaces), builder.WithPredicates(isWorkspace, deleted)).
 		Watches(&corev1.LimitRange{}, toWorkspace, builder.WithPredicates(isManaged)).
 		Watches(&networkingv1.NetworkPolicy{}, toWorkspace, builder.WithPredicates(isManaged)).

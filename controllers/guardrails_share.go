@@ -8,8 +8,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -238,15 +238,47 @@ func listString(l corev1.ResourceList) string {
 	return strings.Join(parts, ",")
 }
 
-// shareUsageChanged passes a share quota whose usage the quota controller
-// or quota admission changed: a workspace may have used its share up.
-var shareUsageChanged = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+// quotaUsageChanged passes a quota whose usage the quota controller or
+// quota admission changed: a workspace may have used its share up, and
+// the usage shown in status changed.
+var quotaUsageChanged = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
 	o, n := e.ObjectOld.(*corev1.ResourceQuota), e.ObjectNew.(*corev1.ResourceQuota)
-	return n.Name == ShareQuotaName && !equality.Semantic.DeepEqual(o.Status.Used, n.Status.Used)
+	return !equality.Semantic.DeepEqual(o.Status.Used, n.Status.Used)
 }}
 
 // siblingWorkspaces maps a deleted workspace to the other workspaces of
 // its organization, whose shares grow by what it held.
 func (r *GuardrailsReconciler) siblingWorkspaces(ctx context.Context, o client.Object) []reconcile.Request {
 	return r.workspacesOf(ctx, o.GetLabels()[v1alpha1.LabelOrganization])
+}
+
+// recordQuota shows on the workspace's Account what it uses of its quota
+// (orgplane-quota, or its share when the plan has only a total).
+func (r *GuardrailsReconciler) recordQuota(ctx context.Context, ns *corev1.Namespace) error {
+	acct := &v1alpha1.Account{}
+	key := types.NamespacedName{Namespace: v1alpha1.OrganizationNamespace(ns.Labels[v1alpha1.LabelOrganization]), Name: ns.Labels[v1alpha1.LabelAccount]}
+	if err := r.Get(ctx, key, acct); err != nil || string(acct.UID) != ns.Labels[LabelAccountUID] {
+		return client.IgnoreNotFound(err)
+	}
+	before := acct.DeepCopy()
+	acct.Status.Quota = nil
+	for _, name := range []string{QuotaName, ShareQuotaName} {
+		q := &corev1.ResourceQuota{}
+		if err := r.Get(ctx, types.NamespacedName{Namespace: ns.Name, Name: name}, q); err == nil {
+			acct.Status.Quota = quotaUsage(q)
+			break
+		}
+	}
+	return patchStatus(ctx, r.Client, before, acct)
+}
+
+// quotaUsage is q's hard and what is used of it.
+func quotaUsage(q *corev1.ResourceQuota) *v1alpha1.QuotaUsage {
+	used := corev1.ResourceList{}
+	for name := range q.Spec.Hard {
+		if u, ok := q.Status.Used[name]; ok {
+			used[name] = u
+		}
+	}
+	return &v1alpha1.QuotaUsage{Hard: q.Spec.Hard.DeepCopy(), Used: used, Summary: quota.Summary(q.Spec.Hard, used)}
 }

@@ -4,8 +4,11 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/controllers"
 	"github.com/orgplane/orgplane/internal/license"
 )
@@ -78,5 +81,79 @@ var _ = Describe("Organization-wide totals", func() {
 				expectAbsent(g, &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: controllers.ShareQuotaName}})
 			}
 		}).Should(Succeed())
+	})
+})
+
+var _ = Describe("A smaller plan below the quota usage", func() {
+	It("is refused with every violation named, and the organization keeps its plan", func() {
+		org, ws := guardedWorkspaces("shrink")
+		web, db := ws[0], ws[1]
+		current := &license.Guardrails{Workspace: map[string]string{"pods": "4"}, Organization: map[string]string{"pods": "6"}}
+		assign(org.Name, 5, current)
+		expectShares([]string{web, db}, "0", "0")
+		reportUsage(web, "3")
+		reportUsage(db, "2")
+
+		smaller := newLicense(org.Name, issueGuardedKey(org.Name, 6, &license.Guardrails{
+			Workspace: map[string]string{"pods": "2"}, Organization: map[string]string{"pods": "4"},
+		}))
+		err := k8sClient.Create(ctx, smaller)
+		Expect(apierrors.IsConflict(err)).To(BeTrue(), "%v", err)
+		Expect(err.Error()).To(ContainSubstring(web + ": pods 3 used, quota 2"))
+		Expect(err.Error()).To(ContainSubstring("organization total: pods 5 used, quota 4"))
+		Expect(err.Error()).NotTo(ContainSubstring(db + ":"))
+		Expect(err.Error()).To(ContainSubstring("choose a larger license"))
+		expectAbsent(Default, smaller)
+
+		By("a plan that fits is accepted")
+		fits := newLicense(org.Name, issueGuardedKey(org.Name, 6, &license.Guardrails{
+			Workspace: map[string]string{"pods": "3"}, Organization: map[string]string{"pods": "5"},
+		}))
+		Expect(k8sClient.Create(ctx, fits)).To(Succeed())
+	})
+})
+
+var _ = Describe("Quota usage in status", func() {
+	It("shows each Account what its workspace uses, the Organization its total, and reports a plan that fell back to a smaller one as not compliant, deleting nothing", func() {
+		org, ws := guardedWorkspaces("usage")
+		web, db := ws[0], ws[1]
+		small := &license.Guardrails{Workspace: map[string]string{"pods": "4"}, Organization: map[string]string{"pods": "4"}}
+		assign(org.Name, 5, small)
+		expectShares([]string{web, db}, "0", "0")
+		big := assign(org.Name, 6, &license.Guardrails{
+			Workspace: map[string]string{"pods": "8"}, Organization: map[string]string{"pods": "10"},
+		})
+		reportUsage(web, "5")
+		reportUsage(db, "1")
+
+		By("the Account shows its workspace's quota and usage")
+		Eventually(func(g Gomega) {
+			acct := &v1alpha1.Account{}
+			g.Expect(k8sClient.Get(ctx, key(org.NamespaceName(), "web"), acct)).To(Succeed())
+			g.Expect(acct.Status.Quota).NotTo(BeNil())
+			g.Expect(acct.Status.Quota.Summary).To(Equal("5/8 pods"))
+		}).Should(Succeed())
+
+		By("the Organization shows its total and its usage, compliant")
+		Eventually(func(g Gomega) {
+			g.Expect(k8sClient.Get(ctx, key("", org.Name), org)).To(Succeed())
+			g.Expect(org.Status.Quota).NotTo(BeNil())
+			g.Expect(org.Status.Quota.Summary).To(Equal("6/10 pods"))
+			g.Expect(meta.IsStatusConditionTrue(org.Status.Conditions, v1alpha1.ConditionLicenseCompliant)).To(BeTrue())
+		}).Should(Succeed())
+
+		By("when the larger license goes (deleted here; an expired one is passed over the same way), the smaller plan is reported as exceeded, and nothing is deleted")
+		Expect(k8sClient.Delete(ctx, big)).To(Succeed())
+		Eventually(func(g Gomega) {
+			g.Expect(k8sClient.Get(ctx, key("", org.Name), org)).To(Succeed())
+			c := meta.FindStatusCondition(org.Status.Conditions, v1alpha1.ConditionLicenseCompliant)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
+			g.Expect(c.Message).To(ContainSubstring(web + ": pods 5 used, quota 4"))
+			g.Expect(c.Message).To(ContainSubstring("organization total: pods 6 used, quota 4"))
+		}).Should(Succeed())
+		for _, ns := range []string{web, db} {
+			Expect(k8sClient.Get(ctx, key("", ns), &corev1.Namespace{})).To(Succeed())
+		}
 	})
 })

@@ -35,6 +35,8 @@ type OrganizationReconciler struct {
 	Recorder  recorder.EventRecorder
 	// FreeLimits are the limits of an organization with no valid license.
 	FreeLimits v1alpha1.Limits
+	// FreeGuardrails are the guardrails of an organization with no valid license.
+	FreeGuardrails *v1alpha1.Guardrails
 	// Workers is how many organizations are reconciled at once.
 	Workers int
 }
@@ -224,6 +226,8 @@ func (r *OrganizationReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&v1alpha1.Account{}, enqueueAfter(usageDelay, r.namespaceToOrganization), builder.WithPredicates(createdOrDeleted)).
 		Watches(&v1alpha1.User{}, handler.EnqueueRequestsFromMapFunc(r.userToOrganizations), builder.WithPredicates(deleted)).
 		Watches(&v1alpha1.License{}, handler.EnqueueRequestsFromMapFunc(licenseToOrganization)).
+		Watches(&corev1.ResourceQuota{}, enqueueAfter(usageDelay, r.namespaceToOrganization),
+			builder.WithPredicates(isManaged, quotaUsageChanged)).
 		Watches(&appsv1.Deployment{}, enqueueAfter(usageDelay, r.namespaceToOrganization),
 			builder.OnlyMetadata, builder.WithPredicates(createdOrDeleted)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.Workers}).

@@ -11,6 +11,7 @@ import (
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/internal/index"
+	"github.com/orgplane/orgplane/internal/quota"
 	"github.com/orgplane/orgplane/internal/usage"
 )
 
@@ -29,7 +30,11 @@ func (r *OrganizationReconciler) setStatus(ctx context.Context, org *v1alpha1.Or
 	org.Status.UsageSummary = usageSummary(org.Status.Usage, org.Status.Limits)
 	recordUsage(org.Name, org.Status.Usage, org.Status.Limits)
 	org.Status.ObservedGeneration = org.Generation
-	setLicenseCompliant(org)
+	over, qerr := r.setQuota(ctx, org, planGuardrails(lic, r.FreeGuardrails))
+	if qerr != nil && err == nil {
+		err = qerr
+	}
+	setLicenseCompliant(org, over)
 	setKstatusConditions(&org.Status.Conditions, org.Generation, err, "Namespace, RBAC and users are provisioned")
 }
 
@@ -44,16 +49,42 @@ func setPlan(org *v1alpha1.Organization, lic *v1alpha1.License, free v1alpha1.Li
 	org.Status.Limits = &limits
 }
 
-func setLicenseCompliant(org *v1alpha1.Organization) {
-	violations := usage.Violations(org.Status.Usage, org.Status.Limits)
-	if len(violations) == 0 {
+// planGuardrails are those of the effective license, or the free plan's.
+func planGuardrails(lic *v1alpha1.License, free *v1alpha1.Guardrails) *v1alpha1.Guardrails {
+	g := free
+	if lic != nil {
+		g = lic.Status.Guardrails
+	}
+	if g == nil {
+		return &v1alpha1.Guardrails{}
+	}
+	return g
+}
+
+// setQuota records the organization-wide total and its usage, and returns
+// what the workspaces use over the plan's quotas (a license that expired
+// leaves a smaller plan: nothing is deleted, it is reported).
+func (r *OrganizationReconciler) setQuota(ctx context.Context, org *v1alpha1.Organization, g *v1alpha1.Guardrails) ([]quota.Violation, error) {
+	over, used, err := usage.QuotaViolations(ctx, r.Client, org.Name, g.Workspace, g.Organization)
+	org.Status.Quota = nil
+	if len(g.Organization) > 0 && err == nil {
+		org.Status.Quota = &v1alpha1.QuotaUsage{Hard: g.Organization, Used: used, Summary: quota.Summary(g.Organization, used)}
+	}
+	return over, err
+}
+
+func setLicenseCompliant(org *v1alpha1.Organization, over []quota.Violation) {
+	var parts []string
+	for _, v := range usage.Violations(org.Status.Usage, org.Status.Limits) {
+		parts = append(parts, v.String())
+	}
+	for _, v := range over {
+		parts = append(parts, v.String())
+	}
+	if len(parts) == 0 {
 		set(&org.Status.Conditions, org.Generation, v1alpha1.ConditionLicenseCompliant, metav1.ConditionTrue,
 			v1alpha1.ReasonWithinLimits, fmt.Sprintf("Usage fits the %s plan", org.Status.Plan))
 		return
-	}
-	parts := make([]string, len(violations))
-	for i, v := range violations {
-		parts[i] = v.String()
 	}
 	set(&org.Status.Conditions, org.Generation, v1alpha1.ConditionLicenseCompliant, metav1.ConditionFalse,
 		v1alpha1.ReasonLimitsExceeded, fmt.Sprintf("Usage exceeds the %s plan (%s); nothing is deleted, new creates are refused until usage fits",

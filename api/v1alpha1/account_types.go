@@ -61,6 +61,12 @@ type AccountStatus struct {
 	// KeyRotation is the spec.keyRotation the API key in the Secret answers.
 	// +optional
 	KeyRotation int64 `json:"keyRotation,omitempty"`
+
+	// Quota is the workspace's quota (ResourceQuota orgplane-quota, or its
+	// share of the organization's total when the plan has only a total)
+	// and what the workspace uses of it; absent when the plan has none.
+	// +optional
+	Quota *QuotaUsage `json:"quota,omitempty"`
 }
 
 // Account is a project inside an organization. It lives in its

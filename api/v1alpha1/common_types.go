@@ -1,5 +1,7 @@
 package v1alpha1
 
+import corev1 "k8s.io/api/core/v1"
+
 // Parameter is a named setting of an organization or account. A sensitive
 // value is never written in the spec: it is read from a Secret in the
 // organization's namespace through secretKeyRef.
@@ -124,3 +126,19 @@ const (
 	// adopted, and a workspace whose Account is gone is found and removed.
 	LabelAccountUID = "orgplane.io/account-uid"
 )
+
+// QuotaUsage is a quota and what is used of it, as the quota controller
+// reports it.
+type QuotaUsage struct {
+	// Hard is the quota.
+	// +optional
+	Hard corev1.ResourceList `json:"hard,omitempty"`
+
+	// Used is what is used of each resource of hard.
+	// +optional
+	Used corev1.ResourceList `json:"used,omitempty"`
+
+	// Summary reads like "500m/2 cpu, 3/10 pods", for kubectl get.
+	// +optional
+	Summary string `json:"summary,omitempty"`
+}

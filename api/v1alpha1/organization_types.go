@@ -165,6 +165,12 @@ type OrganizationStatus struct {
 	// UsageSummary is usage against limits for kubectl get, e.g. "2/3 accounts".
 	// +optional
 	UsageSummary string `json:"usageSummary,omitempty"`
+
+	// Quota is the organization-wide total of the plan's guardrails and
+	// what all the organization's workspaces together use of it; absent
+	// when the plan has no total.
+	// +optional
+	Quota *QuotaUsage `json:"quota,omitempty"`
 }
 
 // Reservation is one admitted create counted against a limit.
@@ -187,6 +193,7 @@ type Reservation struct {
 // +kubebuilder:printcolumn:name="Display Name",type=string,JSONPath=`.spec.displayName`
 // +kubebuilder:printcolumn:name="Plan",type=string,JSONPath=`.status.plan`
 // +kubebuilder:printcolumn:name="Usage",type=string,JSONPath=`.status.usageSummary`
+// +kubebuilder:printcolumn:name="Quota",type=string,JSONPath=`.status.quota.summary`,priority=1,description="What all the workspaces use of the plan's organization-wide total"
 // +kubebuilder:printcolumn:name="Namespace",type=string,JSONPath=`.status.namespace`,priority=1
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1

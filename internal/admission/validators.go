@@ -250,7 +250,7 @@ func (v *LicenseValidator) checkUsage(ctx context.Context, l *v1alpha1.License, 
 		parts = append(parts, vi.String())
 	}
 	perWorkspace, total := guardrailQuotas(c.Guardrails)
-	quotas, err := usage.QuotaViolations(ctx, v.Reader, org.Name, perWorkspace, total)
+	quotas, _, err := usage.QuotaViolations(ctx, v.Reader, org.Name, perWorkspace, total)
 	if err != nil {
 		return err
 	}

@@ -199,7 +199,7 @@ func setup(mgr ctrl.Manager, opts Options, issuerKey ed25519.PrivateKey, certs <
 	creators := tenancy.Creators{Groups: opts.OrgCreatorGroups, MaxPerUser: opts.MaxOrganizationsPerUser, Reader: mgr.GetClient()}
 	reconcilers := []interface{ SetupWithManager(ctrl.Manager) error }{
 		&controllers.OrganizationReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec,
-			FreeLimits: opts.FreeLimits, Workers: workers},
+			FreeLimits: opts.FreeLimits, FreeGuardrails: opts.FreeGuardrails, Workers: workers},
 		&controllers.AccountReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec, Workers: workers},
 		&controllers.UserReconciler{Client: mgr.GetClient(), Recorder: rec, Workers: workers},
 		&controllers.LicenseReconciler{Client: mgr.GetClient(), Verifier: opts.LicenseVerifier, Recorder: rec},

@@ -44,24 +44,31 @@ func QuotaUsed(ctx context.Context, r client.Reader, namespace string) (corev1.R
 }
 
 // QuotaViolations lists what a plan with these per-workspace and
-// organization-wide quotas would put over quota, by the usage r reads.
-func QuotaViolations(ctx context.Context, r client.Reader, org string, perWorkspace, total corev1.ResourceList) ([]quota.Violation, error) {
+// organization-wide quotas would put over quota, by the usage r reads,
+// and what the workspaces use together of the resources total names.
+func QuotaViolations(ctx context.Context, r client.Reader, org string, perWorkspace, total corev1.ResourceList) ([]quota.Violation, corev1.ResourceList, error) {
 	if len(perWorkspace) == 0 && len(total) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	workspaces, err := Workspaces(ctx, r, org)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []quota.Violation
 	all := make([]corev1.ResourceList, 0, len(workspaces))
 	for _, ws := range workspaces {
 		used, err := QuotaUsed(ctx, r, ws.Name)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, quota.Over(ws.Name, perWorkspace, used)...)
 		all = append(all, used)
 	}
-	return append(out, quota.Over("organization total", total, quota.Sum(all...))...), nil
+	sum := corev1.ResourceList{}
+	for name, q := range quota.Sum(all...) {
+		if _, ok := total[name]; ok {
+			sum[name] = q
+		}
+	}
+	return append(out, quota.Over("organization total", total, sum)...), sum, nil
 }
