@@ -78,6 +78,7 @@ type AccountStatus struct {
 // +kubebuilder:printcolumn:name="Display Name",type=string,JSONPath=`.spec.displayName`
 // +kubebuilder:printcolumn:name="Organization",type=string,JSONPath=`.status.organization`
 // +kubebuilder:printcolumn:name="Workspace",type=string,JSONPath=`.status.namespace`
+// +kubebuilder:printcolumn:name="Quota",type=string,JSONPath=`.status.quota.summary`,priority=1,description="What the workspace uses of its quota, e.g. 500m/2 cpu, 3/10 pods"
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
