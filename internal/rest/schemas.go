@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
@@ -321,6 +322,7 @@ var (
 	metaTimeType = reflect.TypeOf(metav1.Time{})
 	timeType     = reflect.TypeOf(time.Time{})
 	roleType     = reflect.TypeOf(v1alpha1.Role(""))
+	quantityType = reflect.TypeOf(resource.Quantity{})
 )
 
 func (g *schemaGen) schema(t reflect.Type, request bool) *openapi3.Schema {
@@ -332,6 +334,9 @@ func (g *schemaGen) schema(t reflect.Type, request bool) *openapi3.Schema {
 		return openapi3.NewDateTimeSchema()
 	case roleType:
 		return openapi3.NewStringSchema().WithEnum(string(v1alpha1.RoleAdmin), string(v1alpha1.RoleMember), string(v1alpha1.RoleViewer))
+	case quantityType:
+		// A Kubernetes quantity encodes as a string: "500m", "8Gi", "10".
+		return openapi3.NewStringSchema()
 	}
 	switch t.Kind() {
 	case reflect.Bool:
