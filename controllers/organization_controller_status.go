@@ -74,8 +74,9 @@ func (r *OrganizationReconciler) setQuota(ctx context.Context, org *v1alpha1.Org
 }
 
 func setLicenseCompliant(org *v1alpha1.Organization, over []quota.Violation) {
-	var parts []string
-	for _, v := range usage.Violations(org.Status.Usage, org.Status.Limits) {
+	limits := usage.Violations(org.Status.Usage, org.Status.Limits)
+	parts := make([]string, 0, len(limits)+len(over))
+	for _, v := range limits {
 		parts = append(parts, v.String())
 	}
 	for _, v := range over {

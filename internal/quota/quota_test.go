@@ -68,7 +68,7 @@ func TestShare(t *testing.T) {
 			if len(got) != len(tc.want) {
 				t.Fatalf("got %d workspaces, want %d: %v", len(got), len(tc.want), got)
 			}
-			sums := []corev1.ResourceList{}
+			sums := make([]corev1.ResourceList, 0, len(tc.want))
 			for ws, want := range tc.want {
 				sums = append(sums, got[ws])
 				for res, q := range want {
@@ -77,7 +77,7 @@ func TestShare(t *testing.T) {
 					}
 				}
 			}
-			used := []corev1.ResourceList{}
+			used := make([]corev1.ResourceList, 0, len(tc.workspaces))
 			for _, w := range tc.workspaces {
 				used = append(used, w.Used)
 			}
