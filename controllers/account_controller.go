@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -32,6 +33,8 @@ type AccountReconciler struct {
 	Recorder  recorder.EventRecorder
 	// Workers is how many accounts are reconciled at once.
 	Workers int
+	// FreeGuardrails are the guardrails of organizations with no valid license.
+	FreeGuardrails *v1alpha1.Guardrails
 }
 
 // +kubebuilder:rbac:groups=orgplane.io,resources=accounts,verbs=get;list;watch;create;update;patch;delete
@@ -71,6 +74,9 @@ func (r *AccountReconciler) reconcileNormal(ctx context.Context, acct *v1alpha1.
 	}
 	acct.Status.Organization = org.Name
 	if err := r.reconcileWorkspace(ctx, org, acct); err != nil {
+		return err
+	}
+	if err := r.awaitGuardrails(ctx, org, acct.Status.Namespace); err != nil {
 		return err
 	}
 	if err := r.reconcileBindings(ctx, org, acct); err != nil {
@@ -159,6 +165,34 @@ func (r *AccountReconciler) reconcileBindings(ctx context.Context, org *v1alpha1
 	return nil
 }
 
+// awaitGuardrails holds the workspace's bindings back until it has the
+// quotas of its organization's plan: a tenant bound before them could
+// create Pods that no quota counts, beyond the workspace quota and the
+// organization's total.
+func (r *AccountReconciler) awaitGuardrails(ctx context.Context, org *v1alpha1.Organization, namespace string) error {
+	lic, err := EffectiveLicense(ctx, r.Client, org, time.Now())
+	if err != nil {
+		return err
+	}
+	g := planGuardrails(lic, r.FreeGuardrails)
+	for _, q := range []struct {
+		name   string
+		wanted bool
+	}{{QuotaName, len(g.Workspace) > 0}, {ShareQuotaName, len(g.Organization) > 0}} {
+		if !q.wanted {
+			continue
+		}
+		err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: q.name}, &corev1.ResourceQuota{})
+		if apierrors.IsNotFound(err) {
+			return waiting("Waiting for ResourceQuota %s in workspace %s before binding members there", q.name, namespace)
+		}
+		if err != nil {
+			return fmt.Errorf("failed to read ResourceQuota %s/%s: %w", namespace, q.name, err)
+		}
+	}
+	return nil
+}
+
 // SetupWithManager watches accounts, their API-key Secrets, their workspace
 // namespaces and bindings, and their organization's members.
 func (r *AccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
@@ -167,6 +201,7 @@ func (r *AccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&corev1.Secret{}, builder.WithPredicates(notCreated)).
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(workspaceToAccount), builder.WithPredicates(notCreated)).
 		Watches(&rbacv1.RoleBinding{}, handler.EnqueueRequestsFromMapFunc(workspaceToAccount), builder.WithPredicates(notCreated)).
+		Watches(&corev1.ResourceQuota{}, handler.EnqueueRequestsFromMapFunc(workspaceToAccount), builder.WithPredicates(isManaged, createdOrDeleted)).
 		Watches(&v1alpha1.Organization{}, handler.EnqueueRequestsFromMapFunc(r.organizationToAccounts),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.Workers}).

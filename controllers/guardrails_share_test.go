@@ -1,12 +1,17 @@
 package controllers_test
 
 import (
+	"strconv"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/controllers"
@@ -155,5 +160,50 @@ var _ = Describe("Quota usage in status", func() {
 		for _, ns := range []string{web, db} {
 			Expect(k8sClient.Get(ctx, key("", ns), &corev1.Namespace{})).To(Succeed())
 		}
+	})
+})
+
+// createdAt is the etcd revision at which the first object a watch sees
+// added was created (revisions order every write of the control plane).
+func createdAt(w watch.Interface, name string) int64 {
+	GinkgoHelper()
+	var rv int64
+	Eventually(w.ResultChan()).Should(Receive(Satisfy(func(e watch.Event) bool {
+		obj, ok := e.Object.(client.Object)
+		if !ok || e.Type != watch.Added || (name != "" && obj.GetName() != name) {
+			return false
+		}
+		var err error
+		rv, err = strconv.ParseInt(obj.GetResourceVersion(), 10, 64)
+		return err == nil
+	})))
+	return rv
+}
+
+var _ = Describe("A new workspace under a plan with quotas", func() {
+	It("binds no tenant before its quotas exist (else Pods created at once would escape the organization total)", func() {
+		org := newOrganization(uniqueName("fresh"), admin("root@fresh.example"))
+		Expect(k8sClient.Create(ctx, org)).To(Succeed())
+		expectReady(org)
+		assign(org.Name, 5, &license.Guardrails{Workspace: map[string]string{"pods": "4"}, Organization: map[string]string{"pods": "10"}})
+		ns := v1alpha1.WorkspaceNamespace(org.Name, "app")
+
+		watcher, err := client.NewWithWatch(cp.Config, client.Options{Scheme: k8sClient.Scheme()})
+		Expect(err).NotTo(HaveOccurred())
+		bindings, err := watcher.Watch(ctx, &rbacv1.RoleBindingList{}, client.InNamespace(ns))
+		Expect(err).NotTo(HaveOccurred())
+		defer bindings.Stop()
+		quotas, err := watcher.Watch(ctx, &corev1.ResourceQuotaList{}, client.InNamespace(ns))
+		Expect(err).NotTo(HaveOccurred())
+		defer quotas.Stop()
+
+		acct := newAccount(org.Name, "app")
+		Expect(k8sClient.Create(ctx, acct)).To(Succeed())
+		expectReady(acct)
+		firstBinding := createdAt(bindings, "")
+		quota := createdAt(quotas, controllers.QuotaName)
+		share := createdAt(quotas, controllers.ShareQuotaName)
+		Expect(quota).To(BeNumerically("<", firstBinding), "the workspace quota came after the first RoleBinding")
+		Expect(share).To(BeNumerically("<", firstBinding), "the share of the total came after the first RoleBinding")
 	})
 })

@@ -200,7 +200,8 @@ func setup(mgr ctrl.Manager, opts Options, issuerKey ed25519.PrivateKey, certs <
 	reconcilers := []interface{ SetupWithManager(ctrl.Manager) error }{
 		&controllers.OrganizationReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec,
 			FreeLimits: opts.FreeLimits, FreeGuardrails: opts.FreeGuardrails, Workers: workers},
-		&controllers.AccountReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec, Workers: workers},
+		&controllers.AccountReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec, Workers: workers,
+			FreeGuardrails: opts.FreeGuardrails},
 		&controllers.UserReconciler{Client: mgr.GetClient(), Recorder: rec, Workers: workers},
 		&controllers.LicenseReconciler{Client: mgr.GetClient(), Verifier: opts.LicenseVerifier, Recorder: rec},
 		&controllers.WorkspaceReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec},
