@@ -42,6 +42,8 @@ var (
 	isTrue     = matches(`^True$`)
 	isReason   = matches(`^[A-Z][A-Za-z]+$`)
 	isPlan     = matches(`^(free|trial|team|enterprise)$`)
+	// isQuota is a quota summary ("500m/2 cpu, 3/10 pods"), empty on a plan without quotas.
+	isQuota = matches(`^$|^\S+/\S+ [a-z.]+( limits)?(, \S+/\S+ [a-z.]+( limits)?)*$`)
 )
 
 // columns lists, for every kind, the columns `kubectl get` prints (with
@@ -55,11 +57,11 @@ var columns = []struct {
 	{[]string{"organizations"}, map[string]cell{
 		"NAME": isName, "DISPLAY NAME": isText, "PLAN": isPlan,
 		"USAGE":     matches(`^[0-9]+/[0-9]+ accounts, [0-9]+/[0-9]+ users, [0-9]+/[0-9]+ deployments$`),
-		"NAMESPACE": matches(`^org-[a-z0-9-]+$`), "READY": isTrue, "REASON": isReason, "AGE": isAge,
+		"NAMESPACE": matches(`^org-[a-z0-9-]+$`), "QUOTA": isQuota, "READY": isTrue, "REASON": isReason, "AGE": isAge,
 	}},
 	{[]string{"accounts", "-A"}, map[string]cell{
 		"NAMESPACE": matches(`^org-[a-z0-9-]+$`), "NAME": isName, "DISPLAY NAME": isOptional,
-		"ORGANIZATION": isName, "WORKSPACE": isName, "READY": isTrue, "REASON": isReason, "AGE": isAge,
+		"ORGANIZATION": isName, "WORKSPACE": isName, "QUOTA": isQuota, "READY": isTrue, "REASON": isReason, "AGE": isAge,
 	}},
 	{[]string{"licenses"}, map[string]cell{
 		"NAME": isName, "ORGANIZATION": isName, "TYPE": isPlan, "PHASE": matches(`^Valid$`),
