@@ -147,9 +147,9 @@ func (r *AccountReconciler) reconcileBindings(ctx context.Context, org *v1alpha1
 		role    string
 		members []v1alpha1.Member
 	}{
-		workspaceAdmins:  {workspaceAdminRole, org.MembersWithRole(v1alpha1.RoleAdmin)},
-		workspaceMembers: {workspaceEditRole, org.MembersWithRole(v1alpha1.RoleMember)},
-		workspaceViewers: {workspaceViewRole, org.MembersWithRole(v1alpha1.RoleViewer)},
+		workspaceAdmins:  {workspaceAdminRole, workspaceMembersWithRole(org, acct, v1alpha1.RoleAdmin)},
+		workspaceMembers: {workspaceEditRole, workspaceMembersWithRole(org, acct, v1alpha1.RoleMember)},
+		workspaceViewers: {workspaceViewRole, workspaceMembersWithRole(org, acct, v1alpha1.RoleViewer)},
 	}
 	for name, b := range bindings {
 		rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
@@ -163,6 +163,12 @@ func (r *AccountReconciler) reconcileBindings(ctx context.Context, org *v1alpha1
 		}
 	}
 	return nil
+}
+
+// workspaceMembersWithRole are the organization's and the account's own
+// members with role: both are bound in the account's workspace.
+func workspaceMembersWithRole(org *v1alpha1.Organization, acct *v1alpha1.Account, role v1alpha1.Role) []v1alpha1.Member {
+	return append(org.MembersWithRole(role), acct.MembersWithRole(role)...)
 }
 
 // awaitGuardrails holds the workspace's bindings back until it has the

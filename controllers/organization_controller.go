@@ -223,7 +223,8 @@ func (r *OrganizationReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&rbacv1.RoleBinding{}, owned).
 		Owns(&rbacv1.ClusterRole{}, owned).
 		Owns(&rbacv1.ClusterRoleBinding{}, owned).
-		Watches(&v1alpha1.Account{}, enqueueAfter(usageDelay, r.namespaceToOrganization), builder.WithPredicates(createdOrDeleted)).
+		Watches(&v1alpha1.Account{}, enqueueAfter(usageDelay, r.namespaceToOrganization),
+			builder.WithPredicates(predicate.Or(createdOrDeleted, predicate.GenerationChangedPredicate{}))).
 		Watches(&v1alpha1.User{}, handler.EnqueueRequestsFromMapFunc(r.userToOrganizations), builder.WithPredicates(deleted)).
 		Watches(&v1alpha1.License{}, handler.EnqueueRequestsFromMapFunc(licenseToOrganization)).
 		Watches(&corev1.ResourceQuota{}, enqueueAfter(usageDelay, r.namespaceToOrganization),

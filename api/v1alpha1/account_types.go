@@ -25,6 +25,19 @@ type AccountSpec struct {
 	// +optional
 	Parameters []Parameter `json:"parameters,omitempty"`
 
+	// Members of this account only, with their roles there: admin, member
+	// or viewer of the account's workspace, and nothing else of the
+	// organization (neither its other accounts nor the Organization). They
+	// count in the organization's users limit (a subject counts once,
+	// however many accounts it is a member of). Only the organization's
+	// admins may change them.
+	// +listType=map
+	// +listMapKey=kind
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=1000
+	// +optional
+	Members []Member `json:"members,omitempty"`
+
 	// KeyRotation rotates the account's API key when it is raised: the
 	// current key becomes the only alternate key (still accepted) and a new
 	// key is generated. Raise it again to retire the alternate.
@@ -114,3 +127,8 @@ func (a *Account) WorkspaceName(org string) string {
 
 // APIKeySecretName is the name of the Secret holding the account's API keys.
 func (a *Account) APIKeySecretName() string { return a.Name + "-api-key" }
+
+// MembersWithRole returns the account's members that have the given role.
+func (a *Account) MembersWithRole(role Role) []Member {
+	return withRole(a.Spec.Members, role)
+}

@@ -223,8 +223,12 @@ func (o *Organization) NamespaceName() string { return OrganizationNamespace(o.N
 
 // MembersWithRole returns the members that have the given role.
 func (o *Organization) MembersWithRole(role Role) []Member {
+	return withRole(o.Spec.Members, role)
+}
+
+func withRole(members []Member, role Role) []Member {
 	var out []Member
-	for _, m := range o.Spec.Members {
+	for _, m := range members {
 		if m.Role == role {
 			out = append(out, m)
 		}

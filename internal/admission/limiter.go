@@ -68,6 +68,9 @@ func (l *Limiter) tryReserve(ctx context.Context, orgName, resource, name string
 	if err != nil {
 		return err
 	}
+	if slices.Contains(inv[resource], name) {
+		return nil // counted already: one more of it is not one more
+	}
 	now := time.Now()
 	kept := slices.DeleteFunc(pending(org.Status.Reservations, inv, now), func(r v1alpha1.Reservation) bool {
 		return r.Resource == resource && r.Name == name

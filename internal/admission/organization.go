@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -178,10 +179,34 @@ func (v *OrganizationValidator) ValidateUpdate(ctx context.Context, old, o *v1al
 	if limits == nil {
 		limits = &v.FreeLimits
 	}
-	if err := v.checkMembers(o, len(old.Spec.Members), limits); err != nil {
+	if err := v.checkAddedMembers(ctx, old, o, limits); err != nil {
 		return nil, err
 	}
 	return nil, v.moveClaim(ctx, old, o)
+}
+
+// checkAddedMembers counts the users as the limiter does: the distinct
+// subjects of the organization and of its accounts, and the users account
+// admissions have reserved but not yet shown, read from the API server.
+func (v *OrganizationValidator) checkAddedMembers(ctx context.Context, old, o *v1alpha1.Organization, limits *v1alpha1.Limits) error {
+	if !addsMember(old, o) {
+		return nil
+	}
+	accounts := &v1alpha1.AccountList{}
+	if err := v.namespaces.live.List(ctx, accounts, client.InNamespace(o.NamespaceName())); err != nil {
+		return fmt.Errorf("failed to list the accounts of %s: %w", o.Name, err)
+	}
+	before := len(usage.Subjects(old, accounts.Items))
+	after := len(usage.Subjects(o, accounts.Items))
+	for _, r := range pending(old.Status.Reservations, usage.Inventory{usage.Users: usage.Subjects(o, accounts.Items)}, time.Now()) {
+		if r.Resource == usage.Users {
+			before, after = before+1, after+1
+		}
+	}
+	if after <= before || int64(after) <= limits.Users {
+		return nil
+	}
+	return overLimit(o, usage.Users, int64(before), limits.Users)
 }
 
 // moveClaim claims a renamed organization's new display name and releases

@@ -3,6 +3,7 @@ package admission
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,11 +22,12 @@ import (
 	"github.com/orgplane/orgplane/internal/usage"
 )
 
-// +kubebuilder:webhook:path=/validate-orgplane-io-v1alpha1-account,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=orgplane.io,resources=accounts,verbs=create;update,versions=v1alpha1,name=accounts.orgplane.io,admissionReviewVersions=v1,timeoutSeconds=30,patch=`{"matchConditions":[{"name":"creates-or-changes-finalizers","expression":"request.operation == 'CREATE' || object.metadata.?finalizers.orValue([]) != oldObject.metadata.?finalizers.orValue([])"}]}`
+// +kubebuilder:webhook:path=/validate-orgplane-io-v1alpha1-account,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=orgplane.io,resources=accounts,verbs=create;update,versions=v1alpha1,name=accounts.orgplane.io,admissionReviewVersions=v1,timeoutSeconds=30,patch=`{"matchConditions":[{"name":"creates-or-changes-finalizers","expression":"request.operation == 'CREATE' || object.metadata.?finalizers.orValue([]) != oldObject.metadata.?finalizers.orValue([]) || object.spec.?members.orValue([]) != oldObject.spec.?members.orValue([])"}]}`
 
 // AccountValidator refuses an account whose workspace namespace cannot be
-// made, in a suspended organization, or over its organization's limit; and
-// the removal of orgplane's finalizer by anyone but orgplane.
+// made, in a suspended organization, or over its organization's limit of
+// accounts or, with its members, of users; and the removal of orgplane's
+// finalizer by anyone but orgplane.
 type AccountValidator struct {
 	reserver
 	guard
@@ -43,7 +45,24 @@ func (v *AccountValidator) ValidateCreate(ctx context.Context, a *v1alpha1.Accou
 	if err := v.checkWorkspace(ctx, org, a); err != nil {
 		return nil, err
 	}
-	return nil, v.limiter.Reserve(ctx, org, usage.Accounts, a.Name, isDryRun(ctx))
+	if err := v.limiter.Reserve(ctx, org, usage.Accounts, a.Name, isDryRun(ctx)); err != nil {
+		return nil, err
+	}
+	return nil, v.reserveMembers(ctx, org, nil, a.Spec.Members)
+}
+
+// reserveMembers reserves one user for each member of added not in old and
+// not already counted in the organization (a subject counts once).
+func (v *AccountValidator) reserveMembers(ctx context.Context, org string, old, added []v1alpha1.Member) error {
+	for _, m := range added {
+		if slices.ContainsFunc(old, func(o v1alpha1.Member) bool { return usage.MemberKey(o) == usage.MemberKey(m) }) {
+			continue
+		}
+		if err := v.limiter.Reserve(ctx, org, usage.Users, usage.MemberKey(m), isDryRun(ctx)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkWorkspace refuses an account whose workspace namespace would be
@@ -56,9 +75,18 @@ func (v *AccountValidator) checkWorkspace(ctx context.Context, org string, a *v1
 	return v.namespaces.mustBeFree(ctx, accountsResource, a.Name, v1alpha1.WorkspaceNamespace(org, a.Name))
 }
 
-// ValidateUpdate refuses the removal of orgplane's finalizer by anyone but orgplane.
+// ValidateUpdate refuses the removal of orgplane's finalizer by anyone but
+// orgplane, and new members over the users limit or in a suspended
+// organization.
 func (v *AccountValidator) ValidateUpdate(ctx context.Context, old, a *v1alpha1.Account) (admission.Warnings, error) {
-	return nil, v.keepFinalizers(ctx, old, a)
+	if err := v.keepFinalizers(ctx, old, a); err != nil {
+		return nil, err
+	}
+	org, err := v.namespaces.organization(ctx, a.Namespace, v1alpha1.OrganizationNamespacePrefix)
+	if err != nil || org == "" {
+		return nil, err
+	}
+	return nil, v.reserveMembers(ctx, org, old.Spec.Members, a.Spec.Members)
 }
 
 // ValidateDelete allows every delete.

@@ -79,9 +79,18 @@ type Auth0 struct {
 // AccountSpec is an account's spec as the seeds show it; the keys are
 // shown to organization admins only.
 type AccountSpec struct {
-	AlternateSecretKeys []string    `json:"alternateSecretKeys"`
-	Parameters          []Parameter `json:"parameters"`
-	SecretKey           string      `json:"secretKey"`
+	AlternateSecretKeys []string        `json:"alternateSecretKeys"`
+	Members             []AccountMember `json:"members" desc:"Members of this account only, with their role in its workspace"`
+	Parameters          []Parameter     `json:"parameters"`
+	SecretKey           string          `json:"secretKey"`
+}
+
+// AccountMember is a member of one account only.
+type AccountMember struct {
+	Kind      string        `json:"kind" enum:"User,Group,ServiceAccount"`
+	Name      string        `json:"name"`
+	Namespace string        `json:"namespace,omitempty"`
+	Role      v1alpha1.Role `json:"role"`
 }
 
 // UserSpec is a user's spec as the seeds show it.
@@ -171,7 +180,10 @@ func renderOrganization(o *v1alpha1.Organization, values valueOf) Resource {
 // renderAccount renders an account with the parameter values its caller is
 // shown; keys (its Secret) are given for admins only.
 func renderAccount(a *v1alpha1.Account, keys *corev1.Secret, values valueOf) Resource {
-	spec := AccountSpec{AlternateSecretKeys: []string{}, Parameters: parameters(a.Spec.Parameters, values)}
+	spec := AccountSpec{AlternateSecretKeys: []string{}, Members: []AccountMember{}, Parameters: parameters(a.Spec.Parameters, values)}
+	for _, m := range a.Spec.Members {
+		spec.Members = append(spec.Members, AccountMember{Kind: m.Kind, Name: m.Name, Namespace: m.Namespace, Role: m.Role})
+	}
 	if keys != nil {
 		spec.SecretKey = string(keys.Data["secretKey"])
 		_ = json.Unmarshal(keys.Data["alternateSecretKeys"], &spec.AlternateSecretKeys)

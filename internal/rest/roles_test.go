@@ -6,6 +6,9 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/orgplane/orgplane/api/v1alpha1"
 )
 
 var _ = Describe("The viewer role, through kube-apiserver", func() {
@@ -42,5 +45,39 @@ var _ = Describe("The viewer role, through kube-apiserver", func() {
 		out, err = throughAPIServer(admin, "/organizations/"+org+"/members")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(string(out)).NotTo(ContainSubstring("own@roles.example"))
+	})
+})
+
+var _ = Describe("Account members, through kube-apiserver", func() {
+	It("are listed with their account", func() {
+		admin := tenant("ada@acctmembers.example")
+		org := createOrg(admin, "Account Members Co")
+		acct := &v1alpha1.Account{
+			ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: v1alpha1.OrganizationNamespace(org)},
+			Spec: v1alpha1.AccountSpec{Members: []v1alpha1.Member{
+				{Kind: v1alpha1.SubjectUser, Name: "vic@acctmembers.example", Role: v1alpha1.RoleViewer},
+			}},
+		}
+		Expect(k8sClient.Create(ctx, acct)).To(Succeed())
+
+		var all struct {
+			OrganizationAccounts []struct {
+				Accounts []struct {
+					Metadata struct{ Name string } `json:"metadata"`
+					Spec     struct {
+						Members []struct{ Kind, Name, Role string } `json:"members"`
+					} `json:"spec"`
+				} `json:"accounts"`
+			} `json:"organizationAccounts"`
+		}
+		Eventually(func(g Gomega) {
+			out, err := throughAPIServer(admin, "/organizations/accounts/all")
+			g.Expect(err).NotTo(HaveOccurred(), string(out))
+			g.Expect(json.Unmarshal(out, &all)).To(Succeed())
+			g.Expect(all.OrganizationAccounts).To(HaveLen(1))
+			g.Expect(all.OrganizationAccounts[0].Accounts).To(HaveLen(1))
+		}).Should(Succeed())
+		Expect(all.OrganizationAccounts[0].Accounts[0].Spec.Members).To(ConsistOf(And(
+			HaveField("Kind", "User"), HaveField("Name", "vic@acctmembers.example"), HaveField("Role", "viewer"))))
 	})
 })

@@ -46,9 +46,6 @@ func Take(ctx context.Context, r client.Reader, org *v1alpha1.Organization) (Inv
 // Deployment lists unless deployments are asked for.
 func TakeOnly(ctx context.Context, r client.Reader, org *v1alpha1.Organization, resource string) (Inventory, error) {
 	inv := Inventory{}
-	for _, m := range org.Spec.Members {
-		inv[Users] = append(inv[Users], m.Kind+"/"+m.Name)
-	}
 	accounts := &v1alpha1.AccountList{}
 	if err := r.List(ctx, accounts, client.InNamespace(org.NamespaceName())); err != nil {
 		return nil, fmt.Errorf("failed to list accounts: %w", err)
@@ -56,6 +53,7 @@ func TakeOnly(ctx context.Context, r client.Reader, org *v1alpha1.Organization, 
 	for _, a := range accounts.Items {
 		inv[Accounts] = append(inv[Accounts], a.Name)
 	}
+	inv[Users] = Subjects(org, accounts.Items)
 	if resource != Deployments {
 		return inv, nil
 	}
@@ -74,6 +72,32 @@ func TakeOnly(ctx context.Context, r client.Reader, org *v1alpha1.Organization, 
 		}
 	}
 	return inv, nil
+}
+
+// MemberKey names a member in the users count: one subject is one user,
+// whatever its roles.
+func MemberKey(m v1alpha1.Member) string {
+	return m.Kind + "/" + m.Name
+}
+
+// Subjects are the distinct members of the organization and of its
+// accounts, the users its limit counts.
+func Subjects(org *v1alpha1.Organization, accounts []v1alpha1.Account) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(members []v1alpha1.Member) {
+		for _, m := range members {
+			if key := MemberKey(m); !seen[key] {
+				seen[key] = true
+				out = append(out, key)
+			}
+		}
+	}
+	add(org.Spec.Members)
+	for i := range accounts {
+		add(accounts[i].Spec.Members)
+	}
+	return out
 }
 
 // Workspaces lists the workspace namespaces organization org really owns:
