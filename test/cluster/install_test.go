@@ -136,6 +136,8 @@ func installed(r report, install, uninstall func(), thorough bool) {
 	})
 
 	if thorough {
+		quotaSpecs()
+
 		It("drops no request while the serving certificate rotates every half minute", func() {
 			// Certificates valid 2 min, renewed when they expire within 90 s
 			// (checked every 10 s): a new one from the same CA every ~30-40 s.
