@@ -29,9 +29,12 @@ const ShareQuotaName = usage.ShareQuotaName
 // AnnotationOrganizationTotal, on a share quota, is the total it is a share of.
 const AnnotationOrganizationTotal = "orgplane.io/organization-total"
 
-// usageUnknownRetry is how soon shares are looked at again when the quota
-// controller has not yet reported a share quota's usage.
-const usageUnknownRetry = 2 * time.Second
+// How soon shares are looked at again when the quota controller has not
+// yet reported a share quota's usage, or enforced a lowered share.
+const (
+	usageUnknownRetry = 2 * time.Second
+	enforcementRetry  = time.Second
+)
 
 // share is one workspace's share quota as read from the API server.
 type share struct {
@@ -43,7 +46,8 @@ type share struct {
 // (quota.Share): kube-apiserver's quota admission enforces each share
 // atomically, and the shares never add up to more than the total. Shares
 // move only when a workspace has used its own up, when the workspaces or
-// the total change; they are lowered before others are raised, each write
+// the total change; they are lowered before others are raised (and raised
+// only once the quota controller enforces the lowering), each write
 // conditional on the usage it was computed from.
 func (r *GuardrailsReconciler) reconcileShares(ctx context.Context, org string, g *v1alpha1.Guardrails) (time.Duration, error) {
 	shares, err := r.readShares(ctx, org, g)
@@ -60,7 +64,25 @@ func (r *GuardrailsReconciler) reconcileShares(ctx context.Context, org string, 
 	if err := r.writeShares(ctx, shares, targets, g.Organization, lowerOnly); err != nil {
 		return 0, err
 	}
+	if lowering(shares) {
+		return enforcementRetry, nil
+	}
 	return 0, r.writeShares(ctx, shares, raisable(g.Organization, shares, targets), g.Organization, raiseToTarget)
+}
+
+// lowering is true while a share is lowered in its spec but not yet in
+// its status: quota admission enforces status.hard, which the quota
+// controller copies from spec.hard a moment later, so nothing is raised
+// until every lowering is enforced.
+func lowering(shares map[string]*share) bool {
+	for _, s := range shares {
+		for res, enforced := range s.quota.Status.Hard {
+			if want, ok := s.quota.Spec.Hard[res]; ok && enforced.Cmp(want) > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // readShares reads every workspace's share quota live, creating missing

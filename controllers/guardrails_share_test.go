@@ -30,6 +30,13 @@ func expectShares(workspaces []string, want ...string) {
 	}).Should(Succeed())
 }
 
+// sharedPods is the pods of ns's share quota.
+func sharedPods(g Gomega, ns string) string {
+	q := &corev1.ResourceQuota{}
+	g.Expect(k8sClient.Get(ctx, key(ns, controllers.ShareQuotaName), q)).To(Succeed())
+	return q.Spec.Hard.Pods().String()
+}
+
 // reportUsage plays the quota controller, which this control plane does
 // not run: it copies each orgplane quota's hard into its status and sets
 // the pods used.
@@ -61,8 +68,14 @@ var _ = Describe("Organization-wide totals", func() {
 		reportUsage(db, "0")
 		expectShares([]string{web, db}, "2", "3")
 
-		By("the workspace that used its share up gets what the other does not use, up to its own quota")
+		By("the workspace that used its share up gets what the other does not use, up to its own quota, " +
+			"once the quota controller enforces the other's lowered share")
+		reportUsage(db, "0") // the quota controller enforces db's share of 3
 		reportUsage(web, "2")
+		Eventually(func(g Gomega) { g.Expect(sharedPods(g, db)).To(Equal("1")) }).Should(Succeed())
+		Consistently(func(g Gomega) { g.Expect(sharedPods(g, web)).To(Equal("2")) }).Should(Succeed(),
+			"raised while quota admission still enforced db's old share of 3")
+		reportUsage(db, "0") // the quota controller enforces db's share of 1
 		expectShares([]string{web, db}, "4", "1")
 
 		By("kube-apiserver refuses a Pod over the share")
