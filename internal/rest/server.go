@@ -115,7 +115,9 @@ func (s *Server) Start(ctx context.Context) error {
 			MinVersion: tls.VersionTLS12,
 		},
 	}
+	drained := make(chan struct{})
 	go func() {
+		defer close(drained)
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
@@ -125,5 +127,9 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := srv.ListenAndServeTLS("", ""); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	// ListenAndServeTLS returns as soon as Shutdown begins: wait for the
+	// requests in flight to be answered, or the process exits under them
+	// (kube-apiserver then resets the streams it was proxying to us).
+	<-drained
 	return nil
 }

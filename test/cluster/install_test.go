@@ -210,7 +210,17 @@ func installed(r report, install, uninstall func(), thorough bool) {
 		})
 	}
 
+	uninstalled := false
+	// A failed spec skips the rest of its ordered container: uninstall
+	// anyway, so that the other way of installing starts on a clean node.
+	AfterAll(func() {
+		if !uninstalled {
+			uninstall()
+		}
+	})
+
 	It("leaves nothing behind when uninstalled", func() {
+		uninstalled = true
 		uninstall()
 		Expect(mustK("get", "crd", "-o", "name")).NotTo(ContainSubstring("orgplane.io"))
 		Expect(mustK("get", "apiservices", "-o", "name")).NotTo(ContainSubstring("orgplane"))
