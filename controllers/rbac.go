@@ -25,10 +25,15 @@ func orgClusterRoleName(org string, role v1alpha1.Role) string {
 	return "orgplane:organization:" + org + ":" + string(role)
 }
 
-// subjects turns members into RBAC subjects.
+// subjects turns members into RBAC subjects, leaving out ServiceAccounts of
+// tenant namespaces (stored before CRD validation refused them): their
+// tokens can be minted by anyone who edits there.
 func subjects(members []v1alpha1.Member) []rbacv1.Subject {
 	out := make([]rbacv1.Subject, 0, len(members))
 	for _, m := range members {
+		if m.Kind == v1alpha1.SubjectServiceAccount && v1alpha1.TenantNamespace(m.Namespace) {
+			continue
+		}
 		s := rbacv1.Subject{Kind: m.Kind, Name: m.Name}
 		switch m.Kind {
 		case v1alpha1.SubjectServiceAccount:

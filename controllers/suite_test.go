@@ -23,10 +23,6 @@ import (
 	"github.com/orgplane/orgplane/internal/manager"
 )
 
-// The manager runs as this user, with only the ClusterRole that
-// config/rbac/role.yaml grants: the tests prove that RBAC is enough.
-const managerUser = "orgplane-manager"
-
 // Only members of creatorGroup may create organizations, at most
 // maxOrganizationsPerUser each (platform admins, as k8sClient is, are not bound).
 const (
@@ -68,7 +64,7 @@ var _ = BeforeSuite(func() {
 	k8sClient, err = client.New(cp.Config, client.Options{Scheme: manager.Scheme()})
 	Expect(err).NotTo(HaveOccurred())
 
-	managerCfg, err = cp.AddUserWithRoles(ctx, managerUser, filepath.Join("..", "config", "rbac", "role.yaml"))
+	managerCfg, err = cp.AddManager(ctx, filepath.Join("..", "config"))
 	Expect(err).NotTo(HaveOccurred())
 	_, licenseKey, err = ed25519.GenerateKey(rand.Reader)
 	Expect(err).NotTo(HaveOccurred())
@@ -97,7 +93,7 @@ func runReplica(port int, leaderElection bool) *replica {
 		MetricsAddr: "0", ProbeAddr: "0", FreeLimits: manager.DefaultFreeLimits, SkipNameValidation: true,
 		LicenseVerifier: license.NewVerifier(licenseKey.Public().(ed25519.PublicKey), issuerKey.Public().(ed25519.PublicKey)),
 		Webhooks:        true, WebhookHost: cp.Webhook.LocalServingHost, WebhookPort: port,
-		WebhookCertDir: cp.Webhook.LocalServingCertDir,
+		WebhookCertDir: cp.Webhook.LocalServingCertDir, WebhookClientCAFile: cp.WebhookClientAuth.CAFile,
 		LeaderElection: leaderElection, LeaderElectionNamespace: "orgplane-system",
 		OrgCreatorGroups: []string{creatorGroup}, MaxOrganizationsPerUser: maxOrganizationsPerUser,
 	})

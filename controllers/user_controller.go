@@ -56,7 +56,8 @@ func (r *UserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 	return ctrl.Result{}, nil
 }
 
-// memberships lists the organizations with a User member of that username,
+// memberships lists the organizations with a User or ServiceAccount member
+// authenticated as username,
 // sorted by name, from the index. Deleting organizations are left out.
 func (r *UserReconciler) memberships(ctx context.Context, username string) ([]v1alpha1.OrganizationMembership, error) {
 	orgs := &v1alpha1.OrganizationList{}
@@ -69,7 +70,7 @@ func (r *UserReconciler) memberships(ctx context.Context, username string) ([]v1
 			continue
 		}
 		for _, m := range org.Spec.Members {
-			if m.Kind == v1alpha1.SubjectUser && m.Name == username {
+			if m.Kind != v1alpha1.SubjectGroup && index.MemberUsername(m) == username {
 				out = append(out, v1alpha1.OrganizationMembership{Name: org.Name, Role: m.Role})
 				break
 			}

@@ -54,3 +54,11 @@ func CheckWorkspaceName(org, account string) error {
 	}
 	return nil
 }
+
+// TenantNamespace says whether ns is named like a namespace orgplane makes
+// for tenants (an organization's or a workspace). Its ServiceAccounts'
+// tokens can be minted by the people who work there, so they are never
+// members: CRD validation refuses them, and the reconcilers bind none.
+func TenantNamespace(ns string) bool {
+	return strings.HasPrefix(ns, WorkspacePrefix) || strings.HasPrefix(ns, OrganizationNamespacePrefix)
+}

@@ -35,6 +35,7 @@ const (
 // +kubebuilder:validation:XValidation:rule="!(self.kind == 'Group' && self.name.startsWith('system:'))",message="a built-in group (system:authenticated, system:masters, …) cannot be a member: it would make every user it holds a member; name a group of your own"
 // +kubebuilder:validation:XValidation:rule="!(self.kind == 'User' && self.name.startsWith('system:'))",message="a user named system:… is one of Kubernetes' own identities and cannot be a member; add a service account as kind ServiceAccount with its namespace"
 // +kubebuilder:validation:XValidation:rule="!(self.kind == 'ServiceAccount' && has(self.__namespace__) && self.__namespace__ == 'kube-system')",message="kube-system service accounts are the cluster's own controllers and cannot be members"
+// +kubebuilder:validation:XValidation:rule="!(self.kind == 'ServiceAccount' && has(self.__namespace__) && (self.__namespace__.startsWith('ws-') || self.__namespace__.startsWith('org-')))",message="a ServiceAccount of an orgplane workspace or organization namespace cannot be a member: the people who work in that namespace can mint its token, so it would be worth more than they are; run automation as a ServiceAccount of a namespace of its own"
 type Member struct {
 	// Kind of subject: User (a Kubernetes username, usually an email from
 	// OIDC), Group, or ServiceAccount.

@@ -68,6 +68,8 @@ func managerFlags(cmd *cobra.Command, opts *manager.Options) {
 	f.BoolVar(&opts.Webhooks, "webhooks", true, "serve the validating webhooks (limits and licenses)")
 	f.IntVar(&opts.WebhookPort, "webhook-port", 9443, "port of the webhook server")
 	f.StringVar(&opts.WebhookCertDir, "webhook-cert-dir", "", "directory with tls.crt and tls.key for the webhook server")
+	f.StringVar(&opts.WebhookClientCAFile, "webhook-client-ca", "",
+		"PEM CA file: the webhook server refuses every caller without a client certificate it signed (kube-apiserver's; see docs/operations.md); empty accepts any caller")
 	f.StringVar(&opts.RESTAddr, "rest-bind-address", "",
 		"address of the REST API (api.orgplane.io/v1 and /v1); empty disables it")
 	f.StringVar(&opts.RESTCertDir, "rest-cert-dir", "", "directory with tls.crt and tls.key for the REST API")

@@ -72,9 +72,13 @@ func (l *Limiter) tryReserve(ctx context.Context, orgName, resource, name string
 		return nil // counted already: one more of it is not one more
 	}
 	now := time.Now()
-	kept := slices.DeleteFunc(pending(org.Status.Reservations, inv, now), func(r v1alpha1.Reservation) bool {
-		return r.Resource == resource && r.Name == name
-	})
+	kept := pending(org.Status.Reservations, inv, now)
+	if slices.ContainsFunc(kept, func(r v1alpha1.Reservation) bool { return r.Resource == resource && r.Name == name }) {
+		// Reserved already and not yet seen: counted once, and never
+		// renewed, so repeating a request for an object that never
+		// appears cannot hold a unit beyond the first TTL.
+		return nil
+	}
 	used := int64(len(inv[resource]))
 	for _, r := range kept {
 		if r.Resource == resource {

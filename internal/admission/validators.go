@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/index"
 	"github.com/orgplane/orgplane/internal/custody"
 	"github.com/orgplane/orgplane/internal/license"
 	"github.com/orgplane/orgplane/internal/usage"
@@ -55,10 +56,10 @@ func (v *AccountValidator) ValidateCreate(ctx context.Context, a *v1alpha1.Accou
 // not already counted in the organization (a subject counts once).
 func (v *AccountValidator) reserveMembers(ctx context.Context, org string, old, added []v1alpha1.Member) error {
 	for _, m := range added {
-		if slices.ContainsFunc(old, func(o v1alpha1.Member) bool { return usage.MemberKey(o) == usage.MemberKey(m) }) {
+		if slices.ContainsFunc(old, func(o v1alpha1.Member) bool { return index.SubjectKey(o) == index.SubjectKey(m) }) {
 			continue
 		}
-		if err := v.limiter.Reserve(ctx, org, usage.Users, usage.MemberKey(m), isDryRun(ctx)); err != nil {
+		if err := v.limiter.Reserve(ctx, org, usage.Users, index.SubjectKey(m), isDryRun(ctx)); err != nil {
 			return err
 		}
 	}

@@ -64,7 +64,7 @@ func Run(ctx context.Context, opts Options, out io.Writer) error {
 }
 
 func runManager(ctx context.Context, cp *localcp.ControlPlane, opts Options, out io.Writer) error {
-	cfg, err := cp.AddUserWithRoles(ctx, "orgplane-manager", filepath.Join(opts.ConfigDir, "rbac", "role.yaml"))
+	cfg, err := cp.AddManager(ctx, opts.ConfigDir)
 	if err != nil {
 		return err
 	}
@@ -85,6 +85,7 @@ func runManager(ctx context.Context, cp *localcp.ControlPlane, opts Options, out
 	mopts.RESTCertDir = cp.Aggregation.ServingCertDir
 	mopts.Webhooks, mopts.WebhookHost, mopts.WebhookPort, mopts.WebhookCertDir = true,
 		cp.Webhook.LocalServingHost, cp.Webhook.LocalServingPort, cp.Webhook.LocalServingCertDir
+	mopts.WebhookClientCAFile = cp.WebhookClientAuth.CAFile
 	mgr, err := manager.New(cfg, mopts)
 	if err != nil {
 		return err

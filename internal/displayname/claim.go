@@ -184,10 +184,30 @@ func (c *Claims) Keep(ctx context.Context, org *v1alpha1.Organization) error {
 func (c *Claims) Drop(ctx context.Context, org *v1alpha1.Organization, displayName string) error {
 	lease := &coordinationv1.Lease{}
 	err := c.Reader.Get(ctx, types.NamespacedName{Namespace: Namespace, Name: ClaimName(displayName)}, lease)
-	if err != nil || !holds(lease, org) {
+	if err != nil {
 		return client.IgnoreNotFound(err)
 	}
+	if held, err := c.heldBy(ctx, lease, org); err != nil || !held {
+		return err
+	}
 	return client.IgnoreNotFound(c.Client.Delete(ctx, lease, client.Preconditions{UID: &lease.UID}))
+}
+
+// heldBy says whether lease is the claim of the live organization whose uid
+// org carries: a request that names no uid, or another's, drops nothing,
+// whoever sends it.
+func (c *Claims) heldBy(ctx context.Context, lease *coordinationv1.Lease, org *v1alpha1.Organization) (bool, error) {
+	if org.UID == "" || lease.Labels[v1alpha1.LabelOrganization] != org.Name {
+		return false, nil
+	}
+	if uid := lease.Annotations[AnnotationOrganizationUID]; uid != "" {
+		return uid == string(org.UID), nil
+	}
+	live := &v1alpha1.Organization{}
+	if err := c.Reader.Get(ctx, types.NamespacedName{Name: org.Name}, live); err != nil {
+		return false, client.IgnoreNotFound(err)
+	}
+	return live.UID == org.UID, nil
 }
 
 // Release removes every claim org holds; the Organization reconciler calls

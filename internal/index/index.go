@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -98,12 +99,14 @@ func MemberSubjects(o client.Object) []string {
 	return keys
 }
 
-// MemberUsernames are the usernames of an Organization's User members.
+// MemberUsernames are the usernames of an Organization's User and
+// ServiceAccount members: the identities that sign in, each with a User
+// object for their preferences.
 func MemberUsernames(o client.Object) []string {
 	var names []string
 	for _, m := range o.(*v1alpha1.Organization).Spec.Members {
-		if m.Kind == v1alpha1.SubjectUser {
-			names = append(names, m.Name)
+		if m.Kind != v1alpha1.SubjectGroup {
+			names = append(names, MemberUsername(m))
 		}
 	}
 	return names
@@ -116,10 +119,33 @@ func SubjectKey(m v1alpha1.Member) string {
 	switch m.Kind {
 	case v1alpha1.SubjectGroup:
 		return GroupKey(m.Name)
-	case v1alpha1.SubjectServiceAccount:
-		return UserKey("system:serviceaccount:" + m.Namespace + ":" + m.Name)
 	}
-	return UserKey(m.Name)
+	return UserKey(MemberUsername(m))
+}
+
+// MemberUsername is the username kube-apiserver authenticates a User or
+// ServiceAccount member as (system:serviceaccount:<namespace>:<name>).
+func MemberUsername(m v1alpha1.Member) string {
+	if m.Kind == v1alpha1.SubjectServiceAccount {
+		return serviceAccountPrefix + m.Namespace + ":" + m.Name
+	}
+	return m.Name
+}
+
+// serviceAccountPrefix starts the usernames kube-apiserver gives
+// ServiceAccount tokens: system:serviceaccount:<namespace>:<name>.
+const serviceAccountPrefix = "system:serviceaccount:"
+
+// MemberFor is the member an authenticated username is, with role: a
+// ServiceAccount's username names a member of kind ServiceAccount (with its
+// namespace), any other a User. SubjectKey(MemberFor(u, r)) == UserKey(u).
+func MemberFor(username string, role v1alpha1.Role) v1alpha1.Member {
+	if rest, ok := strings.CutPrefix(username, serviceAccountPrefix); ok {
+		if ns, name, ok := strings.Cut(rest, ":"); ok && ns != "" && name != "" && !strings.Contains(name, ":") {
+			return v1alpha1.Member{Kind: v1alpha1.SubjectServiceAccount, Namespace: ns, Name: name, Role: role}
+		}
+	}
+	return v1alpha1.Member{Kind: v1alpha1.SubjectUser, Name: username, Role: role}
 }
 
 // UserKey is how MemberSubject names a username. Keys start with

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -62,8 +63,11 @@ type ControlPlane struct {
 	Webhook *envtest.WebhookInstallOptions
 	// Aggregation is set when the control plane was started with aggregation.
 	Aggregation *Aggregation
-	kcm         *exec.Cmd
-	kcmDone     chan struct{}
+	// WebhookClientAuth is set when webhooks are installed: kube-apiserver
+	// calls them with this client certificate.
+	WebhookClientAuth *WebhookClientAuth
+	kcm               *exec.Cmd
+	kcmDone           chan struct{}
 }
 
 // Start starts etcd, kube-apiserver and kube-controller-manager, and
@@ -85,11 +89,15 @@ func Start(opts Options) (*ControlPlane, error) {
 		ErrorIfCRDPathMissing:    true,
 		AttachControlPlaneOutput: opts.Output != nil,
 	}
-	if opts.WebhookDir != "" {
-		env.WebhookInstallOptions = envtest.WebhookInstallOptions{Paths: []string{opts.WebhookDir}}
-	}
 	env.ControlPlane.Etcd = &envtest.Etcd{DataDir: opts.EtcdDataDir, Out: opts.Output, Err: opts.Output}
 	env.ControlPlane.APIServer = &envtest.APIServer{Out: opts.Output, Err: opts.Output}
+	var webhookAuth *WebhookClientAuth
+	if opts.WebhookDir != "" {
+		env.WebhookInstallOptions = envtest.WebhookInstallOptions{Paths: []string{opts.WebhookDir}}
+		if webhookAuth, err = configureWebhookClientAuth(env.ControlPlane.APIServer, dir); err != nil {
+			return nil, fmt.Errorf("failed to configure webhook client authentication: %w", err)
+		}
+	}
 	var agg *Aggregation
 	if opts.Aggregation {
 		if agg, err = configureAggregation(env.ControlPlane.APIServer, dir); err != nil {
@@ -101,7 +109,7 @@ func Start(opts Options) (*ControlPlane, error) {
 		return nil, fmt.Errorf("failed to start kube-apiserver and etcd: %w", err)
 	}
 	cp := &ControlPlane{Env: env, Config: cfg, Dir: dir, AdminKubeconfig: filepath.Join(dir, "admin.kubeconfig"),
-		Webhook: &env.WebhookInstallOptions, Aggregation: agg}
+		Webhook: &env.WebhookInstallOptions, Aggregation: agg, WebhookClientAuth: webhookAuth}
 	if err := os.WriteFile(cp.AdminKubeconfig, env.KubeConfig, 0o600); err != nil {
 		_ = env.Stop()
 		return nil, err
@@ -219,36 +227,79 @@ func (cp *ControlPlane) Stop() error {
 	return cp.Env.Stop()
 }
 
-// AddUserWithRoles applies the ClusterRoles and Roles in roleFile (a
-// manifest such as config/rbac/role.yaml), binds each to a new user, and
-// returns that user's client configuration. orgplane's manager runs as such
-// a user, so it has exactly the permissions it ships with.
-func (cp *ControlPlane) AddUserWithRoles(ctx context.Context, name, roleFile string) (*rest.Config, error) {
-	data, err := os.ReadFile(roleFile)
-	if err != nil {
-		return nil, err
-	}
+// ManagerUsername is who orgplane's manager is in a cluster (config/rbac's
+// ServiceAccount), and so on the local control plane too: the policies in
+// config/policy name it.
+const ManagerUsername = "system:serviceaccount:orgplane-system:orgplane-manager"
+
+// AddManager installs what orgplane ships around its manager from configDir
+// (config/): the ClusterRoles and Roles of rbac/role.yaml, each bound to
+// ManagerUsername, and the ValidatingAdmissionPolicies of policy/. It
+// returns a client configuration authenticated as that ServiceAccount (with
+// its groups): the manager runs with exactly the permissions it ships with.
+func (cp *ControlPlane) AddManager(ctx context.Context, configDir string) (*rest.Config, error) {
 	c, err := client.New(cp.Config, client.Options{})
 	if err != nil {
 		return nil, err
 	}
-	decoder := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	for {
-		role := &unstructured.Unstructured{}
-		if err := decoder.Decode(&role.Object); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			return nil, fmt.Errorf("failed to read %s: %w", roleFile, err)
-		}
-		if len(role.Object) == 0 {
-			continue
-		}
-		if err := applyWithBinding(ctx, c, role, name); err != nil {
-			return nil, err
+	err = eachObject(filepath.Join(configDir, "rbac", "role.yaml"), func(role *unstructured.Unstructured) error {
+		return applyWithBinding(ctx, c, role, ManagerUsername)
+	})
+	if err != nil {
+		return nil, err
+	}
+	policies, err := filepath.Glob(filepath.Join(configDir, "policy", "*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	policies = slices.DeleteFunc(policies, func(f string) bool { return filepath.Base(f) == "kustomization.yaml" })
+	if err := cp.ApplyFiles(ctx, policies...); err != nil {
+		return nil, err
+	}
+	cfg, _, err := cp.AddUser(ManagerUsername, "system:serviceaccounts", "system:serviceaccounts:orgplane-system")
+	return cfg, err
+}
+
+// ApplyFiles applies every object in the YAML files (server-side, as
+// cluster admin): the policies of config/policy, for instance.
+func (cp *ControlPlane) ApplyFiles(ctx context.Context, files ...string) error {
+	c, err := client.New(cp.Config, client.Options{})
+	if err != nil {
+		return err
+	}
+	for _, file := range files {
+		err := eachObject(file, func(obj *unstructured.Unstructured) error {
+			return c.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj),
+				client.FieldOwner("orgplane-localcp"), client.ForceOwnership)
+		})
+		if err != nil {
+			return fmt.Errorf("failed to apply %s: %w", file, err)
 		}
 	}
-	cfg, _, err := cp.AddUser(name)
-	return cfg, err
+	return nil
+}
+
+// eachObject calls f with every object of a YAML file.
+func eachObject(file string, f func(*unstructured.Unstructured) error) error {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	decoder := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	for {
+		obj := &unstructured.Unstructured{}
+		if err := decoder.Decode(&obj.Object); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("failed to read %s: %w", file, err)
+		}
+		if len(obj.Object) == 0 {
+			continue
+		}
+		if err := f(obj); err != nil {
+			return err
+		}
+	}
 }
 
 // applyWithBinding applies a ClusterRole or Role and binds it to user.

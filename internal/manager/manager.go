@@ -73,6 +73,10 @@ type Options struct {
 	WebhookHost    string
 	WebhookPort    int
 	WebhookCertDir string
+	// WebhookClientCAFile, when set, makes the webhook server refuse every
+	// caller that does not present a client certificate signed by it
+	// (kube-apiserver's, from its --admission-control-config-file).
+	WebhookClientCAFile string
 	// RESTAddr serves the REST API when set (host:port), with the
 	// certificate in RESTCertDir.
 	RESTAddr    string
@@ -133,9 +137,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	cfg.DisableCompression = true
 	certsReady := make(chan struct{}) // closed once the serving certificate is ready
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		WebhookServer: gatedWebhookServer{Server: webhook.NewServer(webhook.Options{
-			Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.WebhookCertDir,
-		}), ready: certsReady},
+		WebhookServer:                 gatedWebhookServer{Server: webhook.NewServer(webhookOptions(opts)), ready: certsReady},
 		Scheme:                        Scheme(),
 		Cache:                         cacheOptions(),
 		Metrics:                       metricsOptions(opts),
@@ -158,6 +160,16 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		return nil, err
 	}
 	return mgr, nil
+}
+
+// webhookOptions serve the webhooks on opts' address, to kube-apiserver only
+// when a client CA is set.
+func webhookOptions(opts Options) webhook.Options {
+	w := webhook.Options{Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.WebhookCertDir}
+	if opts.WebhookClientCAFile != "" {
+		w.TLSOpts = append(w.TLSOpts, requireClientCert(opts.WebhookClientCAFile))
+	}
+	return w
 }
 
 // metricsOptions serve metrics over HTTPS with authentication and

@@ -15,6 +15,7 @@ import (
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/internal/displayname"
+	"github.com/orgplane/orgplane/internal/index"
 )
 
 // ReadyTimeout bounds how long a create waits for each thing it asked for.
@@ -132,7 +133,7 @@ func (s *Service) newOrganization(ctx context.Context, u user.Info, displayName 
 			// reconciler cleans up after it.
 			Finalizers: []string{v1alpha1.Finalizer}},
 		Spec: v1alpha1.OrganizationSpec{DisplayName: displayName, EulaAccepted: eula,
-			Members: []v1alpha1.Member{{Kind: v1alpha1.SubjectUser, Name: u.GetName(), Role: v1alpha1.RoleAdmin}}},
+			Members: []v1alpha1.Member{index.MemberFor(u.GetName(), v1alpha1.RoleAdmin)}},
 	}
 	if err := s.Writer.Create(ctx, org); err != nil {
 		return nil, err

@@ -88,7 +88,7 @@ var _ = AfterSuite(func() {
 })
 
 func startManager(config string) {
-	cfg, err := cp.AddUserWithRoles(ctx, "orgplane-manager", filepath.Join(config, "rbac", "role.yaml"))
+	cfg, err := cp.AddManager(ctx, config)
 	Expect(err).NotTo(HaveOccurred())
 	restPort = freePort()
 	_, vendorKey, err = ed25519.GenerateKey(rand.Reader)
@@ -98,8 +98,8 @@ func startManager(config string) {
 		MetricsAddr:     "0", ProbeAddr: "0", FreeLimits: manager.DefaultFreeLimits,
 		MaxOrganizationsPerUser: manager.DefaultMaxOrganizationsPerUser,
 		Webhooks:                true, WebhookHost: cp.Webhook.LocalServingHost, WebhookPort: cp.Webhook.LocalServingPort,
-		WebhookCertDir: cp.Webhook.LocalServingCertDir,
-		RESTAddr:       fmt.Sprintf("127.0.0.1:%d", restPort), RESTCertDir: cp.Aggregation.ServingCertDir,
+		WebhookCertDir: cp.Webhook.LocalServingCertDir, WebhookClientCAFile: cp.WebhookClientAuth.CAFile,
+		RESTAddr: fmt.Sprintf("127.0.0.1:%d", restPort), RESTCertDir: cp.Aggregation.ServingCertDir,
 	})
 	Expect(err).NotTo(HaveOccurred())
 	go func() {

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/index"
 )
 
 // Resources limited by a license.
@@ -74,12 +75,6 @@ func TakeOnly(ctx context.Context, r client.Reader, org *v1alpha1.Organization, 
 	return inv, nil
 }
 
-// MemberKey names a member in the users count: one subject is one user,
-// whatever its roles.
-func MemberKey(m v1alpha1.Member) string {
-	return m.Kind + "/" + m.Name
-}
-
 // Subjects are the distinct members of the organization and of its
 // accounts, the users its limit counts.
 func Subjects(org *v1alpha1.Organization, accounts []v1alpha1.Account) []string {
@@ -87,7 +82,7 @@ func Subjects(org *v1alpha1.Organization, accounts []v1alpha1.Account) []string 
 	var out []string
 	add := func(members []v1alpha1.Member) {
 		for _, m := range members {
-			if key := MemberKey(m); !seen[key] {
+			if key := index.SubjectKey(m); !seen[key] {
 				seen[key] = true
 				out = append(out, key)
 			}

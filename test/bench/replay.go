@@ -128,7 +128,7 @@ func replayFloor(ctx context.Context, c *capture) (float64, map[string]float64, 
 		return 0, nil, 0, err
 	}
 	defer func() { _ = cp.Stop() }()
-	cfg, err := cp.AddUserWithRoles(ctx, "orgplane-manager", filepath.Join("config", "rbac", "role.yaml"))
+	cfg, err := cp.AddManager(ctx, "config")
 	if err != nil {
 		return 0, nil, 0, err
 	}

@@ -92,7 +92,7 @@ func (s *stack) init(ctx context.Context, config string) error {
 }
 
 func (s *stack) startManager(ctx context.Context, config string) error {
-	cfg, err := s.cp.AddUserWithRoles(ctx, "orgplane-manager", filepath.Join(config, "rbac", "role.yaml"))
+	cfg, err := s.cp.AddManager(ctx, config)
 	if err != nil {
 		return err
 	}
@@ -106,8 +106,8 @@ func (s *stack) startManager(ctx context.Context, config string) error {
 		MetricsAddr: "0", ProbeAddr: "0", FreeLimits: manager.DefaultFreeLimits,
 		LicenseVerifier: license.NewVerifier(s.vendorKey.Public().(ed25519.PublicKey)),
 		Webhooks:        true, WebhookHost: s.cp.Webhook.LocalServingHost, WebhookPort: s.cp.Webhook.LocalServingPort,
-		WebhookCertDir: s.cp.Webhook.LocalServingCertDir,
-		RESTAddr:       fmt.Sprintf("127.0.0.1:%d", s.restPort), RESTCertDir: s.cp.Aggregation.ServingCertDir,
+		WebhookCertDir: s.cp.Webhook.LocalServingCertDir, WebhookClientCAFile: s.cp.WebhookClientAuth.CAFile,
+		RESTAddr: fmt.Sprintf("127.0.0.1:%d", s.restPort), RESTCertDir: s.cp.Aggregation.ServingCertDir,
 	})
 	if err != nil {
 		return err

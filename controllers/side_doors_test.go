@@ -1,0 +1,158 @@
+package controllers_test
+
+import (
+	"bytes"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	admissionv1 "k8s.io/api/admission/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/uuid"
+	certutil "k8s.io/client-go/util/cert"
+	"k8s.io/utils/ptr"
+
+	"github.com/orgplane/orgplane/api/v1alpha1"
+)
+
+// The side doors of issue 19, each attacked through the door an attacker
+// would use, against the manager running with only config/rbac.
+
+// forgedAccountReview is the AdmissionReview a Pod could hand-write to
+// reserve an account in org's limit: any userInfo, dryRun false.
+func forgedAccountReview(org, name string) []byte {
+	acct := newAccount(org, name)
+	acct.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind("Account"))
+	raw, err := json.Marshal(acct)
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	review := admissionv1.AdmissionReview{
+		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
+		Request: &admissionv1.AdmissionRequest{
+			UID:       types.UID(uuid.NewUUID()),
+			Kind:      metav1.GroupVersionKind{Group: v1alpha1.GroupVersion.Group, Version: "v1alpha1", Kind: "Account"},
+			Resource:  metav1.GroupVersionResource{Group: v1alpha1.GroupVersion.Group, Version: "v1alpha1", Resource: "accounts"},
+			Name:      name,
+			Namespace: acct.Namespace,
+			Operation: admissionv1.Create,
+			UserInfo:  authenticationv1.UserInfo{Username: "admin@" + org + ".example"},
+			Object:    runtime.RawExtension{Raw: raw},
+			DryRun:    ptr.To(false),
+		},
+	}
+	body, err := json.Marshal(review)
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	return body
+}
+
+// postToWebhook sends body to the account webhook as a client presenting
+// certs, the way a Pod would reach the webhook Service.
+func postToWebhook(body []byte, certs ...tls.Certificate) (int, error) {
+	addr := net.JoinHostPort(cp.Webhook.LocalServingHost, strconv.Itoa(cp.Webhook.LocalServingPort))
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true, Certificates: certs}}} //nolint:gosec // the attacker need not trust the server
+	resp, err := c.Post("https://"+addr+"/validate-orgplane-io-v1alpha1-account", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, nil
+}
+
+func reservations(org string) []v1alpha1.Reservation {
+	o := &v1alpha1.Organization{}
+	ExpectWithOffset(1, k8sClient.Get(ctx, types.NamespacedName{Name: org}, o)).To(Succeed())
+	return o.Status.Reservations
+}
+
+var _ = Describe("Side door 1: forged admission requests to the webhook port", func() {
+	It("a Pod POSTing a hand-written AdmissionReview is refused and reserves nothing", func() {
+		victim := uniqueName("forged")
+		tenantOrganization(victim, "admin@"+victim+".example")
+		_, err := postToWebhook(forgedAccountReview(victim, "phantom"))
+		Expect(err).To(HaveOccurred(), "the webhook server answered a caller without kube-apiserver's client certificate")
+
+		selfSigned, err := tls.X509KeyPair(selfSignedClientCert())
+		Expect(err).NotTo(HaveOccurred())
+		_, err = postToWebhook(forgedAccountReview(victim, "phantom"), selfSigned)
+		Expect(err).To(HaveOccurred(), "the webhook server answered a client certificate it did not issue")
+		Consistently(func() []v1alpha1.Reservation { return reservations(victim) }, "2s").Should(BeEmpty())
+
+		By("a real create through kube-apiserver still works")
+		acct := newAccount(victim, "real")
+		Expect(tenant("admin@"+victim+".example").Create(ctx, acct)).To(Succeed())
+		expectReady(acct)
+	})
+
+	It("a request repeated for an account that never appears does not renew its reservation", func() {
+		victim := uniqueName("renew")
+		tenantOrganization(victim, "admin@"+victim+".example")
+		apiserver, err := tls.LoadX509KeyPair(cp.WebhookClientAuth.CertFile, cp.WebhookClientAuth.KeyFile)
+		Expect(err).NotTo(HaveOccurred())
+		code, err := postToWebhook(forgedAccountReview(victim, "phantom"), apiserver)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(code).To(Equal(http.StatusOK))
+		Expect(reservations(victim)).To(HaveLen(1))
+		first := reservations(victim)[0].Expires
+		time.Sleep(1100 * time.Millisecond) // expiries are kept to the second
+		for range 3 {
+			_, err = postToWebhook(forgedAccountReview(victim, "phantom"), apiserver)
+			Expect(err).NotTo(HaveOccurred())
+		}
+		Expect(reservations(victim)).To(ConsistOf(HaveField("Expires", Equal(first))),
+			fmt.Sprintf("the reservation was renewed past %s", first))
+	})
+})
+
+// selfSignedClientCert is a certificate an attacker makes for themself.
+func selfSignedClientCert() (certPEM, keyPEM []byte) {
+	certPEM, keyPEM, err := certutil.GenerateSelfSignedCertKey("kube-apiserver", nil, nil)
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	return certPEM, keyPEM
+}
+
+var _ = Describe("Side door 2: tenants filling the manager's cache", func() {
+	It("a workspace admin cannot put orgplane's label on a Secret, on create or on update", func() {
+		org := uniqueName("flood")
+		mallory := "mallory@" + org + ".example"
+		tenantOrganization(org, mallory)
+		acct := newAccount(org, "web")
+		Expect(tenant(mallory).Create(ctx, acct)).To(Succeed())
+		expectReady(acct)
+		ws := acct.Status.Namespace
+		Eventually(func() bool { return can(mallory, "create", "", "secrets", ws, "") }).Should(BeTrue())
+
+		big := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "flood", Namespace: ws,
+			Labels: map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue}},
+			Data: map[string][]byte{"blob": bytes.Repeat([]byte{'x'}, 512<<10)}}
+		err := tenant(mallory).Create(ctx, big)
+		Expect(apierrors.IsForbidden(err) || apierrors.IsInvalid(err)).To(BeTrue(), "a tenant created a Secret the manager caches: %v", err)
+		Expect(err.Error()).To(ContainSubstring("only orgplane sets the label"))
+
+		plain := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "plain", Namespace: ws}}
+		Expect(tenant(mallory).Create(ctx, plain)).To(Succeed())
+		plain.Labels = map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue}
+		err = tenant(mallory).Update(ctx, plain)
+		Expect(err).To(HaveOccurred(), "a tenant labelled their Secret as orgplane's")
+		Expect(err.Error()).To(ContainSubstring("only orgplane sets the label"))
+
+		By("nor change orgplane's own RoleBindings in their workspace")
+		rb := &rbacv1.RoleBinding{}
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ws, Name: "orgplane-admins"}, rb)).To(Succeed())
+		rb.Subjects = append(rb.Subjects, rbacv1.Subject{Kind: "Group", APIGroup: rbacv1.GroupName, Name: "system:authenticated"})
+		Expect(tenant(mallory).Update(ctx, rb)).NotTo(Succeed())
+	})
+})
