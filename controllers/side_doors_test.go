@@ -156,3 +156,52 @@ var _ = Describe("Side door 2: tenants filling the manager's cache", func() {
 		Expect(tenant(mallory).Update(ctx, rb)).NotTo(Succeed())
 	})
 })
+
+func serviceAccountMember(ns, name string, role v1alpha1.Role) v1alpha1.Member {
+	return v1alpha1.Member{Kind: v1alpha1.SubjectServiceAccount, Namespace: ns, Name: name, Role: role}
+}
+
+var _ = Describe("Side door 3: ServiceAccount members as a ladder", func() {
+	It("an organization admin cannot make a workspace's ServiceAccount an admin (its editors can mint its token)", func() {
+		org := uniqueName("ladder")
+		owner := "owner@" + org + ".example"
+		tenantOrganization(org, owner)
+		acct := newAccount(org, "a")
+		Expect(tenant(owner).Create(ctx, acct)).To(Succeed())
+		expectReady(acct)
+		o := &v1alpha1.Organization{}
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: org}, o)).To(Succeed())
+		for _, ns := range []string{acct.Status.Namespace, "org-" + org} {
+			o.Spec.Members = append(o.Spec.Members, serviceAccountMember(ns, "ci", v1alpha1.RoleAdmin))
+			err := tenant(owner).Update(ctx, o)
+			Expect(apierrors.IsInvalid(err)).To(BeTrue(), "a ServiceAccount of %s became an admin: %v", ns, err)
+			Expect(err.Error()).To(ContainSubstring("cannot be a member"))
+			o.Spec.Members = o.Spec.Members[:len(o.Spec.Members)-1]
+		}
+		By("nor an account's")
+		acct.Spec.Members = []v1alpha1.Member{serviceAccountMember(acct.Status.Namespace, "ci", v1alpha1.RoleAdmin)}
+		err := tenant(owner).Update(ctx, acct)
+		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "a workspace's ServiceAccount became its admin: %v", err)
+	})
+
+	It("two ServiceAccounts named alike in different namespaces are two members and two users", func() {
+		org := uniqueName("twins")
+		owner := "owner@" + org + ".example"
+		tenantOrganization(org, owner)
+		o := &v1alpha1.Organization{}
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: org}, o)).To(Succeed())
+		o.Spec.Members = append(o.Spec.Members,
+			serviceAccountMember("team-a", "ci", v1alpha1.RoleMember), serviceAccountMember("team-b", "ci", v1alpha1.RoleMember))
+		Expect(tenant(owner).Update(ctx, o)).To(Succeed())
+		Eventually(func() int64 {
+			Expect(k8sClient.Get(ctx, types.NamespacedName{Name: org}, o)).To(Succeed())
+			if o.Status.Usage == nil {
+				return 0
+			}
+			return o.Status.Usage.Users
+		}).Should(Equal(int64(3)))
+		Eventually(func() bool {
+			return can("system:serviceaccount:team-b:ci", "get", v1alpha1.GroupVersion.Group, "organizations", "", org)
+		}).Should(BeTrue())
+	})
+})

@@ -51,6 +51,33 @@ pki() {
   cert admin ca "/O=system:masters/CN=orgplane-node-admin"
   cert kubelet ca "/O=system:nodes/CN=system:node:${NODE_NAME}"
   cert front-proxy-client front-proxy-ca "/CN=front-proxy-client"
+  # kube-apiserver's client certificate for admission webhooks: orgplane's
+  # webhook server answers only callers it signs (Secret
+  # orgplane-webhook-client-ca; docs/operations.md#who-may-call-the-webhooks).
+  openssl_ca webhook-client-ca webhook-client-ca
+  cert webhook-client webhook-client-ca "/CN=kube-apiserver-webhook-client"
+  cat >webhook.kubeconfig <<KC
+apiVersion: v1
+kind: Config
+users:
+- name: "*"
+  user: {client-certificate: "${d}/webhook-client.crt", client-key: "${d}/webhook-client.key"}
+KC
+  cat >admission.yaml <<AC
+apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+- name: ValidatingAdmissionWebhook
+  configuration:
+    apiVersion: apiserver.config.k8s.io/v1
+    kind: WebhookAdmissionConfiguration
+    kubeConfigFile: "${d}/webhook.kubeconfig"
+- name: MutatingAdmissionWebhook
+  configuration:
+    apiVersion: apiserver.config.k8s.io/v1
+    kind: WebhookAdmissionConfiguration
+    kubeConfigFile: "${d}/webhook.kubeconfig"
+AC
   openssl genrsa -out sa.key 2048 2>/dev/null
   openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
   for who in admin kubelet; do
@@ -107,7 +134,8 @@ control_plane() {
     --requestheader-username-headers X-Remote-User --requestheader-group-headers X-Remote-Group \
     --requestheader-extra-headers-prefix X-Remote-Extra- \
     --proxy-client-cert-file "$p/front-proxy-client.crt" --proxy-client-key-file "$p/front-proxy-client.key" \
-    --allow-privileged=true --enable-admission-plugins NodeRestriction
+    --allow-privileged=true --enable-admission-plugins NodeRestriction \
+    --admission-control-config-file "$p/admission.yaml"
   wait_for kube-apiserver 120 kc get --raw /readyz
   start kube-controller-manager "${CP_BIN}/kube-controller-manager" --kubeconfig "$p/admin.kubeconfig" \
     --authentication-kubeconfig "$p/admin.kubeconfig" --authorization-kubeconfig "$p/admin.kubeconfig" \

@@ -31,7 +31,7 @@ const (
 )
 
 // Member is an RBAC subject with a role in an organization.
-// +kubebuilder:validation:XValidation:rule="self.kind == 'ServiceAccount' ? has(self.__namespace__) : !has(self.__namespace__)",message="namespace is required for a ServiceAccount member and not allowed for a User or Group"
+// +kubebuilder:validation:XValidation:rule="self.kind == 'ServiceAccount' ? (has(self.__namespace__) && self.__namespace__ != '') : (!has(self.__namespace__) || self.__namespace__ == '')",message="namespace is required for a ServiceAccount member and not allowed for a User or Group"
 // +kubebuilder:validation:XValidation:rule="!(self.kind == 'Group' && self.name.startsWith('system:'))",message="a built-in group (system:authenticated, system:masters, …) cannot be a member: it would make every user it holds a member; name a group of your own"
 // +kubebuilder:validation:XValidation:rule="!(self.kind == 'User' && self.name.startsWith('system:'))",message="a user named system:… is one of Kubernetes' own identities and cannot be a member; add a service account as kind ServiceAccount with its namespace"
 // +kubebuilder:validation:XValidation:rule="!(self.kind == 'ServiceAccount' && has(self.__namespace__) && self.__namespace__ == 'kube-system')",message="kube-system service accounts are the cluster's own controllers and cannot be members"
@@ -50,7 +50,10 @@ type Member struct {
 	// +kubebuilder:validation:MaxLength=253
 	Name string `json:"name"`
 
-	// Namespace of a ServiceAccount member.
+	// Namespace of a ServiceAccount member (empty for a User or Group). Part
+	// of the member's key: team-a/ci and team-b/ci are two members.
+	// +kubebuilder:default=""
+	// +kubebuilder:validation:MaxLength=63
 	// +optional
 	Namespace string `json:"namespace,omitempty"`
 
@@ -92,6 +95,7 @@ type OrganizationSpec struct {
 	// +listType=map
 	// +listMapKey=kind
 	// +listMapKey=name
+	// +listMapKey=namespace
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=1000
 	// +kubebuilder:validation:XValidation:rule="self.exists(m, m.role == 'admin')",message="an organization needs at least one member with role admin"

@@ -5,7 +5,10 @@ package manager
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 
 	corev1 "k8s.io/api/core/v1"
@@ -75,7 +78,9 @@ type Options struct {
 	WebhookCertDir string
 	// WebhookClientCAFile, when set, makes the webhook server refuse every
 	// caller that does not present a client certificate signed by it
-	// (kube-apiserver's, from its --admission-control-config-file).
+	// (kube-apiserver's, from its --admission-control-config-file). A file
+	// missing at start (an optional Secret nobody created) leaves the
+	// server open to any caller, with a warning.
 	WebhookClientCAFile string
 	// RESTAddr serves the REST API when set (host:port), with the
 	// certificate in RESTCertDir.
@@ -166,9 +171,17 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 // when a client CA is set.
 func webhookOptions(opts Options) webhook.Options {
 	w := webhook.Options{Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.WebhookCertDir}
-	if opts.WebhookClientCAFile != "" {
-		w.TLSOpts = append(w.TLSOpts, requireClientCert(opts.WebhookClientCAFile))
+	if opts.WebhookClientCAFile == "" {
+		return w
 	}
+	if _, err := os.Stat(opts.WebhookClientCAFile); errors.Is(err, fs.ErrNotExist) {
+		// An optional Secret not created: the cluster's kube-apiserver
+		// presents no client certificate (docs/operations.md).
+		ctrl.Log.Info("WARNING: the webhook server answers any caller: no webhook client CA at "+opts.WebhookClientCAFile+
+			"; configure kube-apiserver to authenticate to webhooks and create the Secret (docs/operations.md)")
+		return w
+	}
+	w.TLSOpts = append(w.TLSOpts, requireClientCert(opts.WebhookClientCAFile))
 	return w
 }
 

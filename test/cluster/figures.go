@@ -22,6 +22,10 @@ type report struct {
 	NSBlocked  bool          // it was still there when the replicas came back
 	NSResumed  time.Duration // from the replicas back to the namespace gone
 	NSReason   string        // the namespace's deletion conditions seen while it waited
+	// Side doors: forged AdmissionReviews refused; a tenant's flood of
+	// labelled 1 MiB Secrets, and the manager's heap in use around it.
+	ForgedRefused, FloodCreated, FloodRefused int
+	HeapBefore, HeapAfter                     int64
 }
 
 // machine describes where the figures were taken.
@@ -51,6 +55,12 @@ func (r report) markdown() string {
 	for _, f := range r.Disrupt {
 		fmt.Fprintf(&b, "| %s | %d | %d | %.1f s | %.0f s |\n",
 			f.Name, f.Sent, f.Failed, f.Unavailable.Seconds(), f.Took.Seconds())
+	}
+	if r.ForgedRefused > 0 {
+		fmt.Fprintf(&b, "\n- side doors: %d forged AdmissionReviews POSTed to the webhook Service without kube-apiserver's "+
+			"client certificate, all refused at the TLS handshake; a tenant's 600 creates of 1 MiB Secrets labelled "+
+			"as orgplane's: %d created, %d refused; the manager's heap in use %.1f MiB before, %.1f MiB after.\n",
+			r.ForgedRefused, r.FloodCreated, r.FloodRefused, float64(r.HeapBefore)/(1<<20), float64(r.HeapAfter)/(1<<20))
 	}
 	if r.Down == 0 {
 		return b.String()

@@ -49,6 +49,7 @@ var _ = Describe("orgplane installed with the Helm chart", Ordered, func() {
 // thorough pass (make deploy) only, so CI stays well inside its budget.
 func installed(r report, install, uninstall func(), thorough bool) {
 	It("runs two Ready replicas and an Available APIService", func() {
+		webhookClientCA()
 		start := time.Now()
 		install()
 		waitSettled()
@@ -136,6 +137,7 @@ func installed(r report, install, uninstall func(), thorough bool) {
 	})
 
 	if thorough {
+		sideDoorSpecs(&r)
 		quotaSpecs()
 
 		It("drops no request while the serving certificate rotates every half minute", func() {
