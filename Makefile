@@ -67,7 +67,7 @@ verify-generated: manifests generate ## Fail if generated files differ from what
 		git status --porcelain -- api config; git diff --stat -- api config; exit 1; fi
 
 .PHONY: test
-test: envtest verify-generated vet lint fmt-check check-files check-layers helm-check openapi-lint test-go fuzz-smoke ## Build the toolchain if needed, generate, vet, lint, check files, the chart and the OpenAPI document, and run every test (race detector on).
+test: envtest verify-generated vet lint fmt-check check-files check-layers helm-check manifest-check openapi-lint test-go fuzz-smoke ## Build the toolchain if needed, generate, vet, lint, check files, the chart and the OpenAPI document, and run every test (race detector on).
 
 .PHONY: fmt-check
 fmt-check: ## Fail if a Go file is not gofmt-clean.
@@ -79,10 +79,11 @@ test-go: envtest ## Run every Go test suite (unit, envtest, e2e) with the race d
 
 OPENAPI_OUT ?= $(CURDIR)/.openapi/openapi.json
 .PHONY: openapi-lint
-openapi-lint: redocly ## Lint the OpenAPI document (orgplane openapi) with Redocly's recommended rules.
+openapi-lint: redocly spectral ## Lint the OpenAPI document (orgplane openapi) with Redocly's recommended rules, then Spectral's OAS and OWASP rules (.spectral.yaml); any error fails.
 	@mkdir -p $(dir $(OPENAPI_OUT))
 	go run ./cmd/orgplane openapi > $(OPENAPI_OUT)
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(REDOCLY) lint --extends=recommended --format=stylish $(OPENAPI_OUT)
+	NODE_PATH=$(SPECTRAL_DIR)/node_modules $(SPECTRAL) lint --ruleset .spectral.yaml --fail-severity error --display-only-failures --format stylish $(OPENAPI_OUT)
 
 MAX_FILE_BYTES ?= 1048576
 .PHONY: check-files
@@ -180,20 +181,23 @@ node-binaries: ## Build kubelet, kube-scheduler, kube-proxy and containerd from 
 	@K8S_VERSION=$(K8S_VERSION) hack/node-binaries.sh
 
 .PHONY: chart
-chart: manifests ## Copy the generated CRDs, RBAC, webhooks and the alerts into charts/orgplane.
+chart: manifests ## Copy the generated CRDs, RBAC, webhooks, policies and the alerts into charts/orgplane.
 	cp config/crd/bases/*.yaml $(CHART_DIR)/crds/
 	cp config/rbac/role.yaml config/rbac/role_binding.yaml config/rbac/api_access.yaml config/rbac/metrics_reader_role.yaml $(CHART_DIR)/files/
 	cp config/webhook/manifests.yaml $(CHART_DIR)/files/webhooks.yaml
+	cp config/policy/managed-labels.yaml $(CHART_DIR)/files/policy-managed-labels.yaml
 	sed -n '/^spec:/,$$p' config/prometheus/alerts.yaml | tail -n +2 | sed 's/^  //' > $(CHART_DIR)/files/alerts-spec.yaml
 
 .PHONY: helm-check
-helm-check: chart helm ## Fail if charts/orgplane is out of date with config/; helm lint and helm template it.
-	@if [ -n "$$(git status --porcelain -- $(CHART_DIR))" ]; then \
-		echo "charts/orgplane is out of date with config/; run 'make chart' and commit:"; git status --porcelain -- $(CHART_DIR); exit 1; fi
-	$(HELM) lint $(CHART_DIR) -n orgplane-system
-	$(HELM) template orgplane $(CHART_DIR) -n orgplane-system --kube-version 1.37.2 >/dev/null
-	$(HELM) template orgplane $(CHART_DIR) -n orgplane-system --kube-version 1.37.2 --set certificates.mode=cert-manager \
-		--set metrics.serviceMonitor.enabled=true --set metrics.rules.enabled=true --set networkPolicy.enabled=true >/dev/null
+helm-check: chart helm ## Fail if charts/orgplane is out of date with config/; helm lint --strict and helm template it, and prove it refuses bad values (hack/helm-check.sh).
+	@if [ -n "$$(git status --porcelain -- $(CHART_DIR)/crds $(CHART_DIR)/files)" ]; then \
+		echo "charts/orgplane is out of date with config/; run 'make chart' and commit:"; git status --porcelain -- $(CHART_DIR)/crds $(CHART_DIR)/files; exit 1; fi
+	K8S_VERSION=$(K8S_VERSION) HELM=$(HELM) CHART_DIR=$(CHART_DIR) hack/helm-check.sh
+
+.PHONY: manifest-check
+manifest-check: manifests envtest helm kubeconform ## Validate config/ (kustomize), the chart and config/samples with kubeconform -strict, offline (hack/kubeconform.sh).
+	K8S_VERSION=$(K8S_VERSION) ETCD_VERSION=$(ETCD_VERSION) KUBECTL=$(KUBECTL) HELM=$(HELM) KUBECONFORM=$(KUBECONFORM) \
+		CHART_DIR=$(CHART_DIR) hack/kubeconform.sh
 
 ##@ Tools
 
@@ -207,6 +211,15 @@ $(HELM):
 envtest: ## Build etcd, kube-apiserver and kubectl from the Go module proxy into bin/k8s (once).
 	@K8S_VERSION=$(K8S_VERSION) ETCD_VERSION=$(ETCD_VERSION) hack/envtest.sh
 
+KUBECONFORM_VERSION ?= v0.8.0
+KUBECONFORM ?= $(LOCALBIN)/kubeconform-$(KUBECONFORM_VERSION)
+
+.PHONY: kubeconform
+kubeconform: $(KUBECONFORM) ## Build kubeconform from the Go module proxy into bin/ (once per KUBECONFORM_VERSION).
+$(KUBECONFORM):
+	GOBIN=$(LOCALBIN)/.kubeconform-$(KUBECONFORM_VERSION) go install github.com/yannh/kubeconform/cmd/kubeconform@$(KUBECONFORM_VERSION)
+	mv $(LOCALBIN)/.kubeconform-$(KUBECONFORM_VERSION)/kubeconform $(KUBECONFORM) && rmdir $(LOCALBIN)/.kubeconform-$(KUBECONFORM_VERSION)
+
 .PHONY: controller-gen
 controller-gen: $(CONTROLLER_GEN)
 $(CONTROLLER_GEN):
@@ -216,6 +229,19 @@ $(CONTROLLER_GEN):
 redocly: $(REDOCLY)
 $(REDOCLY):
 	npm install --no-audit --no-fund --prefix $(REDOCLY_DIR) @redocly/cli@$(REDOCLY_VERSION)
+
+SPECTRAL_VERSION ?= 6.16.3
+SPECTRAL_OWASP_VERSION ?= 2.0.1
+SPECTRAL_DIR ?= $(LOCALBIN)/spectral-$(SPECTRAL_VERSION)
+SPECTRAL ?= $(SPECTRAL_DIR)/node_modules/.bin/spectral
+# The stamp names the OWASP ruleset's version too, so that changing either reinstalls.
+SPECTRAL_STAMP = $(SPECTRAL_DIR)/.installed-owasp-$(SPECTRAL_OWASP_VERSION)
+
+.PHONY: spectral
+spectral: $(SPECTRAL_STAMP) ## Install Spectral and its OWASP ruleset from npm into bin/ (once per version).
+$(SPECTRAL_STAMP):
+	npm install --no-audit --no-fund --prefix $(SPECTRAL_DIR) @stoplight/spectral-cli@$(SPECTRAL_VERSION) @stoplight/spectral-owasp-ruleset@$(SPECTRAL_OWASP_VERSION)
+	touch $@
 
 .PHONY: golangci-lint
 golangci-lint: $(GOLANGCI_LINT)

@@ -171,10 +171,10 @@ func workspaceMembersWithRole(org *v1alpha1.Organization, acct *v1alpha1.Account
 	return append(org.MembersWithRole(role), acct.MembersWithRole(role)...)
 }
 
-// awaitGuardrails holds the workspace's bindings back until it has the
-// quotas of its organization's plan: a tenant bound before them could
-// create Pods that no quota counts, beyond the workspace quota and the
-// organization's total.
+// awaitGuardrails holds the workspace's bindings back until kube-apiserver
+// enforces the quotas of its organization's plan there (they exist and
+// have a status.hard): a tenant bound before then could create Pods that no
+// quota counts, beyond the workspace quota and the organization's total.
 func (r *AccountReconciler) awaitGuardrails(ctx context.Context, org *v1alpha1.Organization, namespace string) error {
 	lic, err := EffectiveLicense(ctx, r.Client, org, time.Now())
 	if err != nil {
@@ -188,9 +188,10 @@ func (r *AccountReconciler) awaitGuardrails(ctx context.Context, org *v1alpha1.O
 		if !q.wanted {
 			continue
 		}
-		err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: q.name}, &corev1.ResourceQuota{})
-		if apierrors.IsNotFound(err) {
-			return waiting("Waiting for ResourceQuota %s in workspace %s before binding members there", q.name, namespace)
+		quota := &corev1.ResourceQuota{}
+		err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: q.name}, quota)
+		if apierrors.IsNotFound(err) || (err == nil && !quotaEnforced(quota)) {
+			return waiting("Waiting for ResourceQuota %s in workspace %s to be enforced before binding members there", q.name, namespace)
 		}
 		if err != nil {
 			return fmt.Errorf("failed to read ResourceQuota %s/%s: %w", namespace, q.name, err)
@@ -207,7 +208,8 @@ func (r *AccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&corev1.Secret{}, builder.WithPredicates(notCreated)).
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(workspaceToAccount), builder.WithPredicates(notCreated)).
 		Watches(&rbacv1.RoleBinding{}, handler.EnqueueRequestsFromMapFunc(workspaceToAccount), builder.WithPredicates(notCreated)).
-		Watches(&corev1.ResourceQuota{}, handler.EnqueueRequestsFromMapFunc(workspaceToAccount), builder.WithPredicates(isManaged, createdOrDeleted)).
+		Watches(&corev1.ResourceQuota{}, handler.EnqueueRequestsFromMapFunc(workspaceToAccount),
+			builder.WithPredicates(isManaged, predicate.Or(createdOrDeleted, quotaEnforcedNow))).
 		Watches(&v1alpha1.Organization{}, handler.EnqueueRequestsFromMapFunc(r.organizationToAccounts),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.Workers}).

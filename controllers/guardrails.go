@@ -52,6 +52,7 @@ type GuardrailsReconciler struct {
 }
 
 // +kubebuilder:rbac:groups=core,resources=resourcequotas;limitranges,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=core,resources=resourcequotas/status,verbs=update
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=get;list;watch;create;update;patch;delete
 
 // Reconcile brings a workspace's quota, limits and network policy to what
@@ -115,7 +116,53 @@ func (r *GuardrailsReconciler) reconcileQuota(ctx context.Context, ns *corev1.Na
 		quota.Spec = corev1.ResourceQuotaSpec{Hard: g.Workspace.DeepCopy()}
 		return nil
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	return enforceNow(ctx, r.Client, quota)
+}
+
+// enforceNow makes kube-apiserver's quota admission count every resource
+// of q's spec at once. It ignores a quota whose status.hard is empty
+// (kubernetes/kubernetes#73698) and a resource missing from status.hard,
+// until kube-controller-manager's quota controller syncs it: till then a
+// new workspace, or a resource newly added to a plan, would have no quota
+// at all. So orgplane copies what is missing from spec.hard into
+// status.hard itself, and no usage: quota admission refuses what a quota
+// has no usage for ("status unknown for quota"), so nothing is admitted
+// until the quota controller reports the real usage. The write is
+// conditional on the resourceVersion read, never overwrites what the quota
+// controller wrote, and the controller owns the status from then on
+// (docs/licenses.md#when-a-quota-starts-to-count).
+func enforceNow(ctx context.Context, c client.Client, q *corev1.ResourceQuota) error {
+	if quotaEnforced(q) {
+		return nil
+	}
+	hard := q.Status.Hard.DeepCopy()
+	if hard == nil {
+		hard = corev1.ResourceList{}
+	}
+	for name, h := range q.Spec.Hard {
+		if _, ok := hard[name]; !ok {
+			hard[name] = h
+		}
+	}
+	q.Status.Hard = hard
+	if err := c.Status().Update(ctx, q); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("failed to write the status.hard of ResourceQuota %s/%s: %w", q.Namespace, q.Name, err)
+	}
+	return nil
+}
+
+// quotaEnforced says whether kube-apiserver's quota admission counts every
+// resource of q's spec: it ignores what is not in status.hard.
+func quotaEnforced(q *corev1.ResourceQuota) bool {
+	for name := range q.Spec.Hard {
+		if _, ok := q.Status.Hard[name]; !ok {
+			return false
+		}
+	}
+	return len(q.Status.Hard) > 0
 }
 
 func (r *GuardrailsReconciler) reconcileLimits(ctx context.Context, ns *corev1.Namespace, g *v1alpha1.Guardrails) error {
@@ -244,6 +291,11 @@ func statusGuardrails(g *license.Guardrails) *v1alpha1.Guardrails {
 var isManaged = predicate.NewPredicateFuncs(func(o client.Object) bool {
 	return o.GetLabels()[v1alpha1.LabelManagedBy] == v1alpha1.ManagedByValue
 })
+
+// quotaEnforcedNow passes a quota kube-apiserver starts to enforce.
+var quotaEnforcedNow = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+	return !quotaEnforced(e.ObjectOld.(*corev1.ResourceQuota)) && quotaEnforced(e.ObjectNew.(*corev1.ResourceQuota))
+}}
 
 // quotaSpecChanged ignores the quota controller's status updates.
 var quotaSpecChanged = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {

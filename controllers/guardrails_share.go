@@ -126,7 +126,7 @@ func (r *GuardrailsReconciler) createShare(ctx context.Context, ns *corev1.Names
 	if err := r.Create(ctx, q); err != nil {
 		return nil, fmt.Errorf("failed to create the share quota of %s: %w", ns.Name, err)
 	}
-	return q, nil
+	return q, enforceNow(ctx, r.Client, q)
 }
 
 // shareTargets are the shares quota.Share gives, capped by the

@@ -26,6 +26,8 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/controllers"
+	"github.com/orgplane/orgplane/internal/license"
 )
 
 // The side doors of issue 19, each attacked through the door an attacker
@@ -203,5 +205,38 @@ var _ = Describe("Side door 3: ServiceAccount members as a ladder", func() {
 		Eventually(func() bool {
 			return can("system:serviceaccount:team-b:ci", "get", v1alpha1.GroupVersion.Group, "organizations", "", org)
 		}).Should(BeTrue())
+	})
+})
+
+var _ = Describe("Side door 5: a quota before kube-apiserver enforces it", func() {
+	It("with no quota controller running, a tenant's first Pods in a new workspace are counted by the quota", func() {
+		org := uniqueName("early")
+		owner := "owner@" + org + ".example"
+		tenantOrganization(org, owner)
+		assign(org, 5, &license.Guardrails{Workspace: map[string]string{"pods": "2"}})
+		acct := newAccount(org, "app")
+		Expect(tenant(owner).Create(ctx, acct)).To(Succeed())
+		ws := v1alpha1.WorkspaceNamespace(org, "app")
+		Eventually(func() bool { return can(owner, "create", "", "pods", ws, "") }).Should(BeTrue())
+		// kube-apiserver's quota admission ignores a quota whose status.hard
+		// is empty: a tenant bound then creates Pods no quota counts.
+		err := tenant(owner).Create(ctx, newPod(ws, "early"))
+		Expect(err).To(HaveOccurred(), "a Pod was admitted before any quota controller reported the workspace's usage")
+		Expect(err.Error()).To(ContainSubstring("status unknown for quota: " + controllers.QuotaName))
+
+		By("once the quota controller reports the usage, the quota holds at 2")
+		Eventually(func() error {
+			q := &corev1.ResourceQuota{}
+			if err := k8sClient.Get(ctx, key(ws, controllers.QuotaName), q); err != nil {
+				return err
+			}
+			q.Status.Used = quantities("pods", "0")
+			return k8sClient.Status().Update(ctx, q)
+		}).Should(Succeed())
+		Eventually(func() error { return tenant(owner).Create(ctx, newPod(ws, "first")) }).Should(Succeed())
+		Expect(tenant(owner).Create(ctx, newPod(ws, "second"))).To(Succeed())
+		err = tenant(owner).Create(ctx, newPod(ws, "third"))
+		Expect(err).To(HaveOccurred())
+		Expect(err.Error()).To(ContainSubstring("exceeded quota: " + controllers.QuotaName))
 	})
 })

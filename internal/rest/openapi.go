@@ -3,6 +3,7 @@ package rest
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"regexp"
 	"sort"
@@ -11,6 +12,8 @@ import (
 	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/orgplane/orgplane/internal/orgs"
 )
 
 // The OpenAPI 3.1 document is made from the route table (table and
@@ -40,11 +43,16 @@ const (
 var activeOnlyParam = openapi3.NewQueryParameter("active_only").WithDescription("true leaves out suspended organizations").
 	WithSchema(openapi3.NewStringSchema().WithEnum("true", "false"))
 
+// maxOffset is the largest offset orgs.ParsePage takes (openapi_test.go
+// checks).
+const maxOffset = 1 << 30
+
 var (
 	offsetParam = openapi3.NewQueryParameter("offset").WithDescription("The offset into queried items to return").
-			WithSchema(openapi3.NewIntegerSchema().WithMin(0).WithDefault(0))
-	limitParam = openapi3.NewQueryParameter("limit").WithDescription("How many items to return at one time (max 100)").
-			WithSchema(openapi3.NewIntegerSchema().WithMin(1).WithMax(100).WithDefault(20))
+			WithSchema(openapi3.NewInt32Schema().WithMin(0).WithMax(maxOffset).WithDefault(0))
+	limitParam = openapi3.NewQueryParameter("limit").
+			WithDescription(fmt.Sprintf("How many items to return at one time (max %d)", orgs.MaxLimit)).
+			WithSchema(openapi3.NewInt32Schema().WithMin(1).WithMax(orgs.MaxLimit).WithDefault(orgs.DefaultLimit))
 )
 
 // patchOrganization000 is seed 000's update, the one route that takes a form
@@ -162,13 +170,21 @@ func OpenAPI() *openapi3.T {
 	return doc
 }
 
+// The servers are those of whichever cluster orgplane runs in; their
+// defaults are those of a local control plane (`orgplane dev`). Both are
+// for the API's clients (x-internal: false): the direct endpoint is what
+// kube-apiserver proxies to, and what in-cluster clients of seed 004 call.
 var (
 	directServer = &openapi3.Server{URL: "https://{host}",
-		Description: "Directly: the manager's REST server (--rest-bind-address); paths /v1/... and seed 004's /organizations/...",
-		Variables:   map[string]*openapi3.ServerVariable{"host": {Default: "127.0.0.1:8443", Description: "host:port of the REST server"}}}
+		Description: "Directly: the manager's REST server (--rest-bind-address); paths /v1/... and seed 004's /organizations/... ones. " +
+			"The default host is a local control plane's (orgplane dev); for a test, staging or production cluster, use its address",
+		Variables:  map[string]*openapi3.ServerVariable{"host": {Default: "127.0.0.1:8443", Description: "host:port of the REST server"}},
+		Extensions: map[string]any{"x-internal": false}}
 	aggregatedServer = &openapi3.Server{URL: "https://{apiserver}/apis/" + Group,
-		Description: "Through kube-apiserver's aggregation layer: paths /v1/... under /apis/" + Group,
-		Variables:   map[string]*openapi3.ServerVariable{"apiserver": {Default: "127.0.0.1:6443", Description: "host:port of kube-apiserver"}}}
+		Description: "Through kube-apiserver's aggregation layer: paths /v1/... under /apis/" + Group + ". " +
+			"The default is a local control plane's kube-apiserver (orgplane dev); for a test, staging or production cluster, use its address",
+		Variables:  map[string]*openapi3.ServerVariable{"apiserver": {Default: "127.0.0.1:6443", Description: "host:port of kube-apiserver"}},
+		Extensions: map[string]any{"x-internal": false}}
 )
 
 var pathParam = regexp.MustCompile(`\{(\w+)\}`)
@@ -178,8 +194,9 @@ func operation(method, path, summary, desc string, c contract) *openapi3.Operati
 		Responses: openapi3.NewResponses()}
 	op.Responses.Delete("default")
 	for _, m := range pathParam.FindAllStringSubmatch(path, -1) {
-		op.AddParameter(openapi3.NewPathParameter(m[1]).WithSchema(openapi3.NewStringSchema()).
-			WithDescription(paramDescriptions[m[1]]))
+		schema := openapi3.NewStringSchema()
+		limited(schema, paramMaxLengths[m[1]])
+		op.AddParameter(openapi3.NewPathParameter(m[1]).WithSchema(schema).WithDescription(paramDescriptions[m[1]]))
 	}
 	for _, q := range c.Query {
 		op.AddParameter(q)
@@ -197,6 +214,13 @@ func operation(method, path, summary, desc string, c contract) *openapi3.Operati
 var paramDescriptions = map[string]string{
 	"id":      "The organization's name or id (uid)",
 	"user_id": "The member's User id (uid), username or member id",
+}
+
+// paramMaxLengths name the maxLengths entry of each path parameter: the
+// longest of the names it takes.
+var paramMaxLengths = map[string]string{
+	"id":      "objectName",
+	"user_id": "memberID",
 }
 
 func requestBody(c contract) *openapi3.RequestBodyRef {
@@ -242,7 +266,7 @@ var errorNames = map[int]string{
 	http.StatusBadRequest: "BadRequest", http.StatusUnauthorized: "Unauthorized", http.StatusForbidden: "Forbidden",
 	http.StatusNotFound: "NotFound", http.StatusConflict: "Conflict", http.StatusRequestEntityTooLarge: "RequestEntityTooLarge",
 	http.StatusUnsupportedMediaType: "UnsupportedMediaType", http.StatusUnprocessableEntity: "UnprocessableEntity",
-	http.StatusInternalServerError: "InternalServerError",
+	http.StatusTooManyRequests: "TooManyRequests", http.StatusInternalServerError: "InternalServerError",
 }
 
 var errorDescriptions = map[int]string{
@@ -254,24 +278,57 @@ var errorDescriptions = map[int]string{
 	http.StatusRequestEntityTooLarge: "The body is larger than 64 KiB",
 	http.StatusUnsupportedMediaType:  "The body's media type is not one this route takes",
 	http.StatusUnprocessableEntity:   "Invalid input (seed 000's form routes), or refused by the API server's validation",
-	http.StatusInternalServerError:   "Internal error",
+	http.StatusTooManyRequests: "Through kube-apiserver only: its API Priority and Fairness turned the request away " +
+		"(the caller's priority level is busy). The answer is kube-apiserver's, in plain text; retry after Retry-After seconds",
+	http.StatusInternalServerError: "Internal error",
 }
 
 func errorResponses() openapi3.ResponseBodies {
 	out := openapi3.ResponseBodies{}
 	for code, name := range errorNames {
+		if code == http.StatusTooManyRequests {
+			out[name] = &openapi3.ResponseRef{Value: tooManyRequests()}
+			continue
+		}
 		out[name] = &openapi3.ResponseRef{Value: openapi3.NewResponse().WithDescription(errorDescriptions[code]).
 			WithContent(openapi3.Content{contentJSON: openapi3.NewMediaType().WithSchemaRef(componentRef(Error{}))})}
 	}
 	return out
 }
 
+// tooManyRequests is kube-apiserver's answer when API Priority and Fairness
+// rejects a request (k8s.io/apiserver/pkg/server/filters, tooManyRequests):
+// a Retry-After in seconds and a line of plain text. orgplane itself never
+// answers 429; its paths are documented with it because every /v1/... route
+// is reached through kube-apiserver.
+func tooManyRequests() *openapi3.Response {
+	retryAfter := &openapi3.HeaderRef{Value: &openapi3.Header{Parameter: openapi3.Parameter{
+		Description: "Seconds to wait before retrying (1 to 32 from kube-apiserver 1.37's API Priority and Fairness)",
+		Schema:      openapi3.NewSchemaRef("", openapi3.NewInt32Schema().WithMin(1).WithMax(math.MaxInt32))}}}
+	r := openapi3.NewResponse().WithDescription(errorDescriptions[http.StatusTooManyRequests]).
+		WithContent(openapi3.Content{contentText: openapi3.NewMediaType().WithSchema(
+			openapi3.NewStringSchema().WithMaxLength(maxTooManyRequestsLength))})
+	r.Headers = openapi3.Headers{"Retry-After": retryAfter}
+	return r
+}
+
+const (
+	contentText = "text/plain"
+	// maxTooManyRequestsLength bounds kube-apiserver's one-line 429 message
+	// ("Too many requests, please try again later.").
+	maxTooManyRequestsLength = 1024
+)
+
 // errorCodes are the error answers of a route: every route may answer 401
-// and 500; routes of one organization (or the one in context) 403 and
-// 404; routes with a body or query 400; writes also 409 and 422 (admission
-// and the API server's validation), and bodies 413 and 415.
+// and 500, and /v1/... routes, served through kube-apiserver, its 429;
+// routes of one organization (or the one in context) 403 and 404; routes
+// with a body or query 400; writes also 409 and 422 (admission and the API
+// server's validation), and bodies 413 and 415.
 func errorCodes(method, path string, c contract) []int {
 	codes := []int{http.StatusUnauthorized, http.StatusInternalServerError}
+	if strings.HasPrefix(path, "/v1/") {
+		codes = append(codes, http.StatusTooManyRequests)
+	}
 	one := strings.Contains(path, "{id}") || c.Tag == tagContext
 	write := method != http.MethodGet
 	if one || write {
@@ -309,6 +366,8 @@ func openAPIOperation() *openapi3.Operation {
 	op.Responses.Delete("default")
 	op.AddResponse(http.StatusOK, openapi3.NewResponse().WithDescription("The OpenAPI 3.1 document").WithContent(
 		openapi3.Content{contentJSON: openapi3.NewMediaType().WithSchema(openapi3.NewObjectSchema())}))
+	op.Responses.Set(strconv.Itoa(http.StatusTooManyRequests),
+		&openapi3.ResponseRef{Ref: "#/components/responses/" + errorNames[http.StatusTooManyRequests]})
 	return op
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
 )
@@ -22,8 +23,9 @@ import (
 //
 // Response objects list every field encoded without omitempty as required
 // and refuse fields they do not list (additionalProperties: false). Tags on
-// doc-only types: `enum:"a,b"`, `desc:"..."`, `format:"email"`, and
-// `required:"true"` on request fields.
+// doc-only types: `enum:"a,b"`, `desc:"..."`, `format:"email"`, and on
+// request fields `required:"true"` and `limit:"..."`, which names the
+// maxLength of the field in maxLengths (every request string has one).
 
 type organizationResource struct {
 	APIVersion string                      `json:"apiVersion" enum:"orgplane.io/v1alpha1"`
@@ -151,51 +153,84 @@ type identityOrganizationWithRole struct {
 // Request bodies.
 
 type createOrganizationRequest struct {
-	AccountName      string `json:"accountName" required:"true" desc:"Display name of the first account"`
+	AccountName      string `json:"accountName" required:"true" limit:"accountDisplayName" desc:"Display name of the first account"`
 	EulaAccepted     bool   `json:"eulaAccepted"`
-	LicenseType      string `json:"licenseType" desc:"free (no license, the default) or a license type the installation issues itself, e.g. trial"`
-	OrganizationName string `json:"organizationName" required:"true" desc:"Display name, unique ignoring case"`
-	LicenseKey       string `json:"licenseKey" desc:"A signed license key to use instead of issuing one"`
+	LicenseType      string `json:"licenseType" limit:"licenseType" desc:"free (no license, the default) or a license type the installation issues itself, e.g. trial"`
+	OrganizationName string `json:"organizationName" required:"true" limit:"displayName" desc:"Display name, unique ignoring case"`
+	LicenseKey       string `json:"licenseKey" limit:"licenseKey" desc:"A signed license key to use instead of issuing one"`
 }
 
 type nameForm struct {
-	Name string `json:"name" required:"true" desc:"The organization's display name"`
+	Name string `json:"name" required:"true" limit:"displayName" desc:"The organization's display name"`
 }
 
 type updateForm struct {
-	Name string `json:"name" desc:"The organization's display name"`
-	Slug string `json:"slug" desc:"The organization's object name; it cannot change"`
+	Name string `json:"name" limit:"displayName" desc:"The organization's display name"`
+	Slug string `json:"slug" limit:"objectName" desc:"The organization's object name; it cannot change"`
 }
 
 type licenseRequest struct {
-	LicenseKey        string `json:"licenseKey" desc:"A signed license key"`
-	CreateLicenseType string `json:"createLicenseType" desc:"A license type the installation issues itself, e.g. trial"`
-	LicenseID         string `json:"license_id" desc:"Name or license id of an existing License to assign (seed 004)"`
+	LicenseKey        string `json:"licenseKey" limit:"licenseKey" desc:"A signed license key"`
+	CreateLicenseType string `json:"createLicenseType" limit:"licenseType" desc:"A license type the installation issues itself, e.g. trial"`
+	LicenseID         string `json:"license_id" limit:"objectName" desc:"Name or license id of an existing License to assign (seed 004)"`
 }
 
 type nameRequest struct {
-	Name string `json:"name" required:"true" desc:"A display name"`
+	Name string `json:"name" required:"true" limit:"displayName" desc:"A display name"`
 }
 
 type nameDescriptionRequest struct {
-	Name        string  `json:"name" required:"true"`
-	Description *string `json:"description"`
+	Name        string  `json:"name" required:"true" limit:"displayName"`
+	Description *string `json:"description" limit:"description"`
 }
 
 type identityCreateRequest struct {
-	Name        string `json:"name" required:"true"`
-	Description string `json:"description"`
+	Name        string `json:"name" required:"true" limit:"displayName"`
+	Description string `json:"description" limit:"description"`
 }
 
 type updateRequest struct {
-	Name        *string `json:"name"`
-	Description *string `json:"description"`
+	Name        *string `json:"name" limit:"displayName"`
+	Description *string `json:"description" limit:"description"`
 	Active      *bool   `json:"active" desc:"false suspends the organization"`
 }
 
 type memberRequest struct {
-	Email string        `json:"email" required:"true" format:"email"`
+	Email string        `json:"email" required:"true" format:"email" limit:"memberName" desc:"The user's email; it becomes the member's name"`
 	Role  v1alpha1.Role `json:"role" desc:"admin, member (the default) or viewer (reads, no Secrets, changes nothing)"`
+}
+
+// maxLengths are the maxLength of request strings by the name their
+// `limit` tag (or, for path parameters, paramMaxLengths) gives: the limit
+// of the CRD field the value ends up in, from api/v1alpha1 (limits_test.go
+// checks each against config/crd/bases), or, where no CRD field holds the
+// value, one chosen here.
+var maxLengths = map[string]int{
+	"displayName":        v1alpha1.MaxDisplayNameLength, // Organization spec.displayName
+	"accountDisplayName": v1alpha1.MaxDisplayNameLength, // Account spec.displayName
+	"description":        v1alpha1.MaxDescriptionLength, // Organization spec.description
+	"licenseKey":         v1alpha1.MaxLicenseKeyLength,  // License spec.key
+	"memberName":         v1alpha1.MaxMemberNameLength,  // Organization spec.members[].name
+	// No CRD field: an object's metadata.name (a DNS-1123 subdomain) or a
+	// uid, which is shorter.
+	"objectName": validation.DNS1123SubdomainMaxLength,
+	// No CRD field limits it: the name of an offer the installation issues
+	// itself (license.DefaultOffers: trial), which becomes a License's
+	// status.type and an Organization's status.plan. A label's length is
+	// far beyond any offer's name.
+	"licenseType": validation.DNS1123LabelMaxLength,
+	// A member id (index.SubjectKey): the longest is a ServiceAccount's,
+	// user:system:serviceaccount:<namespace>:<name>.
+	"memberID": len("user:system:serviceaccount:") + validation.DNS1123LabelMaxLength + len(":") + v1alpha1.MaxMemberNameLength,
+}
+
+// limited sets the maxLength of a request string to maxLengths[limit].
+func limited(s *openapi3.Schema, limit string) {
+	n, ok := maxLengths[limit]
+	if !ok {
+		panic(fmt.Sprintf("limit %q is not in maxLengths (schemas.go)", limit))
+	}
+	s.WithMaxLength(int64(n))
 }
 
 // components names the types that become #/components/schemas entries,
@@ -312,7 +347,9 @@ func (g *schemaGen) ref(t reflect.Type, request, nullable bool) *openapi3.Schema
 		return ref
 	}
 	s := g.schema(t, request)
-	if nullable && s.Type != nil {
+	// A schema that allows null already (metav1.Time) stays as it is: a
+	// type listed twice makes the document invalid.
+	if nullable && s.Type != nil && !s.Type.Includes(openapi3.TypeNull) {
 		*s.Type = append(*s.Type, openapi3.TypeNull)
 	}
 	return openapi3.NewSchemaRef("", s)
@@ -341,8 +378,11 @@ func (g *schemaGen) schema(t reflect.Type, request bool) *openapi3.Schema {
 	switch t.Kind() {
 	case reflect.Bool:
 		return openapi3.NewBoolSchema()
-	case reflect.Int, reflect.Int32:
-		return openapi3.NewIntegerSchema()
+	case reflect.Int32:
+		return openapi3.NewInt32Schema()
+	case reflect.Int:
+		// Go's int is 64 bits wide on every platform orgplane builds for.
+		return openapi3.NewInt64Schema()
 	case reflect.Int64:
 		return openapi3.NewInt64Schema()
 	case reflect.String:
@@ -385,6 +425,9 @@ func (g *schemaGen) fields(s *openapi3.Schema, t reflect.Type, request bool) {
 		ref := g.ref(f.Type, request, !optional)
 		if ref.Value != nil {
 			field(ref.Value, f.Tag)
+			if request && ref.Value.Type.Includes(openapi3.TypeString) && ref.Value.Enum == nil {
+				limited(ref.Value, f.Tag.Get("limit"))
+			}
 		}
 		s.Properties[name] = ref
 		if (request && f.Tag.Get("required") == "true") || (!request && !optional) {
