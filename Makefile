@@ -185,7 +185,7 @@ chart: manifests ## Copy the generated CRDs, RBAC, webhooks, policies and the al
 	cp config/crd/bases/*.yaml $(CHART_DIR)/crds/
 	cp config/rbac/role.yaml config/rbac/role_binding.yaml config/rbac/api_access.yaml config/rbac/metrics_reader_role.yaml $(CHART_DIR)/files/
 	cp config/webhook/manifests.yaml $(CHART_DIR)/files/webhooks.yaml
-	cp config/policy/managed-labels.yaml $(CHART_DIR)/files/policy-managed-labels.yaml
+	for f in $$(ls config/policy/*.yaml | grep -v kustomization.yaml); do cp $$f $(CHART_DIR)/files/policy-$$(basename $$f); done
 	sed -n '/^spec:/,$$p' config/prometheus/alerts.yaml | tail -n +2 | sed 's/^  //' > $(CHART_DIR)/files/alerts-spec.yaml
 
 .PHONY: helm-check

@@ -23,6 +23,7 @@ import (
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/internal/displayname"
 	"github.com/orgplane/orgplane/internal/index"
+	"github.com/orgplane/orgplane/internal/usage"
 )
 
 // OrganizationReconciler provisions an organization's namespace, RBAC and
@@ -85,10 +86,43 @@ func (r *OrganizationReconciler) reconcileNormal(ctx context.Context, org *v1alp
 		r.reconcileClusterRBAC,
 		r.reconcileUsers,
 		r.reconcileDisplayNameClaim,
+		r.reconcileSuspension,
 	}
 	for _, phase := range phases {
 		if err := phase(ctx, org); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// reconcileSuspension labels the organization's namespace and its
+// workspaces orgplane.io/suspended=true while it is suspended, which the
+// policy orgplane-suspension freezes for every writer, and removes the
+// label once it is resumed.
+func (r *OrganizationReconciler) reconcileSuspension(ctx context.Context, org *v1alpha1.Organization) error {
+	namespaces, err := usage.Workspaces(ctx, r.Client, org.Name)
+	if err != nil {
+		return err
+	}
+	own := &corev1.Namespace{}
+	if err := r.Get(ctx, types.NamespacedName{Name: org.NamespaceName()}, own); err != nil {
+		return fmt.Errorf("failed to read namespace %s: %w", org.NamespaceName(), err)
+	}
+	namespaces = append(namespaces, *own)
+	for i := range namespaces {
+		ns := &namespaces[i]
+		if (ns.Labels[v1alpha1.LabelSuspended] == "true") == org.Spec.Suspended {
+			continue
+		}
+		patch := client.MergeFrom(ns.DeepCopy())
+		if org.Spec.Suspended {
+			ns.Labels[v1alpha1.LabelSuspended] = "true"
+		} else {
+			delete(ns.Labels, v1alpha1.LabelSuspended)
+		}
+		if err := r.Patch(ctx, ns, patch); err != nil {
+			return fmt.Errorf("failed to label namespace %s as suspended: %w", ns.Name, err)
 		}
 	}
 	return nil

@@ -14,6 +14,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	admissionv1 "k8s.io/api/admission/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -24,6 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/uuid"
 	certutil "k8s.io/client-go/util/cert"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/controllers"
@@ -238,5 +241,102 @@ var _ = Describe("Side door 5: a quota before kube-apiserver enforces it", func(
 		err = tenant(owner).Create(ctx, newPod(ws, "third"))
 		Expect(err).To(HaveOccurred())
 		Expect(err.Error()).To(ContainSubstring("exceeded quota: " + controllers.QuotaName))
+	})
+})
+
+var _ = Describe("Side door 4: users beyond the limit through RoleBindings", func() {
+	It("a workspace admin cannot bind people or groups in their workspace, only its own ServiceAccounts", func() {
+		org := uniqueName("binder")
+		owner := "owner@" + org + ".example"
+		tenantOrganization(org, owner)
+		acct := newAccount(org, "web")
+		Expect(tenant(owner).Create(ctx, acct)).To(Succeed())
+		expectReady(acct)
+		ws := acct.Status.Namespace
+		Eventually(func() bool { return can(owner, "create", rbacv1.GroupName, "rolebindings", ws, "") }).Should(BeTrue())
+		binding := func(name string, s rbacv1.Subject) *rbacv1.RoleBinding {
+			return &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ws},
+				RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "view"},
+				Subjects: []rbacv1.Subject{s}}
+		}
+		for name, s := range map[string]rbacv1.Subject{
+			"everyone": {Kind: "Group", APIGroup: rbacv1.GroupName, Name: "system:authenticated"},
+			"outsider": {Kind: "User", APIGroup: rbacv1.GroupName, Name: "outsider@elsewhere.example"},
+			"other-sa": {Kind: "ServiceAccount", Namespace: "ci", Name: "deployer"},
+		} {
+			err := tenant(owner).Create(ctx, binding(name, s))
+			Expect(apierrors.IsForbidden(err) || apierrors.IsInvalid(err)).To(BeTrue(), "%s was bound in the workspace: %v", name, err)
+			Expect(err.Error()).To(ContainSubstring("may name only ServiceAccounts of " + ws))
+		}
+		Expect(tenant(owner).Create(ctx, binding("own-sa", rbacv1.Subject{Kind: "ServiceAccount", Name: "default"}))).To(Succeed())
+	})
+})
+
+var _ = Describe("Side door 7: suspension freezes every writer", func() {
+	It("a suspended organization's admin can neither run, grow, bind, rotate nor rename anything; reads and deletes work", func() {
+		org := uniqueName("frozen")
+		owner := "owner@" + org + ".example"
+		tenantOrganization(org, owner)
+		acct := newAccount(org, "app")
+		Expect(tenant(owner).Create(ctx, acct)).To(Succeed())
+		expectReady(acct)
+		ws := acct.Status.Namespace
+		Eventually(func() bool { return can(owner, "create", "apps", "deployments", ws, "") }).Should(BeTrue())
+		deploy := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ws}, Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To[int32](0), Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}},
+				Spec: newPod(ws, "x").Spec}}}
+		Expect(tenant(owner).Create(ctx, deploy)).To(Succeed())
+
+		o := &v1alpha1.Organization{}
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: org}, o)).To(Succeed())
+		o.Spec.Suspended = true
+		Expect(k8sClient.Update(ctx, o)).To(Succeed())
+		for _, ns := range []string{ws, "org-" + org} {
+			Eventually(func() string {
+				n := &corev1.Namespace{}
+				Expect(k8sClient.Get(ctx, types.NamespacedName{Name: ns}, n)).To(Succeed())
+				return n.Labels[v1alpha1.LabelSuspended]
+			}).Should(Equal("true"), ns)
+		}
+		mallory := tenant(owner)
+		refused := func(what string, err error) {
+			GinkgoHelper()
+			Expect(err).To(HaveOccurred(), "%s in a suspended organization", what)
+			Expect(err.Error()).To(ContainSubstring("suspended"), what)
+		}
+		scaled := deploy.DeepCopy()
+		Eventually(func() error {
+			Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(deploy), scaled)).To(Succeed())
+			scaled.Spec.Replicas = ptr.To[int32](5)
+			return mallory.Update(ctx, scaled)
+		}).Should(MatchError(ContainSubstring("suspended")), "scaled a Deployment")
+		refused("created a Pod", mallory.Create(ctx, newPod(ws, "new")))
+		refused("created a Job", mallory.Create(ctx, &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "j", Namespace: ws},
+			Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever,
+				Containers: newPod(ws, "x").Spec.Containers}}}}))
+		refused("bound a ServiceAccount", mallory.Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "sa", Namespace: ws},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "edit"},
+			Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "default"}}}))
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(acct), acct)).To(Succeed())
+		rotated := acct.DeepCopy()
+		rotated.Spec.KeyRotation++
+		refused("rotated the API key", mallory.Update(ctx, rotated))
+		renamed := acct.DeepCopy()
+		renamed.Spec.DisplayName = "Renamed"
+		refused("renamed an account", mallory.Update(ctx, renamed))
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: org}, o)).To(Succeed())
+		o.Spec.DisplayName = "Frozen Renamed " + org
+		refused("renamed the organization", mallory.Update(ctx, o))
+
+		By("reads and deletes still work")
+		Expect(mallory.Get(ctx, client.ObjectKeyFromObject(deploy), &appsv1.Deployment{})).To(Succeed())
+		Expect(mallory.Delete(ctx, deploy)).To(Succeed())
+
+		By("resumed, it thaws")
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: org}, o)).To(Succeed())
+		o.Spec.Suspended = false
+		Expect(k8sClient.Update(ctx, o)).To(Succeed())
+		Eventually(func() error { return mallory.Create(ctx, newPod(ws, "thawed")) }).Should(Succeed())
 	})
 })

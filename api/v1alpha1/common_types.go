@@ -125,6 +125,10 @@ const (
 	// Account it was created for: a namespace of that name is never
 	// adopted, and a workspace whose Account is gone is found and removed.
 	LabelAccountUID = "orgplane.io/account-uid"
+	// LabelSuspended is "true" on the namespace and the workspaces of a
+	// suspended organization; the ValidatingAdmissionPolicy
+	// orgplane-suspension freezes what carries it.
+	LabelSuspended = "orgplane.io/suspended"
 )
 
 // QuotaUsage is a quota and what is used of it, as the quota controller

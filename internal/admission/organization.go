@@ -252,6 +252,9 @@ func (v *OrganizationValidator) checkSuspension(ctx context.Context, old, o *v1a
 	if o.Spec.Suspended && addsMember(old, o) {
 		return suspended(organizationsResource, o.Name, "new members")
 	}
+	if o.Spec.Suspended && old.Spec.DisplayName != o.Spec.DisplayName {
+		return suspended(organizationsResource, o.Name, "new display name")
+	}
 	return nil
 }
 
