@@ -49,23 +49,21 @@ func setPlan(org *v1alpha1.Organization, lic *v1alpha1.License, free v1alpha1.Li
 	org.Status.Limits = &limits
 }
 
-// planGuardrails are those of the effective license, or the free plan's.
+// planGuardrails are those of the effective license, with the free plan's
+// where it leaves one out, or the free plan's.
 func planGuardrails(lic *v1alpha1.License, free *v1alpha1.Guardrails) *v1alpha1.Guardrails {
-	g := free
+	var g *v1alpha1.Guardrails
 	if lic != nil {
 		g = lic.Status.Guardrails
 	}
-	if g == nil {
-		return &v1alpha1.Guardrails{}
-	}
-	return g
+	return g.Inherit(free)
 }
 
 // setQuota records the organization-wide total and its usage, and returns
 // what the workspaces use over the plan's quotas (a license that expired
 // leaves a smaller plan: nothing is deleted, it is reported).
 func (r *OrganizationReconciler) setQuota(ctx context.Context, org *v1alpha1.Organization, g *v1alpha1.Guardrails) ([]quota.Violation, error) {
-	over, used, err := usage.QuotaViolations(ctx, r.Client, org.Name, g.Workspace, g.Organization)
+	over, used, err := usage.QuotaViolations(ctx, r.Client, usage.QuotaUsed, org.Name, g.Workspace, g.Organization)
 	org.Status.Quota = nil
 	if len(g.Organization) > 0 && err == nil {
 		org.Status.Quota = &v1alpha1.QuotaUsage{Hard: g.Organization, Used: used, Summary: quota.Summary(g.Organization, used)}

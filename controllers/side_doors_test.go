@@ -15,8 +15,8 @@ import (
 	. "github.com/onsi/gomega"
 	admissionv1 "k8s.io/api/admission/v1"
 	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -338,5 +338,20 @@ var _ = Describe("Side door 7: suspension freezes every writer", func() {
 		o.Spec.Suspended = false
 		Expect(k8sClient.Update(ctx, o)).To(Succeed())
 		Eventually(func() error { return mallory.Create(ctx, newPod(ws, "thawed")) }).Should(Succeed())
+	})
+})
+
+var _ = Describe("Side door 6: a plan below usage where no quota counts yet", func() {
+	It("a license whose workspace quota is below the Pods already running is refused, though no quota ever counted them", func() {
+		org, ws := guardedWorkspaces("uncounted")
+		for i := range 3 {
+			Expect(k8sClient.Create(ctx, newPod(ws[0], fmt.Sprintf("running-%d", i)))).To(Succeed())
+		}
+		Expect(k8sClient.Get(ctx, key(ws[0], controllers.QuotaName), &corev1.ResourceQuota{})).NotTo(Succeed(),
+			"the free plan here has no quota: nothing counts the Pods")
+		smaller := newLicense(org.Name, issueGuardedKey(org.Name, 6, &license.Guardrails{Workspace: map[string]string{"pods": "2"}}))
+		err := k8sClient.Create(ctx, smaller)
+		Expect(apierrors.IsConflict(err)).To(BeTrue(), "a plan of 2 Pods per workspace was assigned over 3 running: %v", err)
+		Expect(err.Error()).To(ContainSubstring(ws[0] + ": pods 3 used, quota 2"))
 	})
 })

@@ -299,7 +299,8 @@ var _ = Describe("Break 5: suspension is real", func() {
 		resume = client.MergeFrom(org.DeepCopy())
 		org.Spec.Suspended = false
 		Expect(k8sClient.Patch(ctx, org, resume)).To(Succeed())
-		Expect(mc.Create(ctx, newDeployment(ws, "api"))).To(Succeed())
+		// The workspace thaws once the manager removes its suspended label.
+		Eventually(func() error { return mc.Create(ctx, newDeployment(ws, "api")) }).Should(Succeed())
 	})
 
 	It("an organization admin cannot suspend their organization either", func() {

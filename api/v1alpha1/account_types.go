@@ -34,6 +34,7 @@ type AccountSpec struct {
 	// +listType=map
 	// +listMapKey=kind
 	// +listMapKey=name
+	// +listMapKey=namespace
 	// +kubebuilder:validation:MaxItems=1000
 	// +optional
 	Members []Member `json:"members,omitempty"`
@@ -87,7 +88,7 @@ type AccountStatus struct {
 // there for the organization's members, and an API key.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:shortName=acct;project;projects,categories=orgplane
+// +kubebuilder:resource:shortName=acct;accts,categories=orgplane
 // +kubebuilder:printcolumn:name="Display Name",type=string,JSONPath=`.spec.displayName`
 // +kubebuilder:printcolumn:name="Organization",type=string,JSONPath=`.status.organization`
 // +kubebuilder:printcolumn:name="Workspace",type=string,JSONPath=`.status.namespace`

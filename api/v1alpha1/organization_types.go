@@ -31,7 +31,7 @@ const (
 )
 
 // Member is an RBAC subject with a role in an organization.
-// +kubebuilder:validation:XValidation:rule="self.kind == 'ServiceAccount' ? (has(self.__namespace__) && self.__namespace__ != '') : (!has(self.__namespace__) || self.__namespace__ == '')",message="namespace is required for a ServiceAccount member and not allowed for a User or Group"
+// +kubebuilder:validation:XValidation:rule="self.kind == 'ServiceAccount' ? (has(self.__namespace__) && size(self.__namespace__) > 0) : (!has(self.__namespace__) || size(self.__namespace__) == 0)",message="namespace is required for a ServiceAccount member and not allowed for a User or Group"
 // +kubebuilder:validation:XValidation:rule="!(self.kind == 'Group' && self.name.startsWith('system:'))",message="a built-in group (system:authenticated, system:masters, …) cannot be a member: it would make every user it holds a member; name a group of your own"
 // +kubebuilder:validation:XValidation:rule="!(self.kind == 'User' && self.name.startsWith('system:'))",message="a user named system:… is one of Kubernetes' own identities and cannot be a member; add a service account as kind ServiceAccount with its namespace"
 // +kubebuilder:validation:XValidation:rule="!(self.kind == 'ServiceAccount' && has(self.__namespace__) && self.__namespace__ == 'kube-system')",message="kube-system service accounts are the cluster's own controllers and cannot be members"

@@ -99,6 +99,8 @@ type UserList struct {
 // keeps distinct usernames apart even when their readable parts are equal
 // (alice@x.io and alice-at-x.io, Alice and alice); 64 bits make finding a
 // second username with the same name infeasible.
+// Admission refuses a User created under any other name: orgplane reads a
+// user's preferences from this object only.
 func UserObjectName(username string) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(username) {

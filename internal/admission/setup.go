@@ -18,7 +18,10 @@ import (
 // Options configure the webhooks.
 type Options struct {
 	FreeLimits v1alpha1.Limits
-	Verifier   *license.Verifier
+	// FreeGuardrails are the free plan's: a license inherits those it
+	// leaves out.
+	FreeGuardrails *v1alpha1.Guardrails
+	Verifier       *license.Verifier
 	// Creators says who may create organizations.
 	Creators tenancy.Creators
 }
@@ -54,7 +57,11 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		},
 		func() error {
 			return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.License{}).
-				WithValidator(&LicenseValidator{Verifier: opts.Verifier, Reader: live, Cached: cached, Admins: admins}).Complete()
+				WithValidator(&LicenseValidator{Verifier: opts.Verifier, Reader: live, Cached: cached, Admins: admins,
+					FreeGuardrails: opts.FreeGuardrails}).Complete()
+		},
+		func() error {
+			return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.User{}).WithValidator(UserValidator{}).Complete()
 		},
 	}
 	for _, hook := range hooks {

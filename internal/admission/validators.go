@@ -17,8 +17,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
-	"github.com/orgplane/orgplane/internal/index"
 	"github.com/orgplane/orgplane/internal/custody"
+	"github.com/orgplane/orgplane/internal/index"
 	"github.com/orgplane/orgplane/internal/license"
 	"github.com/orgplane/orgplane/internal/usage"
 )
@@ -198,6 +198,8 @@ type LicenseValidator struct {
 	// Reader reads from the API server; Cached lists Licenses by id.
 	Reader, Cached client.Reader
 	Admins         custody.PlatformAdmins
+	// FreeGuardrails fill in what a key's guardrails leave out.
+	FreeGuardrails *v1alpha1.Guardrails
 }
 
 var _ admission.Validator[*v1alpha1.License] = &LicenseValidator{}
@@ -265,6 +267,11 @@ func (v *LicenseValidator) checkRequester(ctx context.Context, org *v1alpha1.Org
 	return custody.MayAssign(ctx, v.Admins, u, org)
 }
 
+// Pods and PersistentVolumeClaims are counted, live, where no quota counts
+// them yet (usage.UsedOrCounted), so that a plan below usage is refused
+// even before its first quota exists.
+// +kubebuilder:rbac:groups=core,resources=pods;persistentvolumeclaims,verbs=list
+
 // checkUsage refuses the assignment when the organization already uses
 // more than the license allows: more objects than its limits, or more
 // compute than its per-workspace or organization-wide quota.
@@ -279,7 +286,8 @@ func (v *LicenseValidator) checkUsage(ctx context.Context, l *v1alpha1.License, 
 		parts = append(parts, vi.String())
 	}
 	perWorkspace, total := guardrailQuotas(c.Guardrails)
-	quotas, _, err := usage.QuotaViolations(ctx, v.Reader, org.Name, perWorkspace, total)
+	g := (&v1alpha1.Guardrails{Workspace: perWorkspace, Organization: total}).Inherit(v.FreeGuardrails)
+	quotas, _, err := usage.QuotaViolations(ctx, v.Reader, usage.UsedOrCounted, org.Name, g.Workspace, g.Organization)
 	if err != nil {
 		return err
 	}

@@ -1,5 +1,6 @@
 // Package devenv runs orgplane on a local control plane for `make dev`:
-// kube-apiserver, etcd and kube-controller-manager with the CRDs installed,
+// kube-apiserver, etcd and kube-controller-manager (with the quota and
+// ServiceAccount controllers a real cluster runs) with the CRDs installed,
 // the manager running with the RBAC it ships with, the samples applied, and
 // kubeconfigs written for an admin and demo users.
 package devenv
@@ -10,6 +11,7 @@ import (
 	"io"
 	"net"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -50,6 +52,7 @@ func Run(ctx context.Context, opts Options, out io.Writer) error {
 		EtcdDataDir: filepath.Join(opts.Dir, "etcd"),
 		WebhookDir:  filepath.Join(opts.ConfigDir, "webhook"),
 		Aggregation: true,
+		Controllers: slices.Concat(localcp.BaseControllers, localcp.QuotaControllers),
 	})
 	if err != nil {
 		return err

@@ -39,7 +39,17 @@ func ensureKeyPair(path string) (string, error) {
 	return path, os.WriteFile(path+".pub", pubPEM, 0o644)
 }
 
-// applyDemoLicense gives acme a year-long team license, unless it has one.
+// DemoGuardrails are the guardrails of acme's demo license: every workspace
+// may run 2 Pods and request 1 CPU, and acme's workspaces together 2 CPUs
+// (shared among them as ResourceQuota orgplane-organization-share). The
+// container defaults (100m CPU) let Pods without requests in.
+var DemoGuardrails = &license.Guardrails{
+	Workspace:    map[string]string{"pods": "2", "requests.cpu": "1"},
+	Organization: map[string]string{"requests.cpu": "2"},
+}
+
+// applyDemoLicense gives acme a year-long team license with DemoGuardrails,
+// unless it has one.
 func applyDemoLicense(ctx context.Context, c client.Client, vendorKey string) error {
 	priv, err := license.LoadPrivateKey(vendorKey + ".key")
 	if err != nil {
@@ -52,7 +62,7 @@ func applyDemoLicense(ctx context.Context, c client.Client, vendorKey string) er
 			NotBefore: jwt.NewNumericDate(now.Add(-time.Minute)), ExpiresAt: jwt.NewNumericDate(now.AddDate(1, 0, 0)),
 		},
 		Type: "team", Licensee: "Acme Corporation", Organization: "acme",
-		Limits: license.Limits{Accounts: 10, Users: 25, Deployments: 50},
+		Limits: license.Limits{Accounts: 10, Users: 25, Deployments: 50}, Guardrails: DemoGuardrails,
 	})
 	if err != nil {
 		return err

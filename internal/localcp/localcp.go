@@ -47,7 +47,27 @@ type Options struct {
 	Aggregation bool
 	// Output receives the control plane's logs when set.
 	Output io.Writer
+	// Controllers are the kube-controller-manager controllers to run;
+	// BaseControllers when empty. `make dev` adds QuotaControllers; the
+	// test suites that play the quota controller themselves (writing
+	// ResourceQuota status) keep the base set.
+	Controllers []string
 }
+
+// BaseControllers are what orgplane needs from kube-controller-manager and
+// envtest lacks: namespace deletion, garbage collection of owned objects,
+// Deployments and aggregated ClusterRoles.
+var BaseControllers = []string{"namespace", "garbagecollector", "deployment", "replicaset", "clusterrole-aggregation"}
+
+// QuotaControllers make Pods in workspaces behave as on a real cluster:
+// resourcequota reports ResourceQuota usage (quota admission refuses Pods
+// in a namespace whose quota has no status yet, and orgplane shares an
+// organization-wide total only once each workspace's usage is known), and
+// serviceaccount creates every namespace's `default` ServiceAccount. The
+// legacy token controller (serviceaccount-token) is not needed: bound
+// tokens come from the TokenRequest API, which kube-apiserver serves with
+// the signing key envtest configures.
+var QuotaControllers = []string{"resourcequota", "serviceaccount"}
 
 // ControlPlane is a running local control plane.
 type ControlPlane struct {
@@ -153,12 +173,15 @@ func workDir(dir string) (string, error) {
 }
 
 // startControllerManager runs the controllers a real cluster has and envtest
-// lacks, for what orgplane relies on: namespace deletion, garbage collection
-// of owned objects, and Deployments.
+// lacks, for what orgplane relies on: opts.Controllers, or BaseControllers.
 func (cp *ControlPlane) startControllerManager(opts Options) error {
+	controllers := opts.Controllers
+	if len(controllers) == 0 {
+		controllers = BaseControllers
+	}
 	cmd := exec.Command(filepath.Join(opts.AssetsDir, "kube-controller-manager"),
 		"--kubeconfig="+cp.AdminKubeconfig,
-		"--controllers="+strings.Join([]string{"namespace", "garbagecollector", "deployment", "replicaset", "clusterrole-aggregation"}, ","),
+		"--controllers="+strings.Join(controllers, ","),
 		"--leader-elect=false",
 		"--secure-port=0",
 		"--use-service-account-credentials=false",

@@ -177,7 +177,7 @@ func webhookOptions(opts Options) webhook.Options {
 	if _, err := os.Stat(opts.WebhookClientCAFile); errors.Is(err, fs.ErrNotExist) {
 		// An optional Secret not created: the cluster's kube-apiserver
 		// presents no client certificate (docs/operations.md).
-		ctrl.Log.Info("WARNING: the webhook server answers any caller: no webhook client CA at "+opts.WebhookClientCAFile+
+		ctrl.Log.Info("WARNING: the webhook server answers any caller: no webhook client CA at " + opts.WebhookClientCAFile +
 			"; configure kube-apiserver to authenticate to webhooks and create the Secret (docs/operations.md)")
 		return w
 	}
@@ -250,7 +250,8 @@ func setup(mgr ctrl.Manager, opts Options, issuerKey ed25519.PrivateKey, certs <
 		}
 	}
 	if opts.Webhooks {
-		opts := admission.Options{FreeLimits: opts.FreeLimits, Verifier: opts.LicenseVerifier, Creators: creators}
+		opts := admission.Options{FreeLimits: opts.FreeLimits, FreeGuardrails: opts.FreeGuardrails,
+			Verifier: opts.LicenseVerifier, Creators: creators}
 		if err := admission.Setup(mgr, opts); err != nil {
 			return fmt.Errorf("failed to set up webhooks: %w", err)
 		}

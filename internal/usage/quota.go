@@ -6,6 +6,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -43,10 +45,47 @@ func QuotaUsed(ctx context.Context, r client.Reader, namespace string) (corev1.R
 	return used, nil
 }
 
+// UsedOrCounted is QuotaUsed, plus what no quota reports of pods and
+// persistentvolumeclaims: the objects in the namespace (Pods not yet
+// finished), read from r, which should be a live reader (a list through
+// the manager's cache would cache every Pod of the cluster). So a plan
+// change is judged by what runs, even in a workspace where no quota ever
+// counted it. Compute and storage no quota reports stay uncounted.
+func UsedOrCounted(ctx context.Context, r client.Reader, namespace string) (corev1.ResourceList, error) {
+	used, err := QuotaUsed(ctx, r, namespace)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := used[corev1.ResourcePods]; !ok {
+		pods := &corev1.PodList{}
+		if err := r.List(ctx, pods, client.InNamespace(namespace)); err != nil {
+			return nil, fmt.Errorf("failed to count the Pods of %s: %w", namespace, err)
+		}
+		n := 0
+		for _, p := range pods.Items {
+			if p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed {
+				n++
+			}
+		}
+		used[corev1.ResourcePods] = *resource.NewQuantity(int64(n), resource.DecimalSI)
+	}
+	if _, ok := used[corev1.ResourcePersistentVolumeClaims]; !ok {
+		claims := &metav1.PartialObjectMetadataList{}
+		claims.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("PersistentVolumeClaimList"))
+		if err := r.List(ctx, claims, client.InNamespace(namespace)); err != nil {
+			return nil, fmt.Errorf("failed to count the PersistentVolumeClaims of %s: %w", namespace, err)
+		}
+		used[corev1.ResourcePersistentVolumeClaims] = *resource.NewQuantity(int64(len(claims.Items)), resource.DecimalSI)
+	}
+	return used, nil
+}
+
 // QuotaViolations lists what a plan with these per-workspace and
-// organization-wide quotas would put over quota, by the usage r reads,
-// and what the workspaces use together of the resources total names.
-func QuotaViolations(ctx context.Context, r client.Reader, org string, perWorkspace, total corev1.ResourceList) ([]quota.Violation, corev1.ResourceList, error) {
+// organization-wide quotas would put over quota, by the usage used reads
+// from r (QuotaUsed or UsedOrCounted), and what the workspaces use
+// together of the resources total names.
+func QuotaViolations(ctx context.Context, r client.Reader, used func(context.Context, client.Reader, string) (corev1.ResourceList, error),
+	org string, perWorkspace, total corev1.ResourceList) ([]quota.Violation, corev1.ResourceList, error) {
 	if len(perWorkspace) == 0 && len(total) == 0 {
 		return nil, nil, nil
 	}
@@ -57,12 +96,12 @@ func QuotaViolations(ctx context.Context, r client.Reader, org string, perWorksp
 	var out []quota.Violation
 	all := make([]corev1.ResourceList, 0, len(workspaces))
 	for _, ws := range workspaces {
-		used, err := QuotaUsed(ctx, r, ws.Name)
+		inUse, err := used(ctx, r, ws.Name)
 		if err != nil {
 			return nil, nil, err
 		}
-		out = append(out, quota.Over(ws.Name, perWorkspace, used)...)
-		all = append(all, used)
+		out = append(out, quota.Over(ws.Name, perWorkspace, inUse)...)
+		all = append(all, inUse)
 	}
 	sum := corev1.ResourceList{}
 	for name, q := range quota.Sum(all...) {

@@ -66,7 +66,8 @@ func installed(r report, install, uninstall func(), thorough bool) {
 			lines := strings.Fields(out)
 			return lines[len(lines)-1] // after any warning
 		}
-		Expect(canI("list", "pods")).To(Equal("no"))
+		Expect(canI("create", "pods")).To(Equal("no"))
+		Expect(canI("get", "pods")).To(Equal("no"))
 		Expect(canI("update", "apiservices/v1.api.orgplane.io")).To(Equal("yes"))
 		Expect(canI("update", "apiservices/v1beta1.metrics.k8s.io")).To(Equal("no"))
 	})

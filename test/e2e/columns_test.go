@@ -68,7 +68,8 @@ var columns = []struct {
 		"EXPIRES": future, "LICENSEE": isText, "LICENSE ID": isText, "READY": isTrue, "AGE": isAge,
 	}},
 	{[]string{"users"}, map[string]cell{
-		"NAME": isObject, "USERNAME": isText, "EMAIL": isText,
+		// A ServiceAccount member's User (globex's ci/deployer) has no email.
+		"NAME": isObject, "USERNAME": isText, "EMAIL": isOptional,
 		"ACTIVE ACCOUNT": matches(`^$|^[a-z0-9-]+/[a-z0-9-]+$`), "READY": isTrue, "AGE": isAge,
 	}},
 }

@@ -125,7 +125,10 @@ func TestEndToEnd(t *testing.T) {
 	s := start(t)
 	// The walkthrough runs first: it shows the state make dev starts with.
 	t.Run("README walkthrough", func(t *testing.T) { readmeWalkthrough(t, s) })
+	t.Run("a workspace quota admits Pods up to it and refuses the next one", func(t *testing.T) { workspaceQuota(t, s) })
 	t.Run("samples apply and become Ready", func(t *testing.T) { samplesReady(t, s) })
+	t.Run("User objects are named after their usernames", func(t *testing.T) { userNames(t, s) })
+	t.Run("accounts answer to short names nobody else uses", func(t *testing.T) { shortNames(t, s) })
 	t.Run("GitOps: server-side apply and prune converge", func(t *testing.T) { gitOps(t, s) })
 	t.Run("REST through the API extension as demo users", func(t *testing.T) { restAsUsers(t, s) })
 	t.Run("a limit hit shows the admission message", func(t *testing.T) { limitHit(t, s) })
