@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -31,6 +32,7 @@ import (
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/controllers"
 	"github.com/orgplane/orgplane/internal/license"
+	"github.com/orgplane/orgplane/internal/tenancy"
 )
 
 // The side doors of issue 19, each attacked through the door an attacker
@@ -353,5 +355,123 @@ var _ = Describe("Side door 6: a plan below usage where no quota counts yet", fu
 		err := k8sClient.Create(ctx, smaller)
 		Expect(apierrors.IsConflict(err)).To(BeTrue(), "a plan of 2 Pods per workspace was assigned over 3 running: %v", err)
 		Expect(err.Error()).To(ContainSubstring(ws[0] + ": pods 3 used, quota 2"))
+	})
+})
+
+var _ = Describe("Side door 8: caps count creators, exactly", Ordered, func() {
+	BeforeAll(letEveryoneCreateOrganizations)
+
+	It("six organizations created at once by one user: exactly the cap of two are admitted", func() {
+		prefix := uniqueName("burst")
+		user := "eve@" + prefix + ".example"
+		eve := tenant(user, creatorGroup)
+		Eventually(func() error { // RBAC lets every authenticated user create, once the binding is seen
+			return eve.Create(ctx, newOrganization(prefix+"-probe", admin(user)), client.DryRunAll)
+		}).Should(Succeed())
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		admitted := 0
+		for i := range 6 {
+			wg.Add(1)
+			go func() {
+				defer GinkgoRecover()
+				defer wg.Done()
+				if eve.Create(ctx, newOrganization(fmt.Sprintf("%s-%d", prefix, i), admin(user))) == nil {
+					mu.Lock()
+					admitted++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		Expect(admitted).To(Equal(maxOrganizationsPerUser), "the per-user cap counted from the cache let a burst through")
+	})
+
+	It("ServiceAccounts of one namespace share one cap: minting another does not buy more organizations", func() {
+		prefix := uniqueName("minted")
+		ns := prefix + "-ci"
+		for i := range maxOrganizationsPerUser {
+			name := fmt.Sprintf("bot-%d", i)
+			sa := tenant("system:serviceaccount:"+ns+":"+name, creatorGroup)
+			Eventually(func() error {
+				return sa.Create(ctx, newOrganization(fmt.Sprintf("%s-%d", prefix, i), serviceAccountMember(ns, name, v1alpha1.RoleAdmin)))
+			}).Should(Succeed())
+		}
+		another := tenant("system:serviceaccount:"+ns+":bot-new", creatorGroup)
+		err := another.Create(ctx, newOrganization(prefix+"-new", serviceAccountMember(ns, "bot-new", v1alpha1.RoleAdmin)))
+		Expect(apierrors.IsForbidden(err)).To(BeTrue(), "a new ServiceAccount of %s got organizations of its own: %v", ns, err)
+		Expect(err.Error()).To(ContainSubstring("the ServiceAccounts of namespace " + ns))
+	})
+})
+
+var _ = Describe("Side door 8: trials counted per requester, and gone with their organization", func() {
+	It("a requester who takes trials for several organizations at once, or deletes one and makes another, gets one", func() {
+		creators := &tenancy.Creators{MaxTrials: 1, Reader: k8sClient, Live: k8sClient, Writer: k8sClient}
+		requester := "eve@" + uniqueName("trials") + ".example"
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		taken := 0
+		for i := range 5 {
+			wg.Add(1)
+			go func() {
+				defer GinkgoRecover()
+				defer wg.Done()
+				if creators.TakeTrial(ctx, requester, fmt.Sprintf("org-%d", i)) == nil {
+					mu.Lock()
+					taken++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		Expect(taken).To(Equal(1), "trials for 5 organizations asked at once")
+		err := creators.TakeTrial(ctx, requester, "a-new-one")
+		Expect(apierrors.IsForbidden(err)).To(BeTrue(), "%v", err)
+		Expect(err.Error()).To(ContainSubstring("has taken 1 self-issued licenses"))
+	})
+
+	It("a self-issued License is deleted with its organization", func() {
+		org := newOrganization(uniqueName("trialgone"), admin("root@trialgone.example"))
+		Expect(k8sClient.Create(ctx, org)).To(Succeed())
+		issuer := &license.SelfIssuer{Client: k8sClient, Key: issuerKey, Offers: license.DefaultOffers}
+		lic, err := issuer.Issue(ctx, org.Name, string(org.UID), "trial")
+		Expect(err).NotTo(HaveOccurred())
+		expectReady(lic)
+		Expect(k8sClient.Delete(ctx, org)).To(Succeed())
+		Eventually(func() bool {
+			return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(lic), &v1alpha1.License{}))
+		}).WithTimeout(time.Minute).Should(BeTrue(), "the trial License outlived its organization")
+	})
+})
+
+var _ = Describe("Side door 10: the manager's token is not a cluster takeover", func() {
+	It("whoever holds the manager's credentials cannot write Secrets, RBAC or Namespaces outside orgplane's own", func() {
+		stolen, err := client.New(managerCfg, client.Options{Scheme: k8sClient.Scheme()})
+		Expect(err).NotTo(HaveOccurred())
+		refused := func(what string, err error) {
+			GinkgoHelper()
+			Expect(err).To(HaveOccurred(), "with the manager's token: %s", what)
+			Expect(apierrors.IsForbidden(err) || apierrors.IsInvalid(err)).To(BeTrue(), "%s: %v", what, err)
+		}
+		refused("a Secret in kube-system", stolen.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "loot", Namespace: "kube-system"}}))
+		refused("cluster-admin for itself", stolen.Create(ctx, &rbacv1.ClusterRoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "orgplane:organization:takeover:admin"},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "admin"},
+			Subjects:   []rbacv1.Subject{{Kind: "User", APIGroup: rbacv1.GroupName, Name: "mallory@takeover.example"}}}))
+		refused("a ClusterRole granting Secrets", stolen.Create(ctx, &rbacv1.ClusterRole{
+			ObjectMeta: metav1.ObjectMeta{Name: "orgplane:organization:takeover:member"},
+			Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}}}}))
+		refused("an admin binding in default", stolen.Create(ctx, &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "takeover", Namespace: "default"},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "admin"},
+			Subjects:   []rbacv1.Subject{{Kind: "User", APIGroup: rbacv1.GroupName, Name: "mallory@takeover.example"}}}))
+		refused("deleting namespace default", stolen.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}}))
+		refused("a namespace not labelled as orgplane's", stolen.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "cert-manager"}}))
+
+		By("and still does its own work")
+		org := tenantOrganization(uniqueName("stillworks"), "root@stillworks.example")
+		acct := newAccount(org.Name, "web")
+		Expect(k8sClient.Create(ctx, acct)).To(Succeed())
+		expectReady(acct)
 	})
 })

@@ -18,6 +18,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/orgplane/orgplane/internal/admission"
 	"github.com/orgplane/orgplane/internal/devenv"
 	"github.com/orgplane/orgplane/internal/localcp"
 	"github.com/orgplane/orgplane/internal/manager"
@@ -76,7 +77,13 @@ func managerFlags(cmd *cobra.Command, opts *manager.Options) {
 	f.StringSliceVar(&opts.OrgCreatorGroups, "org-creator-groups", nil,
 		"groups whose members may create organizations (repeatable); empty lets every authenticated user")
 	f.IntVar(&opts.MaxOrganizationsPerUser, "max-organizations-per-user", manager.DefaultMaxOrganizationsPerUser,
-		"organizations one user may create (platform admins are not bound); 0 means no bound")
+		"organizations one user may create (platform admins are not bound; the ServiceAccounts of one namespace count as one user); 0 means no bound")
+	f.IntVar(&opts.MaxTrialsPerUser, "max-trials-per-user", manager.DefaultMaxTrialsPerUser,
+		"self-issued licenses (trials) one user may take over all their organizations, ever; 0 means no bound")
+	f.Float64Var(&opts.AdmissionRatePerUser, "admission-rate-per-user", admission.DefaultRate.PerSecond,
+		"admission requests (creates and updates of accounts, Deployments, organizations, licenses) one user may send per second, "+
+			"with bursts of twice as many; beyond it the webhooks answer 429 (the manager is not bound, the REST callers it writes for are); "+
+			"below 0 means no bound")
 	f.Int64Var(&opts.FreeLimits.Accounts, "free-accounts", manager.DefaultFreeLimits.Accounts,
 		"accounts allowed on the free plan")
 	f.Int64Var(&opts.FreeLimits.Users, "free-users", manager.DefaultFreeLimits.Users, "members allowed on the free plan")

@@ -16,6 +16,7 @@ import (
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/internal/displayname"
+	"github.com/orgplane/orgplane/internal/index"
 	"github.com/orgplane/orgplane/internal/tenancy"
 	"github.com/orgplane/orgplane/internal/usage"
 )
@@ -90,7 +91,7 @@ func (d *OrganizationDefaulter) Default(ctx context.Context, o *v1alpha1.Organiz
 	return nil
 }
 
-// +kubebuilder:webhook:path=/validate-orgplane-io-v1alpha1-organization,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=orgplane.io,resources=organizations,verbs=create;update,versions=v1alpha1,name=organizations.orgplane.io,admissionReviewVersions=v1,timeoutSeconds=30,patch=`{"matchConditions":[{"name":"guarded-change","expression":"request.operation == 'CREATE' || object.spec.members != oldObject.spec.members || object.spec.displayName != oldObject.spec.displayName || object.metadata.?finalizers.orValue([]) != oldObject.metadata.?finalizers.orValue([]) || object.spec.?suspended.orValue(false) != oldObject.spec.?suspended.orValue(false) || object.metadata.?annotations[?'orgplane.io/created-by'].orValue('') != oldObject.metadata.?annotations[?'orgplane.io/created-by'].orValue('')"}]}`
+// +kubebuilder:webhook:path=/validate-orgplane-io-v1alpha1-organization,mutating=false,failurePolicy=fail,sideEffects=NoneOnDryRun,groups=orgplane.io,resources=organizations,verbs=create;update,versions=v1alpha1,name=organizations.orgplane.io,admissionReviewVersions=v1,timeoutSeconds=30,patch=`{"matchConditions":[{"name":"guarded-change","expression":"request.operation == 'CREATE' || object.spec.members != oldObject.spec.members || object.spec.displayName != oldObject.spec.displayName || object.metadata.?finalizers.orValue([]) != oldObject.metadata.?finalizers.orValue([]) || object.spec.?suspended.orValue(false) != oldObject.spec.?suspended.orValue(false) || object.metadata.?annotations[?'orgplane.io/created-by'].orValue('') != oldObject.metadata.?annotations[?'orgplane.io/created-by'].orValue('') || object.spec.?auth0.?id.orValue('') != oldObject.spec.?auth0.?id.orValue('')"}]}`
 
 // OrganizationValidator refuses: an organization whose creator may not
 // create one (group, per-user cap) or whose namespace exists already; a
@@ -119,10 +120,14 @@ func (v *OrganizationValidator) ValidateCreate(ctx context.Context, o *v1alpha1.
 	if err != nil {
 		return nil, err
 	}
-	if err := v.checkCreator(ctx, u, o); err != nil {
+	capped, err := v.checkCreator(ctx, u, o)
+	if err != nil {
 		return nil, err
 	}
 	if err := checkDisplayName(o); err != nil {
+		return nil, err
+	}
+	if err := v.checkAuth0ID(ctx, o); err != nil {
 		return nil, err
 	}
 	// A display name another organization holds is the refusal that says
@@ -137,24 +142,32 @@ func (v *OrganizationValidator) ValidateCreate(ctx context.Context, o *v1alpha1.
 	if err := v.checkMembers(o, 0, &v.FreeLimits); err != nil {
 		return nil, err
 	}
+	// The cap exactly, once nothing else refuses (a refusal after it would
+	// hold a unit of it for the ledger's TTL).
+	if capped {
+		if err := v.creators.Reserve(ctx, o.Annotations[v1alpha1.AnnotationCreatedBy], o.Name, isDryRun(ctx)); err != nil {
+			return nil, err
+		}
+	}
 	return nil, v.claims.Take(ctx, o, isDryRun(ctx))
 }
 
-// checkCreator applies the creator groups and the per-user cap. Platform
+// checkCreator applies the creator groups and the per-creator cap as the
+// cache shows it (ValidateCreate then reserves a unit of it exactly). Platform
 // admins (and GitOps pipelines given their rights) are bound by neither.
 // When the manager writes for the REST API, the REST API has checked its
 // caller's groups, and the cap applies to the caller it recorded.
-func (v *OrganizationValidator) checkCreator(ctx context.Context, u user.Info, o *v1alpha1.Organization) error {
+func (v *OrganizationValidator) checkCreator(ctx context.Context, u user.Info, o *v1alpha1.Organization) (capped bool, err error) {
 	if !v.isSelf(u) {
 		admin, err := v.admins.Is(ctx, u)
 		if err != nil || admin {
-			return err
+			return false, err
 		}
 		if err := v.creators.MayCreate(u); err != nil {
-			return err
+			return false, err
 		}
 	}
-	return v.creators.WithinCap(ctx, o.Annotations[v1alpha1.AnnotationCreatedBy])
+	return true, v.creators.WithinCap(ctx, o.Annotations[v1alpha1.AnnotationCreatedBy])
 }
 
 // ValidateUpdate checks finalizers, suspension, the creator, a new display
@@ -172,6 +185,11 @@ func (v *OrganizationValidator) ValidateUpdate(ctx context.Context, old, o *v1al
 	}
 	if old.Spec.DisplayName != o.Spec.DisplayName {
 		if err := checkDisplayName(o); err != nil {
+			return nil, err
+		}
+	}
+	if auth0ID(old) != auth0ID(o) {
+		if err := v.checkAuth0ID(ctx, o); err != nil {
 			return nil, err
 		}
 	}
@@ -232,6 +250,38 @@ func checkDisplayName(o *v1alpha1.Organization) error {
 		return nil
 	}
 	return apierrors.NewInvalid(v1alpha1.GroupVersion.WithKind("Organization").GroupKind(), o.Name, errs)
+}
+
+// auth0ID is the SSO organization o is linked to, or "".
+func auth0ID(o *v1alpha1.Organization) string {
+	if o.Spec.Auth0 == nil {
+		return ""
+	}
+	return o.Spec.Auth0.ID
+}
+
+// checkAuth0ID refuses (409) an SSO organization id another organization
+// is linked to: an SSO organization links to one organization per
+// installation, or its users would sign in to another tenant's. The
+// refusal says only that the id is taken, nothing of who holds it. It reads
+// the cache's index: two creates with one id at the same instant may both
+// pass (docs/security.md).
+func (v *OrganizationValidator) checkAuth0ID(ctx context.Context, o *v1alpha1.Organization) error {
+	id := auth0ID(o)
+	if id == "" {
+		return nil
+	}
+	holders := &v1alpha1.OrganizationList{}
+	if err := v.namespaces.cached.List(ctx, holders, client.MatchingFields{index.Auth0ID: id}); err != nil {
+		return fmt.Errorf("failed to list organizations by SSO id: %w", err)
+	}
+	for _, h := range holders.Items {
+		if h.Name != o.Name {
+			return apierrors.NewConflict(organizationsResource, o.Name, fmt.Errorf(
+				"spec.auth0.id %q is already linked to another organization: an SSO organization links to one organization only; use your own SSO organization's id", id))
+		}
+	}
+	return nil
 }
 
 // checkSuspension lets only platform admins suspend or resume, and refuses

@@ -24,6 +24,9 @@ type Options struct {
 	Verifier       *license.Verifier
 	// Creators says who may create organizations.
 	Creators tenancy.Creators
+	// Rate bounds each requester's admission requests (429 beyond it);
+	// zero means DefaultRate, a PerSecond below zero no bound.
+	Rate Rate
 }
 
 // Setup registers the webhooks with the manager's webhook server.
@@ -39,26 +42,30 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	}
 	g := guard{self: self, admins: admins}
 	claims := &displayname.Claims{Client: mgr.GetClient(), Reader: live, Cached: cached, IndexField: index.DisplayName}
-	limiter := &Limiter{Client: mgr.GetClient(), Reader: live, FreeLimits: opts.FreeLimits, TTL: 30 * time.Second}
+	limiter := &Limiter{Client: mgr.GetClient(), Cached: cached, Live: live, FreeLimits: opts.FreeLimits, TTL: 30 * time.Second}
+	if opts.Rate == (Rate{}) {
+		opts.Rate = DefaultRate
+	}
+	rate := &requestLimit{users: NewPerUser(opts.Rate), self: self}
 	res := reserver{limiter: limiter, namespaces: namespaceReader{cached: cached, live: live}}
-	opts.Creators.Reader = cached
+	opts.Creators.Reader, opts.Creators.Live, opts.Creators.Writer = cached, live, mgr.GetClient()
 	hooks := []func() error{
 		func() error {
-			return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.Account{}).WithValidator(&AccountValidator{res, g}).Complete()
+			return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.Account{}).WithValidator(limited[*v1alpha1.Account](&AccountValidator{res, g}, rate)).Complete()
 		},
 		func() error {
-			return ctrl.NewWebhookManagedBy(mgr, &appsv1.Deployment{}).WithValidator(&DeploymentValidator{res}).Complete()
+			return ctrl.NewWebhookManagedBy(mgr, &appsv1.Deployment{}).WithValidator(limited[*appsv1.Deployment](&DeploymentValidator{res}, rate)).Complete()
 		},
 		func() error {
 			return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.Organization{}).
 				WithDefaulter(&OrganizationDefaulter{g}).
-				WithValidator(&OrganizationValidator{FreeLimits: opts.FreeLimits, guard: g, creators: &opts.Creators,
-					namespaces: res.namespaces, claims: claims}).Complete()
+				WithValidator(limited[*v1alpha1.Organization](&OrganizationValidator{FreeLimits: opts.FreeLimits, guard: g, creators: &opts.Creators,
+					namespaces: res.namespaces, claims: claims}, rate)).Complete()
 		},
 		func() error {
 			return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.License{}).
-				WithValidator(&LicenseValidator{Verifier: opts.Verifier, Reader: live, Cached: cached, Admins: admins,
-					FreeGuardrails: opts.FreeGuardrails}).Complete()
+				WithValidator(limited[*v1alpha1.License](&LicenseValidator{Verifier: opts.Verifier, Reader: live, Cached: cached, Admins: admins,
+					FreeGuardrails: opts.FreeGuardrails}, rate)).Complete()
 		},
 		func() error {
 			return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.User{}).WithValidator(UserValidator{}).Complete()

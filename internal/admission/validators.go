@@ -122,7 +122,10 @@ func (v *DeploymentValidator) ValidateDelete(context.Context, *appsv1.Deployment
 }
 
 // reserver reserves one more of a resource in the organization whose
-// namespace holds it; objects in other namespaces are not limited.
+// namespace holds it; objects in other namespaces are not limited. Its
+// reads come from the manager's cache (the Limiter says why that stays
+// exact): a real create reads its Organization live once, a dry-run
+// reads nothing live but a namespace the cache has not seen.
 type reserver struct {
 	limiter    *Limiter
 	namespaces namespaceReader

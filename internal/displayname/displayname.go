@@ -28,7 +28,10 @@ func Normalize(s string) string {
 	return strings.TrimSpace(norm.NFKC.String(folded))
 }
 
-// Validate returns what is wrong with a display name, or nil.
+// Validate returns what is wrong with a display name, or nil: besides its
+// length and emptiness, it refuses control characters and look-alikes
+// (invisible characters, letters of mixed scripts: see lookalike.go), each
+// refusal naming the character's position and why.
 func Validate(s string) []string {
 	var errs []string
 	switch {
@@ -47,6 +50,14 @@ func Validate(s string) []string {
 	}
 	if strings.IndexFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) < 0 {
 		errs = append(errs, "needs at least one letter or digit")
+	}
+	// Look-alikes (lookalike.go): invisible characters and mixed scripts;
+	// positions count characters (runes) from 1, as written.
+	runes := []rune(s)
+	for _, msg := range []string{invisible(runes), mixedScripts(runes)} {
+		if msg != "" {
+			errs = append(errs, msg)
+		}
 	}
 	return errs
 }

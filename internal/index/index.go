@@ -27,6 +27,9 @@ const (
 	// DisplayName indexes Organizations by normalized display name
 	// (displayname.Normalize: trimmed, NFKC, case-folded).
 	DisplayName = "spec.displayName.lower"
+	// Auth0ID indexes Organizations by spec.auth0.id, the SSO
+	// organization they are linked to (none when empty).
+	Auth0ID = "spec.auth0.id"
 	// UID indexes Organizations by metadata.uid (the REST API's id).
 	UID = "metadata.uid"
 	// Username indexes Users by spec.username.
@@ -37,7 +40,8 @@ const (
 	LicenseID = "status.licenseID"
 	// UserOrganizations indexes Users by the organizations their status lists.
 	UserOrganizations = "status.organizations"
-	// CreatedBy indexes Organizations by who created them (the
+	// CreatedBy indexes Organizations by who created them, as
+	// v1alpha1.CreatorKey counts creators (the
 	// orgplane.io/created-by annotation admission records).
 	CreatedBy = "metadata.annotations.created-by"
 )
@@ -56,7 +60,13 @@ func Setup(ctx context.Context, indexer client.FieldIndexer) error {
 		}},
 		{&v1alpha1.Organization{}, CreatedBy, func(o client.Object) []string {
 			if by := o.GetAnnotations()[v1alpha1.AnnotationCreatedBy]; by != "" {
-				return []string{by}
+				return []string{v1alpha1.CreatorKey(by)}
+			}
+			return nil
+		}},
+		{&v1alpha1.Organization{}, Auth0ID, func(o client.Object) []string {
+			if a := o.(*v1alpha1.Organization).Spec.Auth0; a != nil && a.ID != "" {
+				return []string{a.ID}
 			}
 			return nil
 		}},

@@ -11,6 +11,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
@@ -51,7 +52,7 @@ var ErrAlreadyIssued = fmt.Errorf("the organization already had a license of thi
 func (s *SelfIssuer) Issue(ctx context.Context, org, uid, typ string) (*v1alpha1.License, error) {
 	offer := s.Offers[typ]
 	if !s.Issues(typ) {
-		return nil, fmt.Errorf("%w: %q (offered: %s)", ErrNotOffered, typ, strings.Join(s.Offered(), ", "))
+		return nil, s.NotOffered(typ)
 	}
 	now := s.now()
 	key, err := Issue(s.Key, Claims{
@@ -64,9 +65,13 @@ func (s *SelfIssuer) Issue(ctx context.Context, org, uid, typ string) (*v1alpha1
 	if err != nil {
 		return nil, err
 	}
+	// Owned by the organization: the garbage collector deletes it with the
+	// organization, so self-issued licenses do not pile up.
 	lic := &v1alpha1.License{
-		ObjectMeta: metav1.ObjectMeta{Name: org + "-" + typ, Labels: map[string]string{LabelSelfIssued: typ}},
-		Spec:       v1alpha1.LicenseSpec{Key: key, Organization: org, OrganizationUID: uid},
+		ObjectMeta: metav1.ObjectMeta{Name: org + "-" + typ, Labels: map[string]string{LabelSelfIssued: typ},
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: v1alpha1.GroupVersion.String(), Kind: "Organization",
+				Name: org, UID: types.UID(uid)}}},
+		Spec: v1alpha1.LicenseSpec{Key: key, Organization: org, OrganizationUID: uid},
 	}
 	if err := s.Client.Create(ctx, lic); err != nil {
 		if apierrors.IsAlreadyExists(err) {
@@ -75,6 +80,11 @@ func (s *SelfIssuer) Issue(ctx context.Context, org, uid, typ string) (*v1alpha1
 		return nil, err
 	}
 	return lic, nil
+}
+
+// NotOffered is the error for a type the controller does not issue.
+func (s *SelfIssuer) NotOffered(typ string) error {
+	return fmt.Errorf("%w: %q (offered: %s)", ErrNotOffered, typ, strings.Join(s.Offered(), ", "))
 }
 
 // Issues says whether the controller issues licenses of type typ.

@@ -92,6 +92,15 @@ type Options struct {
 	// MaxOrganizationsPerUser bounds how many organizations one user
 	// creates; 0 means no bound. Platform admins are not bound.
 	MaxOrganizationsPerUser int
+	// MaxTrialsPerUser bounds the self-issued licenses (trials) one
+	// requester takes over all their organizations, ever; 0 means no bound.
+	// ServiceAccounts of one namespace count as one requester.
+	MaxTrialsPerUser int
+	// AdmissionRatePerUser bounds the admission requests one requester
+	// (the REST caller, for the manager's writes on its behalf) sends per
+	// second, with a burst of twice as many; beyond it the webhooks answer
+	// 429. 0 means admission.DefaultRate; below 0, no bound.
+	AdmissionRatePerUser float64
 	// CertRotation, when set, issues and rotates the webhook and REST
 	// serving certificate (mounted at WebhookCertDir and RESTCertDir) and
 	// injects its CA; nil means the files are managed by someone else
@@ -108,6 +117,10 @@ const workers = 16
 // DefaultMaxOrganizationsPerUser is how many organizations one user may
 // create unless configured otherwise.
 const DefaultMaxOrganizationsPerUser = 10
+
+// DefaultMaxTrialsPerUser is how many self-issued licenses one requester
+// may take unless configured otherwise.
+const DefaultMaxTrialsPerUser = 1
 
 // DefaultFreeLimits are the free plan's limits unless configured otherwise.
 var DefaultFreeLimits = v1alpha1.Limits{Accounts: 3, Users: 5, Deployments: 10}
@@ -221,7 +234,8 @@ func setup(mgr ctrl.Manager, opts Options, issuerKey ed25519.PrivateKey, certs <
 		return err
 	}
 	rec := mgr.GetEventRecorder("orgplane")
-	creators := tenancy.Creators{Groups: opts.OrgCreatorGroups, MaxPerUser: opts.MaxOrganizationsPerUser, Reader: mgr.GetClient()}
+	creators := tenancy.Creators{Groups: opts.OrgCreatorGroups, MaxPerUser: opts.MaxOrganizationsPerUser,
+		MaxTrials: opts.MaxTrialsPerUser, Reader: mgr.GetClient(), Live: mgr.GetAPIReader(), Writer: mgr.GetClient()}
 	reconcilers := []interface{ SetupWithManager(ctrl.Manager) error }{
 		&controllers.OrganizationReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec,
 			FreeLimits: opts.FreeLimits, FreeGuardrails: opts.FreeGuardrails, Workers: workers},
@@ -250,8 +264,12 @@ func setup(mgr ctrl.Manager, opts Options, issuerKey ed25519.PrivateKey, certs <
 		}
 	}
 	if opts.Webhooks {
+		rate := opts.AdmissionRatePerUser
 		opts := admission.Options{FreeLimits: opts.FreeLimits, FreeGuardrails: opts.FreeGuardrails,
 			Verifier: opts.LicenseVerifier, Creators: creators}
+		if rate != 0 {
+			opts.Rate = admission.Rate{PerSecond: rate, Burst: max(1, int(2*rate))}
+		}
 		if err := admission.Setup(mgr, opts); err != nil {
 			return fmt.Errorf("failed to set up webhooks: %w", err)
 		}

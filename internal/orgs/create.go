@@ -180,7 +180,7 @@ func (s *Service) provision(ctx context.Context, u user.Info, org *v1alpha1.Orga
 	if typ == v1alpha1.PlanFree {
 		typ = "" // the free plan is having no license
 	}
-	if err := s.applyLicense(ctx, org, c.LicenseKey, typ); err != nil {
+	if err := s.applyLicense(ctx, u, org, c.LicenseKey, typ); err != nil {
 		return nil, err
 	}
 	return acct, s.setActiveAccount(ctx, u, org.Name+"/"+acct.Name)

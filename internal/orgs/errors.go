@@ -1,6 +1,12 @@
 package orgs
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
 
 // Reason is why the service refused an operation.
 type Reason string
@@ -32,4 +38,20 @@ func refuse(reason Reason, format string, args ...any) *Error {
 
 func invalid(field string, details map[string]any, format string, args ...any) *Error {
 	return &Error{Reason: Invalid, Field: field, Details: details, Message: fmt.Sprintf(format, args...)}
+}
+
+// APIStatus is the status the API server answered with, found in err
+// however it was wrapped (fmt.Errorf("...: %w", err)), or nil when err
+// carries none (or one without a code). Adapters answer with its code and
+// message: a Conflict, Forbidden, Invalid, NotFound or TooManyRequests
+// reaches the caller as the API server said it, not as an internal error.
+func APIStatus(err error) *metav1.Status {
+	var status apierrors.APIStatus
+	if !errors.As(err, &status) {
+		return nil
+	}
+	if s := status.Status(); s.Code != 0 {
+		return &s
+	}
+	return nil
 }

@@ -49,7 +49,7 @@ func (s *Service) SetLicense(ctx context.Context, u user.Info, id, key, typ stri
 	if err != nil {
 		return err
 	}
-	if err := s.applyLicense(ctx, org, key, typ); err != nil {
+	if err := s.applyLicense(ctx, u, org, key, typ); err != nil {
 		return err
 	}
 	s.Record(org, u, "Updated the organization's license")
@@ -66,9 +66,9 @@ func (s *Service) licenseAdminOf(ctx context.Context, u user.Info, id string) (*
 	return org, custody.MayAssign(ctx, s.Admins, u, org)
 }
 
-func (s *Service) applyLicense(ctx context.Context, org *v1alpha1.Organization, key, typ string) error {
+func (s *Service) applyLicense(ctx context.Context, u user.Info, org *v1alpha1.Organization, key, typ string) error {
 	if typ != "" {
-		return s.selfIssue(ctx, org, typ)
+		return s.selfIssue(ctx, u, org, typ)
 	}
 	key = strings.TrimSpace(key)
 	if key == "" {
@@ -110,9 +110,21 @@ func (s *Service) writeLicense(ctx context.Context, org *v1alpha1.Organization, 
 	return nil
 }
 
-func (s *Service) selfIssue(ctx context.Context, org *v1alpha1.Organization, typ string) error {
+// selfIssue issues a license of type typ for org, at most once per
+// organization (the License's name) and at most Creators.MaxTrials per
+// requester, however many organizations they make and delete (the
+// requester's ledger keeps the count).
+func (s *Service) selfIssue(ctx context.Context, u user.Info, org *v1alpha1.Organization, typ string) error {
 	if s.Issuer == nil {
 		return invalid("createLicenseType", nil, "This installation issues no licenses itself; send a licenseKey")
+	}
+	if !s.Issuer.Issues(typ) {
+		return invalid("createLicenseType", nil, "%s", s.Issuer.NotOffered(typ).Error())
+	}
+	if s.Creators != nil {
+		if err := s.Creators.TakeTrial(ctx, u.GetName(), org.Name); err != nil {
+			return err
+		}
 	}
 	_, err := s.Issuer.Issue(ctx, org.Name, string(org.UID), typ)
 	if errors.Is(err, license.ErrNotOffered) {

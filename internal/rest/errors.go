@@ -4,8 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"strconv"
 
 	"github.com/orgplane/orgplane/internal/orgs"
 )
@@ -28,7 +27,7 @@ var errUnauthorized = httpError(http.StatusUnauthorized,
 	"Authentication required: send a bearer token or client certificate the cluster accepts, or call through kube-apiserver", nil)
 
 // writeError writes err as JSON; errors from the API server keep their
-// code (and their message, for 4xx). A 5xx says only that it happened, with
+// code (and their message, for 4xx), however they were wrapped. A 5xx says only that it happened, with
 // the request id it was logged under.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *Error
@@ -42,17 +41,31 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		e = httpError(http.StatusConflict, "What you changed was changed by someone else at the same time; read it again and send your request again", nil)
 	}
 	if e == nil && !errors.As(err, &e) {
-		code := http.StatusInternalServerError
-		if status, ok := err.(apierrors.APIStatus); ok && status.Status().Code != 0 {
-			code = int(status.Status().Code)
-		}
-		e = httpError(code, err.Error(), nil)
+		e = fromAPIStatus(w, err)
 	}
 	if e.Code >= http.StatusInternalServerError {
 		e = internalError(r, e.Code, err)
 		w.Header().Set("X-Request-Id", e.Details.(map[string]string)["requestId"])
 	}
 	writeJSON(w, e.Code, e)
+}
+
+// fromAPIStatus answers with the code and message of the API server's
+// status in err, found however err was wrapped, and its Retry-After; an
+// error without one is a 500.
+func fromAPIStatus(w http.ResponseWriter, err error) *Error {
+	status := orgs.APIStatus(err)
+	if status == nil {
+		return httpError(http.StatusInternalServerError, err.Error(), nil)
+	}
+	if d := status.Details; d != nil && d.RetryAfterSeconds > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(d.RetryAfterSeconds)))
+	}
+	msg := status.Message
+	if msg == "" {
+		msg = err.Error()
+	}
+	return httpError(int(status.Code), msg, nil)
 }
 
 // refusalCodes are the HTTP codes of the organization service's refusals;

@@ -78,7 +78,9 @@ func (p *PlatformAdmins) Is(ctx context.Context, u user.Info) (bool, error) {
 		User: u, Verb: "update", APIGroup: v1alpha1.GroupVersion.Group, Resource: "organizations", ResourceRequest: true,
 	})
 	if err != nil {
-		return false, fmt.Errorf("failed to review access: %w", err)
+		// %v, not %w: the manager's own review failing is a server error
+		// (500 with a request id), never the caller's 403 or 429.
+		return false, fmt.Errorf("failed to review access: %v", err) //nolint:errorlint // see above
 	}
 	return decision == authorizer.DecisionAllow, nil
 }
@@ -101,6 +103,13 @@ type Creators struct {
 	MaxPerUser int
 	// Reader lists organizations by IndexCreatedBy.
 	Reader client.Reader
+	// MaxTrials bounds the self-issued licenses one requester (CreatorKey)
+	// takes, over all the organizations they ever had; 0 means no bound.
+	MaxTrials int
+	// Live reads, and Writer writes, the creators' ledger Leases (Reserve,
+	// TakeTrial).
+	Live   client.Reader
+	Writer client.Client
 }
 
 var organizations = schema.GroupResource{Group: v1alpha1.GroupVersion.Group, Resource: "organizations"}
@@ -115,18 +124,18 @@ func (c *Creators) MayCreate(u user.Info) error {
 }
 
 // WithinCap refuses (403) one more organization created by username once
-// it has created MaxPerUser.
+// its creator (CreatorKey) has created MaxPerUser, by what the cache shows:
+// a fast first answer. Admission makes it exact (Reserve).
 func (c *Creators) WithinCap(ctx context.Context, username string) error {
 	if c.MaxPerUser <= 0 || username == "" {
 		return nil
 	}
 	orgs := &v1alpha1.OrganizationList{}
-	if err := c.Reader.List(ctx, orgs, client.MatchingFields{index.CreatedBy: username}); err != nil {
+	if err := c.Reader.List(ctx, orgs, client.MatchingFields{index.CreatedBy: v1alpha1.CreatorKey(username)}); err != nil {
 		return fmt.Errorf("failed to count the organizations %s created: %w", username, err)
 	}
 	if len(orgs.Items) < c.MaxPerUser {
 		return nil
 	}
-	return apierrors.NewForbidden(organizations, "", fmt.Errorf(
-		"%s has created %d organizations, the most one user may create here; delete one or ask a platform admin", username, len(orgs.Items)))
+	return overCap(username, len(orgs.Items))
 }

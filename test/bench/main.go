@@ -61,9 +61,23 @@ func main() {
 	flag.StringVar(&p.ReadsProfile, "reads-cpuprofile", "",
 		"write a CPU profile of this process (manager, REST server and clients) during the REST reads to this file")
 	flag.IntVar(&floorClients, "floor-clients", floorClients, "concurrent clients of the floors")
+	flood := flag.Bool("flood", false, "measure only another tenant's create latency while one tenant floods dry-run creates (writes no JSON)")
+	fp := floodParams{}
+	flag.IntVar(&fp.orgs, "flood-orgs", 4, "organizations of the flooding tenant")
+	flag.IntVar(&fp.workspaces, "flood-workspaces", 10, "workspaces of each organization of the flooding tenant")
+	flag.IntVar(&fp.clients, "flood-clients", 16, "concurrent clients of the flooding tenant")
+	flag.IntVar(&fp.creates, "flood-creates", 100, "Deployment creates of the other tenant, quiet and during the flood")
+	flag.DurationVar(&fp.interval, "flood-interval", 100*time.Millisecond, "time between the other tenant's creates")
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.WriteTo(discard{})))
 	klog.SetLogger(ctrl.Log)
+	if *flood {
+		if err := runFlood(fp); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(p, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
