@@ -39,8 +39,9 @@ import (
 // would use, against the manager running with only config/rbac.
 
 // forgedAccountReview is the AdmissionReview a Pod could hand-write to
-// reserve an account in org's limit: any userInfo, dryRun false.
-func forgedAccountReview(org, name string) []byte {
+// reserve an account (named phantom) in org's limit: any userInfo, dryRun false.
+func forgedAccountReview(org string) []byte {
+	const name = "phantom"
 	acct := newAccount(org, name)
 	acct.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind("Account"))
 	raw, err := json.Marshal(acct)
@@ -48,7 +49,7 @@ func forgedAccountReview(org, name string) []byte {
 	review := admissionv1.AdmissionReview{
 		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
 		Request: &admissionv1.AdmissionRequest{
-			UID:       types.UID(uuid.NewUUID()),
+			UID:       uuid.NewUUID(),
 			Kind:      metav1.GroupVersionKind{Group: v1alpha1.GroupVersion.Group, Version: "v1alpha1", Kind: "Account"},
 			Resource:  metav1.GroupVersionResource{Group: v1alpha1.GroupVersion.Group, Version: "v1alpha1", Resource: "accounts"},
 			Name:      name,
@@ -89,12 +90,12 @@ var _ = Describe("Side door 1: forged admission requests to the webhook port", f
 	It("a Pod POSTing a hand-written AdmissionReview is refused and reserves nothing", func() {
 		victim := uniqueName("forged")
 		tenantOrganization(victim, "admin@"+victim+".example")
-		_, err := postToWebhook(forgedAccountReview(victim, "phantom"))
+		_, err := postToWebhook(forgedAccountReview(victim))
 		Expect(err).To(HaveOccurred(), "the webhook server answered a caller without kube-apiserver's client certificate")
 
 		selfSigned, err := tls.X509KeyPair(selfSignedClientCert())
 		Expect(err).NotTo(HaveOccurred())
-		_, err = postToWebhook(forgedAccountReview(victim, "phantom"), selfSigned)
+		_, err = postToWebhook(forgedAccountReview(victim), selfSigned)
 		Expect(err).To(HaveOccurred(), "the webhook server answered a client certificate it did not issue")
 		Consistently(func() []v1alpha1.Reservation { return reservations(victim) }, "2s").Should(BeEmpty())
 
@@ -109,14 +110,14 @@ var _ = Describe("Side door 1: forged admission requests to the webhook port", f
 		tenantOrganization(victim, "admin@"+victim+".example")
 		apiserver, err := tls.LoadX509KeyPair(cp.WebhookClientAuth.CertFile, cp.WebhookClientAuth.KeyFile)
 		Expect(err).NotTo(HaveOccurred())
-		code, err := postToWebhook(forgedAccountReview(victim, "phantom"), apiserver)
+		code, err := postToWebhook(forgedAccountReview(victim), apiserver)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(code).To(Equal(http.StatusOK))
 		Expect(reservations(victim)).To(HaveLen(1))
 		first := reservations(victim)[0].Expires
 		time.Sleep(1100 * time.Millisecond) // expiries are kept to the second
 		for range 3 {
-			_, err = postToWebhook(forgedAccountReview(victim, "phantom"), apiserver)
+			_, err = postToWebhook(forgedAccountReview(victim), apiserver)
 			Expect(err).NotTo(HaveOccurred())
 		}
 		Expect(reservations(victim)).To(ConsistOf(HaveField("Expires", Equal(first))),

@@ -10,7 +10,7 @@ import (
 
 func resources(kv ...string) corev1.ResourceList {
 	l := corev1.ResourceList{}
-	for i := 0; i < len(kv); i += 2 {
+	for i := 0; i+1 < len(kv); i += 2 {
 		l[corev1.ResourceName(kv[i])] = resource.MustParse(kv[i+1])
 	}
 	return l

@@ -19,7 +19,7 @@ import (
 // until kube-apiserver serves it.
 func installCRD(file string) {
 	GinkgoHelper()
-	data, err := os.ReadFile(file)
+	data, err := os.ReadFile(filepath.Clean(file))
 	Expect(err).NotTo(HaveOccurred())
 	want := &apiextensionsv1.CustomResourceDefinition{}
 	Expect(yaml.Unmarshal(data, want)).To(Succeed())

@@ -70,19 +70,22 @@ func managerFlags(cmd *cobra.Command, opts *manager.Options) {
 	f.IntVar(&opts.WebhookPort, "webhook-port", 9443, "port of the webhook server")
 	f.StringVar(&opts.WebhookCertDir, "webhook-cert-dir", "", "directory with tls.crt and tls.key for the webhook server")
 	f.StringVar(&opts.WebhookClientCAFile, "webhook-client-ca", "",
-		"PEM CA file: the webhook server refuses every caller without a client certificate it signed (kube-apiserver's; see docs/operations.md); empty accepts any caller")
+		"PEM CA file: the webhook server refuses every caller without a client certificate it signed "+
+			"(kube-apiserver's; see docs/operations.md); empty accepts any caller")
 	f.StringVar(&opts.RESTAddr, "rest-bind-address", "",
 		"address of the REST API (api.orgplane.io/v1 and /v1); empty disables it")
 	f.StringVar(&opts.RESTCertDir, "rest-cert-dir", "", "directory with tls.crt and tls.key for the REST API")
 	f.StringSliceVar(&opts.OrgCreatorGroups, "org-creator-groups", nil,
 		"groups whose members may create organizations (repeatable); empty lets every authenticated user")
 	f.IntVar(&opts.MaxOrganizationsPerUser, "max-organizations-per-user", manager.DefaultMaxOrganizationsPerUser,
-		"organizations one user may create (platform admins are not bound; the ServiceAccounts of one namespace count as one user); 0 means no bound")
+		"organizations one user may create (platform admins are not bound; "+
+			"the ServiceAccounts of one namespace count as one user); 0 means no bound")
 	f.IntVar(&opts.MaxTrialsPerUser, "max-trials-per-user", manager.DefaultMaxTrialsPerUser,
 		"self-issued licenses (trials) one user may take over all their organizations, ever; 0 means no bound")
 	f.Float64Var(&opts.AdmissionRatePerUser, "admission-rate-per-user", admission.DefaultRate.PerSecond,
-		"admission requests (creates and updates of accounts, Deployments, organizations, licenses) one user may send per second, "+
-			"with bursts of twice as many; beyond it the webhooks answer 429 (the manager is not bound, the REST callers it writes for are); "+
+		"admission requests (creates and updates of accounts, Deployments, organizations, licenses) "+
+			"one user may send per second, with bursts of twice as many; "+
+			"beyond it the webhooks answer 429 (the manager is not bound, the REST callers it writes for are); "+
 			"below 0 means no bound")
 	f.Int64Var(&opts.FreeLimits.Accounts, "free-accounts", manager.DefaultFreeLimits.Accounts,
 		"accounts allowed on the free plan")

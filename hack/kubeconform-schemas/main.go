@@ -95,8 +95,11 @@ func run(openapiDir, crdDir, outDir string) error {
 // and returns the schemas of the core document (for ObjectMeta).
 func builtins(fsys fs.FS, out *output) (schemas, error) {
 	names, err := fs.Glob(fsys, "*_openapi.json")
-	if err != nil || len(names) == 0 {
-		return nil, fmt.Errorf("no OpenAPI documents (*_openapi.json) found: %v", err)
+	if err != nil {
+		return nil, fmt.Errorf("no OpenAPI documents (*_openapi.json) found: %w", err)
+	}
+	if len(names) == 0 {
+		return nil, errors.New("no OpenAPI documents (*_openapi.json) found")
 	}
 	var core schemas
 	for _, name := range names {
@@ -286,8 +289,11 @@ func strict(s, out map[string]any) {
 // fsys, its metadata checked as core's ObjectMeta.
 func crds(fsys fs.FS, core schemas, out *output) error {
 	names, err := fs.Glob(fsys, "*.yaml")
-	if err != nil || len(names) == 0 {
-		return fmt.Errorf("no CustomResourceDefinitions (*.yaml) found: %v", err)
+	if err != nil {
+		return fmt.Errorf("no CustomResourceDefinitions (*.yaml) found: %w", err)
+	}
+	if len(names) == 0 {
+		return errors.New("no CustomResourceDefinitions (*.yaml) found")
 	}
 	for _, name := range names {
 		if err := addCRDFile(fsys, name, core, out); err != nil {

@@ -148,7 +148,7 @@ func limitedOrg(accounts int64, reserved ...string) *v1alpha1.Organization {
 }
 
 func accountObjects(names ...string) []client.Object {
-	var out []client.Object
+	out := make([]client.Object, 0, len(names))
 	for _, n := range names {
 		out = append(out, &v1alpha1.Account{ObjectMeta: metav1.ObjectMeta{Name: n, Namespace: "org-acme"}})
 	}
@@ -185,7 +185,7 @@ func TestLimiterKeepsReservationsTheCacheHasSeen(t *testing.T) {
 	if err := live.Get(context.Background(), client.ObjectKey{Name: "acme"}, org); err != nil {
 		t.Fatal(err)
 	}
-	var names []string
+	names := make([]string, 0, len(org.Status.Reservations))
 	for _, r := range org.Status.Reservations {
 		names = append(names, r.Name)
 	}

@@ -26,11 +26,18 @@ import (
 //     combinations Japanese (Latin, Han, Hiragana, Katakana), Chinese
 //     (Latin, Han, Bopomofo) and Korean (Latin, Han, Hangul) are written in.
 
+// The scripts every combination in scriptSets holds, by their
+// unicode.Scripts key.
+const (
+	latin = "Latin"
+	han   = "Han"
+)
+
 // scriptSets are the combinations of scripts a name may mix.
 var scriptSets = [][]string{
-	{"Latin", "Han", "Hiragana", "Katakana"},
-	{"Latin", "Han", "Bopomofo"},
-	{"Latin", "Han", "Hangul"},
+	{latin, han, "Hiragana", "Katakana"},
+	{latin, han, "Bopomofo"},
+	{latin, han, "Hangul"},
 }
 
 // scriptNames lists unicode.Scripts' names in a fixed order.

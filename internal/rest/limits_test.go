@@ -162,18 +162,24 @@ func checkLimits(t *testing.T, crds map[string]*apiextensionsv1.CustomResourceDe
 		t.Errorf("%s: a string without maxLength", what)
 		return
 	}
-	if s.MaxLength != nil && int(*s.MaxLength) != maxLengths[limit] {
+	if s.MaxLength != nil && !sameBound(int64(maxLengths[limit]), *s.MaxLength) {
 		t.Errorf("%s: maxLength %d, but maxLengths[%q] is %d", what, *s.MaxLength, limit, maxLengths[limit])
 	}
 	for _, f := range crdFields[limit] {
 		c := crdSchema(t, crds, f)
-		if s.MaxLength != nil && (c.MaxLength == nil || uint64(*c.MaxLength) != *s.MaxLength) {
+		if s.MaxLength != nil && (c.MaxLength == nil || !sameBound(*c.MaxLength, *s.MaxLength)) {
 			t.Errorf("%s: maxLength %d in the OpenAPI document, %s in the CRD's %s %s", what, *s.MaxLength, show(c.MaxLength), f.plural, f.path)
 		}
-		if c.MaxItems != nil && (s.MaxItems == nil || uint64(*c.MaxItems) != *s.MaxItems) {
+		if c.MaxItems != nil && (s.MaxItems == nil || !sameBound(*c.MaxItems, *s.MaxItems)) {
 			t.Errorf("%s: maxItems %d in the CRD's %s %s, not in the OpenAPI document", what, *c.MaxItems, f.plural, f.path)
 		}
 	}
+}
+
+// sameBound reports whether the bound n (int64, as CRDs and maxLengths hold
+// it) is the bound u (uint64, as the OpenAPI document holds it).
+func sameBound(n int64, u uint64) bool {
+	return n >= 0 && uint64(n) == u
 }
 
 func show(n *int64) string {

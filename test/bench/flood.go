@@ -97,7 +97,7 @@ func (s *stack) flood(ctx context.Context, p floodParams) (Flood, error) {
 		return f, err
 	}
 	create := func(phase string) ([]time.Duration, int) {
-		var lat []time.Duration
+		lat := make([]time.Duration, 0, p.creates)
 		errs := 0
 		tick := time.NewTicker(p.interval)
 		defer tick.Stop()
@@ -182,9 +182,12 @@ func untilAllowed(ctx context.Context, f func() error) error {
 // tenantWorkspaces creates organization name administered by owner, with
 // a license for accounts accounts and deployments Deployments, and its
 // accounts; it returns their workspace namespaces once they exist.
-func (s *stack) tenantWorkspaces(ctx context.Context, name, owner string, accounts int, deployments int64) ([]string, error) {
-	org := &v1alpha1.Organization{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1alpha1.OrganizationSpec{DisplayName: name,
-		Members: []v1alpha1.Member{{Kind: v1alpha1.SubjectUser, Name: owner, Role: v1alpha1.RoleAdmin}}}}
+func (s *stack) tenantWorkspaces(
+	ctx context.Context, name, owner string, accounts int, deployments int64,
+) ([]string, error) {
+	org := &v1alpha1.Organization{ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: v1alpha1.OrganizationSpec{DisplayName: name,
+			Members: []v1alpha1.Member{{Kind: v1alpha1.SubjectUser, Name: owner, Role: v1alpha1.RoleAdmin}}}}
 	if err := s.admin.Create(ctx, org); err != nil {
 		return nil, err
 	}
@@ -202,10 +205,12 @@ func (s *stack) tenantWorkspaces(ctx context.Context, name, owner string, accoun
 		Spec: v1alpha1.LicenseSpec{Key: key, Organization: name}}); err != nil {
 		return nil, err
 	}
-	if err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-		err := s.admin.Get(ctx, client.ObjectKeyFromObject(org), org)
-		return err == nil && org.Status.Limits != nil && org.Status.Limits.Accounts == int64(accounts) && org.Status.Namespace != "", err
-	}); err != nil {
+	if err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true,
+		func(ctx context.Context) (bool, error) {
+			err := s.admin.Get(ctx, client.ObjectKeyFromObject(org), org)
+			return err == nil && org.Status.Limits != nil && org.Status.Limits.Accounts == int64(accounts) &&
+				org.Status.Namespace != "", err
+		}); err != nil {
 		return nil, fmt.Errorf("organization %s: %w", name, err)
 	}
 	var out []string
@@ -214,10 +219,11 @@ func (s *stack) tenantWorkspaces(ctx context.Context, name, owner string, accoun
 		if err := s.admin.Create(ctx, acct); err != nil {
 			return nil, err
 		}
-		if err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-			err := s.admin.Get(ctx, client.ObjectKeyFromObject(acct), acct)
-			return err == nil && acct.Status.Namespace != "", err
-		}); err != nil {
+		if err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true,
+			func(ctx context.Context) (bool, error) {
+				err := s.admin.Get(ctx, client.ObjectKeyFromObject(acct), acct)
+				return err == nil && acct.Status.Namespace != "", err
+			}); err != nil {
 			return nil, fmt.Errorf("account %s: %w", acct.Name, err)
 		}
 		out = append(out, acct.Status.Namespace)
@@ -272,9 +278,12 @@ func runFlood(p floodParams) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("flood: tenant A, %d organizations of %d workspaces, %d clients of dry-run Deployment creates (%.0f requests/s: %d refused 429, %d admitted); kube-apiserver served %.0f GET+LIST/s\n",
-		f.AttackerOrgs, f.AttackerWorkspaces, f.AttackerClients, f.AttackerRPS, f.AttackerRefused, f.AttackerAdmitted, f.APIReadsPerSecond)
-	fmt.Printf("flood: tenant B, %d Deployment creates one every %s: quiet p50 %.1f ms p99 %.1f ms; during the flood p50 %.1f ms p99 %.1f ms (%d errors)\n",
+	fmt.Printf("flood: tenant A, %d organizations of %d workspaces, %d clients of dry-run Deployment creates "+
+		"(%.0f requests/s: %d refused 429, %d admitted); kube-apiserver served %.0f GET+LIST/s\n",
+		f.AttackerOrgs, f.AttackerWorkspaces, f.AttackerClients, f.AttackerRPS, f.AttackerRefused, f.AttackerAdmitted,
+		f.APIReadsPerSecond)
+	fmt.Printf("flood: tenant B, %d Deployment creates one every %s: quiet p50 %.1f ms p99 %.1f ms; "+
+		"during the flood p50 %.1f ms p99 %.1f ms (%d errors)\n",
 		f.Creates, p.interval, f.QuietP50ms, f.QuietP99ms, f.FloodP50ms, f.FloodP99ms, f.FloodErrors)
 	return nil
 }

@@ -61,7 +61,8 @@ func main() {
 	flag.StringVar(&p.ReadsProfile, "reads-cpuprofile", "",
 		"write a CPU profile of this process (manager, REST server and clients) during the REST reads to this file")
 	flag.IntVar(&floorClients, "floor-clients", floorClients, "concurrent clients of the floors")
-	flood := flag.Bool("flood", false, "measure only another tenant's create latency while one tenant floods dry-run creates (writes no JSON)")
+	flood := flag.Bool("flood", false,
+		"measure only another tenant's create latency while one tenant floods dry-run creates (writes no JSON)")
 	fp := floodParams{}
 	flag.IntVar(&fp.orgs, "flood-orgs", 4, "organizations of the flooding tenant")
 	flag.IntVar(&fp.workspaces, "flood-workspaces", 10, "workspaces of each organization of the flooding tenant")

@@ -99,7 +99,8 @@ func metricsToken() string {
 func managerHeap(token string) int64 {
 	GinkgoHelper()
 	var largest int64
-	for _, ip := range strings.Fields(mustK("get", "pods", "-n", ns, "-l", selector, "-o", "jsonpath={.items[*].status.podIP}")) {
+	for _, ip := range strings.Fields(mustK("get", "pods", "-n", ns, "-l", selector,
+		"-o", "jsonpath={.items[*].status.podIP}")) {
 		c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
 			TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // the metrics certificate is self-signed
 		req, _ := http.NewRequest(http.MethodGet, "https://"+ip+":8443/metrics", nil)

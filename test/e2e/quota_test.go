@@ -25,7 +25,8 @@ func workspaceQuota(t *testing.T, s *stack) {
 		return err
 	})
 	eventually(t, 60*time.Second, func() error {
-		out, err := s.run("-n", ws, "get", "resourcequota", "orgplane-quota", "-o", "jsonpath={.status.hard.pods} {.status.used.pods}")
+		out, err := s.run("-n", ws, "get", "resourcequota", "orgplane-quota",
+			"-o", "jsonpath={.status.hard.pods} {.status.used.pods}")
 		if err != nil {
 			return fmt.Errorf("%w: %s", err, out)
 		}
@@ -60,7 +61,8 @@ func workspaceQuota(t *testing.T, s *stack) {
 func sharesOf(s *stack, org string, total resource.Quantity) error {
 	out, err := s.run("get", "resourcequota", "-A", "-l", v1alpha1.LabelOrganization+"="+org,
 		"--field-selector", "metadata.name=orgplane-organization-share",
-		"-o", `jsonpath={range .items[*]}{.metadata.namespace} {.spec.hard.requests\.cpu} {.status.hard.requests\.cpu} {.status.used.requests\.cpu}{"\n"}{end}`)
+		"-o", `jsonpath={range .items[*]}{.metadata.namespace} {.spec.hard.requests\.cpu} `+
+			`{.status.hard.requests\.cpu} {.status.used.requests\.cpu}{"\n"}{end}`)
 	if err != nil {
 		return fmt.Errorf("%w: %s", err, out)
 	}
@@ -128,7 +130,8 @@ func userNames(t *testing.T, s *stack) {
 	s.must(t, "delete", "user", want)
 
 	for _, username := range []string{"alice@acme.example", "bob@globex.example"} {
-		got := s.must(t, "get", "users", "-o", `jsonpath={range .items[?(@.spec.username=="`+username+`")]}{.metadata.name}{" "}{end}`)
+		got := s.must(t, "get", "users",
+			"-o", `jsonpath={range .items[?(@.spec.username=="`+username+`")]}{.metadata.name}{" "}{end}`)
 		if err := expect(got, v1alpha1.UserObjectName(username)); err != nil {
 			t.Errorf("the Users of %s: %v", username, err)
 		}
