@@ -131,9 +131,9 @@ func ledgerName(key string) string {
 }
 
 func overCap(createdBy string, n int) error {
-	who := createdBy
+	who := createdBy + " has"
 	if k := v1alpha1.CreatorKey(createdBy); k != "user:"+createdBy {
-		who = "the ServiceAccounts of namespace " + k[len("serviceaccounts:"):]
+		who = "the ServiceAccounts of namespace " + strings.TrimPrefix(k, "serviceaccounts:") + " together have"
 	}
 	return apierrors.NewForbidden(organizations, "", fmt.Errorf(
 		"%s created %d organizations, the most one creator may create here; delete one or ask a platform admin", who, n))
