@@ -125,6 +125,20 @@ var _ = Describe("Side door 1: forged admission requests to the webhook port", f
 	})
 })
 
+// tenantAccount creates an organization (named after prefix) whose admin
+// is a tenant of its own, and that tenant's Ready account named account:
+// where the attacks below start from.
+func tenantAccount(prefix, account string) (org, admin string, acct *v1alpha1.Account) {
+	GinkgoHelper()
+	org = uniqueName(prefix)
+	admin = "owner@" + org + ".example"
+	tenantOrganization(org, admin)
+	acct = newAccount(org, account)
+	Expect(tenant(admin).Create(ctx, acct)).To(Succeed())
+	expectReady(acct)
+	return org, admin, acct
+}
+
 // selfSignedClientCert is a certificate an attacker makes for themself.
 func selfSignedClientCert() (certPEM, keyPEM []byte) {
 	certPEM, keyPEM, err := certutil.GenerateSelfSignedCertKey("kube-apiserver", nil, nil)
@@ -134,12 +148,7 @@ func selfSignedClientCert() (certPEM, keyPEM []byte) {
 
 var _ = Describe("Side door 2: tenants filling the manager's cache", func() {
 	It("a workspace admin cannot put orgplane's label on a Secret, on create or on update", func() {
-		org := uniqueName("flood")
-		mallory := "mallory@" + org + ".example"
-		tenantOrganization(org, mallory)
-		acct := newAccount(org, "web")
-		Expect(tenant(mallory).Create(ctx, acct)).To(Succeed())
-		expectReady(acct)
+		_, mallory, acct := tenantAccount("flood", "web")
 		ws := acct.Status.Namespace
 		Eventually(func() bool { return can(mallory, "create", "", "secrets", ws, "") }).Should(BeTrue())
 
@@ -171,12 +180,7 @@ func serviceAccountMember(ns, name string, role v1alpha1.Role) v1alpha1.Member {
 
 var _ = Describe("Side door 3: ServiceAccount members as a ladder", func() {
 	It("an organization admin cannot make a workspace's ServiceAccount an admin (its editors can mint its token)", func() {
-		org := uniqueName("ladder")
-		owner := "owner@" + org + ".example"
-		tenantOrganization(org, owner)
-		acct := newAccount(org, "a")
-		Expect(tenant(owner).Create(ctx, acct)).To(Succeed())
-		expectReady(acct)
+		org, owner, acct := tenantAccount("ladder", "a")
 		o := &v1alpha1.Organization{}
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: org}, o)).To(Succeed())
 		for _, ns := range []string{acct.Status.Namespace, "org-" + org} {
@@ -249,12 +253,7 @@ var _ = Describe("Side door 5: a quota before kube-apiserver enforces it", func(
 
 var _ = Describe("Side door 4: users beyond the limit through RoleBindings", func() {
 	It("a workspace admin cannot bind people or groups in their workspace, only its own ServiceAccounts", func() {
-		org := uniqueName("binder")
-		owner := "owner@" + org + ".example"
-		tenantOrganization(org, owner)
-		acct := newAccount(org, "web")
-		Expect(tenant(owner).Create(ctx, acct)).To(Succeed())
-		expectReady(acct)
+		_, owner, acct := tenantAccount("binder", "web")
 		ws := acct.Status.Namespace
 		Eventually(func() bool { return can(owner, "create", rbacv1.GroupName, "rolebindings", ws, "") }).Should(BeTrue())
 		binding := func(name string, s rbacv1.Subject) *rbacv1.RoleBinding {
@@ -277,12 +276,7 @@ var _ = Describe("Side door 4: users beyond the limit through RoleBindings", fun
 
 var _ = Describe("Side door 7: suspension freezes every writer", func() {
 	It("a suspended organization's admin can neither run, grow, bind, rotate nor rename anything; reads and deletes work", func() {
-		org := uniqueName("frozen")
-		owner := "owner@" + org + ".example"
-		tenantOrganization(org, owner)
-		acct := newAccount(org, "app")
-		Expect(tenant(owner).Create(ctx, acct)).To(Succeed())
-		expectReady(acct)
+		org, owner, acct := tenantAccount("frozen", "app")
 		ws := acct.Status.Namespace
 		Eventually(func() bool { return can(owner, "create", "apps", "deployments", ws, "") }).Should(BeTrue())
 		deploy := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ws}, Spec: appsv1.DeploymentSpec{
