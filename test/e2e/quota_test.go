@@ -55,6 +55,25 @@ func workspaceQuota(t *testing.T, s *stack) {
 	}
 }
 
+// organizationTotal asks for a whole CPU in acme's web workspace: within
+// that workspace's own quota (1 CPU), but more than its share of acme's
+// total of 2 CPUs (the data workspace's Pods use some; the rest is split
+// among the workspaces), so the organization's total refuses it.
+func organizationTotal(t *testing.T, s *stack) {
+	const ws = "ws-acme--web"
+	eventually(t, 60*time.Second, func() error { return sharesOf(s, "acme", resource.MustParse("2")) })
+	overrides := `{"spec":{"containers":[{"name":"big","image":"nginx",` +
+		`"resources":{"requests":{"cpu":"1"},"limits":{"cpu":"1"}}}]}}`
+	b, err := exec.Command(s.kubectl, s.as("alice@acme.example"), "-n", ws, "run", "big", "--image=nginx",
+		"--restart=Never", "--overrides="+overrides).CombinedOutput()
+	if err == nil {
+		t.Fatalf("a Pod over the workspace's share of the organization's total was admitted: %s", b)
+	}
+	if want := "exceeded quota: orgplane-organization-share"; !strings.Contains(string(b), want) {
+		t.Fatalf("kubectl showed:\n%s\nwant it to contain:\n%s", b, want)
+	}
+}
+
 // sharesOf checks that every workspace of org has a share of the total
 // requests.cpu with more than nothing in it, reported by the quota
 // controller, and that the shares add up to no more than the total.
