@@ -42,8 +42,8 @@ func runCacheFlood(n int) error {
 	}
 	time.Sleep(10 * time.Second) // the watch delivers them to the cache
 	after := heapInUse()
-	fmt.Printf("cache flood: %d labelled 1 MiB Secrets; the manager's process heap in use %.0f MiB before, %.0f MiB after\n",
-		n, float64(before)/(1<<20), float64(after)/(1<<20))
+	fmt.Printf("cache flood: %d labelled 1 MiB Secrets; the manager's process heap in use "+
+		"%.0f MiB before, %.0f MiB after\n", n, float64(before)/(1<<20), float64(after)/(1<<20))
 	return nil
 }
 
