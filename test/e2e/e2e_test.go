@@ -126,7 +126,9 @@ func TestEndToEnd(t *testing.T) {
 	// The walkthrough runs first: it shows the state make dev starts with.
 	t.Run("README walkthrough", func(t *testing.T) { readmeWalkthrough(t, s) })
 	t.Run("a workspace quota admits Pods up to it and refuses the next one", func(t *testing.T) { workspaceQuota(t, s) })
-	t.Run("the organization's total refuses a Pod its workspace's quota would admit", func(t *testing.T) { organizationTotal(t, s) })
+	t.Run("the organization's total refuses a Pod its workspace's quota would admit", func(t *testing.T) {
+		organizationTotal(t, s)
+	})
 	t.Run("samples apply and become Ready", func(t *testing.T) { samplesReady(t, s) })
 	t.Run("User objects are named after their usernames", func(t *testing.T) { userNames(t, s) })
 	t.Run("accounts answer to short names nobody else uses", func(t *testing.T) { shortNames(t, s) })
