@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -87,15 +88,31 @@ var _ = AfterSuite(func() {
 	}
 })
 
+// issuerKey writes the manager's own license issuer key (trials) to a file
+// and returns the file and its public key.
+func issuerKey() (string, ed25519.PublicKey) {
+	privPEM, pubPEM, err := license.GenerateKey()
+	Expect(err).NotTo(HaveOccurred())
+	file := filepath.Join(GinkgoT().TempDir(), "issuer.pem")
+	Expect(os.WriteFile(file, privPEM, 0o600)).To(Succeed())
+	public, err := license.ParsePublicKeys(pubPEM)
+	Expect(err).NotTo(HaveOccurred())
+	return file, public[0]
+}
+
 func startManager(config string) {
 	cfg, err := cp.AddManager(ctx, config)
 	Expect(err).NotTo(HaveOccurred())
 	restPort = freePort()
 	_, vendorKey, err = ed25519.GenerateKey(rand.Reader)
 	Expect(err).NotTo(HaveOccurred())
+	issuerKeyFile, issuerPublic := issuerKey()
 	mgr, err := manager.New(cfg, manager.Options{
-		LicenseVerifier: license.NewVerifier(vendorKey.Public().(ed25519.PublicKey)),
+		LicenseVerifier: license.NewVerifier(vendorKey.Public().(ed25519.PublicKey), issuerPublic),
 		MetricsAddr:     "0", ProbeAddr: "0", FreeLimits: manager.DefaultFreeLimits,
+		// The free plan isolates workspaces; trials are self-issued, one per user.
+		FreeGuardrails:       &v1alpha1.Guardrails{Network: "isolated"},
+		LicenseIssuerKeyFile: issuerKeyFile, MaxTrialsPerUser: manager.DefaultMaxTrialsPerUser,
 		MaxOrganizationsPerUser: manager.DefaultMaxOrganizationsPerUser,
 		Webhooks:                true, WebhookHost: cp.Webhook.LocalServingHost, WebhookPort: cp.Webhook.LocalServingPort,
 		WebhookCertDir: cp.Webhook.LocalServingCertDir, WebhookClientCAFile: cp.WebhookClientAuth.CAFile,

@@ -11,6 +11,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
@@ -84,5 +85,25 @@ var _ = Describe("Issue 19, break 0: a ServiceAccount creates organizations", fu
 		Expect(code).To(Equal(http.StatusUnprocessableEntity), string(out))
 		Expect(string(out)).To(ContainSubstring("cannot be a member"))
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: "ladder-inc"}, &v1alpha1.Organization{})).NotTo(Succeed())
+	})
+})
+
+var _ = Describe("Issue 19, break 6: a trial is no way around the free plan's guardrails", func() {
+	It("an organization created with a self-issued trial keeps the free plan's network isolation, and a second trial is refused", func() {
+		user := tenant("trial-seeker@trials.example")
+		created := createThroughAPIServer(user, `{"organizationName":"Trial Seeker","accountName":"Main","licenseType":"trial"}`)
+		org := created.Organization.Metadata.Name
+		Eventually(func() string { return planOf(org) }).Should(Equal("trial"))
+		ws := v1alpha1.WorkspaceNamespace(org, created.Account.Metadata.Name)
+		policy := &networkingv1.NetworkPolicy{}
+		Consistently(func() error {
+			return k8sClient.Get(ctx, types.NamespacedName{Namespace: ws, Name: "orgplane-network"}, policy)
+		}, "3s").Should(Succeed(), "the trial left the workspace unisolated")
+
+		By("one trial per person, however many organizations they make")
+		out, err := throughAPIServerDo("POST", user, "/organizations",
+			`{"organizationName":"Trial Seeker Again","accountName":"Main","licenseType":"trial"}`)
+		Expect(err).To(HaveOccurred(), "a second trial was issued: %s", out)
+		Expect(statusMessage(out)).To(ContainSubstring("has taken 1 self-issued licenses"), string(out))
 	})
 })
