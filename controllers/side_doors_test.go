@@ -181,6 +181,7 @@ func serviceAccountMember(ns, name string, role v1alpha1.Role) v1alpha1.Member {
 var _ = Describe("Side door 3: ServiceAccount members as a ladder", func() {
 	It("an organization admin cannot make a workspace's ServiceAccount an admin (its editors can mint its token)", func() {
 		org, owner, acct := tenantAccount("ladder", "a")
+		Eventually(func() bool { return can(owner, "update", "orgplane.io", "organizations", "", org) }).Should(BeTrue())
 		o := &v1alpha1.Organization{}
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: org}, o)).To(Succeed())
 		for _, ns := range []string{acct.Status.Namespace, "org-" + org} {
@@ -200,6 +201,7 @@ var _ = Describe("Side door 3: ServiceAccount members as a ladder", func() {
 		org := uniqueName("twins")
 		owner := "owner@" + org + ".example"
 		tenantOrganization(org, owner)
+		Eventually(func() bool { return can(owner, "update", "orgplane.io", "organizations", "", org) }).Should(BeTrue())
 		o := &v1alpha1.Organization{}
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: org}, o)).To(Succeed())
 		o.Spec.Members = append(o.Spec.Members,
@@ -285,6 +287,7 @@ var _ = Describe("Side door 7: suspension freezes every writer", func() {
 				Spec: newPod(ws, "x").Spec}}}
 		Expect(tenant(owner).Create(ctx, deploy)).To(Succeed())
 
+		Eventually(func() bool { return can(owner, "update", "orgplane.io", "organizations", "", org) }).Should(BeTrue())
 		o := &v1alpha1.Organization{}
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: org}, o)).To(Succeed())
 		o.Spec.Suspended = true
@@ -353,6 +356,27 @@ var _ = Describe("Side door 6: a plan below usage where no quota counts yet", fu
 	})
 })
 
+// succeededAtOnce runs try(0..n-1) concurrently and counts the successes.
+func succeededAtOnce(n int, try func(i int) error) int {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	succeeded := 0
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer GinkgoRecover()
+			defer wg.Done()
+			if try(i) == nil {
+				mu.Lock()
+				succeeded++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return succeeded
+}
+
 var _ = Describe("Side door 8: caps count creators, exactly", Ordered, func() {
 	BeforeAll(letEveryoneCreateOrganizations)
 
@@ -363,22 +387,9 @@ var _ = Describe("Side door 8: caps count creators, exactly", Ordered, func() {
 		Eventually(func() error { // RBAC lets every authenticated user create, once the binding is seen
 			return eve.Create(ctx, newOrganization(prefix+"-probe", admin(user)), client.DryRunAll)
 		}).Should(Succeed())
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		admitted := 0
-		for i := range 6 {
-			wg.Add(1)
-			go func() {
-				defer GinkgoRecover()
-				defer wg.Done()
-				if eve.Create(ctx, newOrganization(fmt.Sprintf("%s-%d", prefix, i), admin(user))) == nil {
-					mu.Lock()
-					admitted++
-					mu.Unlock()
-				}
-			}()
-		}
-		wg.Wait()
+		admitted := succeededAtOnce(6, func(i int) error {
+			return eve.Create(ctx, newOrganization(fmt.Sprintf("%s-%d", prefix, i), admin(user)))
+		})
 		Expect(admitted).To(Equal(maxOrganizationsPerUser), "the per-user cap counted from the cache let a burst through")
 	})
 
@@ -403,22 +414,7 @@ var _ = Describe("Side door 8: trials counted per requester, and gone with their
 	It("a requester who takes trials for several organizations at once, or deletes one and makes another, gets one", func() {
 		creators := &tenancy.Creators{MaxTrials: 1, Reader: k8sClient, Live: k8sClient, Writer: k8sClient}
 		requester := "eve@" + uniqueName("trials") + ".example"
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		taken := 0
-		for i := range 5 {
-			wg.Add(1)
-			go func() {
-				defer GinkgoRecover()
-				defer wg.Done()
-				if creators.TakeTrial(ctx, requester, fmt.Sprintf("org-%d", i)) == nil {
-					mu.Lock()
-					taken++
-					mu.Unlock()
-				}
-			}()
-		}
-		wg.Wait()
+		taken := succeededAtOnce(5, func(i int) error { return creators.TakeTrial(ctx, requester, fmt.Sprintf("org-%d", i)) })
 		Expect(taken).To(Equal(1), "trials for 5 organizations asked at once")
 		err := creators.TakeTrial(ctx, requester, "a-new-one")
 		Expect(apierrors.IsForbidden(err)).To(BeTrue(), "%v", err)

@@ -62,16 +62,3 @@ func CheckWorkspaceName(org, account string) error {
 func TenantNamespace(ns string) bool {
 	return strings.HasPrefix(ns, WorkspacePrefix) || strings.HasPrefix(ns, OrganizationNamespacePrefix)
 }
-
-// CreatorKey is who the per-creator caps count for username: a person by
-// their username, and every ServiceAccount of one namespace together (as
-// "serviceaccounts:<namespace>"): whoever may create ServiceAccounts there
-// can mint as many as they like, each with a username of its own.
-func CreatorKey(username string) string {
-	if rest, ok := strings.CutPrefix(username, "system:serviceaccount:"); ok {
-		if ns, _, ok := strings.Cut(rest, ":"); ok {
-			return "serviceaccounts:" + ns
-		}
-	}
-	return "user:" + username
-}

@@ -120,7 +120,7 @@ func (v *OrganizationValidator) ValidateCreate(ctx context.Context, o *v1alpha1.
 	if err != nil {
 		return nil, err
 	}
-	capped, err := v.checkCreator(ctx, u, o)
+	capped, err := v.checkCreator(ctx, u)
 	if err != nil {
 		return nil, err
 	}
@@ -152,12 +152,12 @@ func (v *OrganizationValidator) ValidateCreate(ctx context.Context, o *v1alpha1.
 	return nil, v.claims.Take(ctx, o, isDryRun(ctx))
 }
 
-// checkCreator applies the creator groups and the per-creator cap as the
-// cache shows it (ValidateCreate then reserves a unit of it exactly). Platform
+// checkCreator applies the creator groups and says whether the per-creator
+// cap binds (ValidateCreate reserves a unit of it, exactly, last). Platform
 // admins (and GitOps pipelines given their rights) are bound by neither.
 // When the manager writes for the REST API, the REST API has checked its
 // caller's groups, and the cap applies to the caller it recorded.
-func (v *OrganizationValidator) checkCreator(ctx context.Context, u user.Info, o *v1alpha1.Organization) (capped bool, err error) {
+func (v *OrganizationValidator) checkCreator(ctx context.Context, u user.Info) (capped bool, err error) {
 	if !v.isSelf(u) {
 		admin, err := v.admins.Is(ctx, u)
 		if err != nil || admin {
@@ -167,7 +167,7 @@ func (v *OrganizationValidator) checkCreator(ctx context.Context, u user.Info, o
 			return false, err
 		}
 	}
-	return true, v.creators.WithinCap(ctx, o.Annotations[v1alpha1.AnnotationCreatedBy])
+	return true, nil
 }
 
 // ValidateUpdate checks finalizers, suspension, the creator, a new display

@@ -7,8 +7,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
+	"k8s.io/apiserver/pkg/authentication/serviceaccount"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
@@ -41,7 +41,7 @@ const (
 	// UserOrganizations indexes Users by the organizations their status lists.
 	UserOrganizations = "status.organizations"
 	// CreatedBy indexes Organizations by who created them, as
-	// v1alpha1.CreatorKey counts creators (the
+	// CreatorKey counts creators (the
 	// orgplane.io/created-by annotation admission records).
 	CreatedBy = "metadata.annotations.created-by"
 )
@@ -60,7 +60,7 @@ func Setup(ctx context.Context, indexer client.FieldIndexer) error {
 		}},
 		{&v1alpha1.Organization{}, CreatedBy, func(o client.Object) []string {
 			if by := o.GetAnnotations()[v1alpha1.AnnotationCreatedBy]; by != "" {
-				return []string{v1alpha1.CreatorKey(by)}
+				return []string{CreatorKey(by)}
 			}
 			return nil
 		}},
@@ -137,25 +137,30 @@ func SubjectKey(m v1alpha1.Member) string {
 // ServiceAccount member as (system:serviceaccount:<namespace>:<name>).
 func MemberUsername(m v1alpha1.Member) string {
 	if m.Kind == v1alpha1.SubjectServiceAccount {
-		return serviceAccountPrefix + m.Namespace + ":" + m.Name
+		return serviceaccount.MakeUsername(m.Namespace, m.Name)
 	}
 	return m.Name
 }
-
-// serviceAccountPrefix starts the usernames kube-apiserver gives
-// ServiceAccount tokens: system:serviceaccount:<namespace>:<name>.
-const serviceAccountPrefix = "system:serviceaccount:"
 
 // MemberFor is the member an authenticated username is, with role: a
 // ServiceAccount's username names a member of kind ServiceAccount (with its
 // namespace), any other a User. SubjectKey(MemberFor(u, r)) == UserKey(u).
 func MemberFor(username string, role v1alpha1.Role) v1alpha1.Member {
-	if rest, ok := strings.CutPrefix(username, serviceAccountPrefix); ok {
-		if ns, name, ok := strings.Cut(rest, ":"); ok && ns != "" && name != "" && !strings.Contains(name, ":") {
-			return v1alpha1.Member{Kind: v1alpha1.SubjectServiceAccount, Namespace: ns, Name: name, Role: role}
-		}
+	if ns, name, err := serviceaccount.SplitUsername(username); err == nil {
+		return v1alpha1.Member{Kind: v1alpha1.SubjectServiceAccount, Namespace: ns, Name: name, Role: role}
 	}
 	return v1alpha1.Member{Kind: v1alpha1.SubjectUser, Name: username, Role: role}
+}
+
+// CreatorKey is who the per-creator caps count for username: a person by
+// their username, and every ServiceAccount of one namespace together (as
+// "serviceaccounts:<namespace>"): whoever may create ServiceAccounts there
+// can mint as many as they like, each with a username of its own.
+func CreatorKey(username string) string {
+	if ns, _, err := serviceaccount.SplitUsername(username); err == nil {
+		return "serviceaccounts:" + ns
+	}
+	return "user:" + username
 }
 
 // UserKey is how MemberSubject names a username. Keys start with

@@ -53,7 +53,7 @@ func (c *Creators) Reserve(ctx context.Context, createdBy, org string, dryRun bo
 		return nil
 	}
 	for range maxAttempts {
-		err := c.tryReserve(ctx, v1alpha1.CreatorKey(createdBy), createdBy, org, dryRun)
+		err := c.tryReserve(ctx, index.CreatorKey(createdBy), createdBy, org, dryRun)
 		if !apierrors.IsConflict(err) && !apierrors.IsAlreadyExists(err) {
 			return err
 		}
@@ -132,7 +132,7 @@ func ledgerName(key string) string {
 
 func overCap(createdBy string, n int) error {
 	who := createdBy + " has"
-	if k := v1alpha1.CreatorKey(createdBy); k != "user:"+createdBy {
+	if k := index.CreatorKey(createdBy); k != "user:"+createdBy {
 		who = "the ServiceAccounts of namespace " + strings.TrimPrefix(k, "serviceaccounts:") + " together have"
 	}
 	return apierrors.NewForbidden(organizations, "", fmt.Errorf(
@@ -147,7 +147,7 @@ func (c *Creators) TakeTrial(ctx context.Context, requester, org string) error {
 	if c.MaxTrials <= 0 || requester == "" {
 		return nil
 	}
-	key := v1alpha1.CreatorKey(requester)
+	key := index.CreatorKey(requester)
 	for range maxAttempts {
 		err := c.tryTakeTrial(ctx, key, requester, org)
 		if !apierrors.IsConflict(err) && !apierrors.IsAlreadyExists(err) {

@@ -131,7 +131,7 @@ func (c *Creators) WithinCap(ctx context.Context, username string) error {
 		return nil
 	}
 	orgs := &v1alpha1.OrganizationList{}
-	if err := c.Reader.List(ctx, orgs, client.MatchingFields{index.CreatedBy: v1alpha1.CreatorKey(username)}); err != nil {
+	if err := c.Reader.List(ctx, orgs, client.MatchingFields{index.CreatedBy: index.CreatorKey(username)}); err != nil {
 		return fmt.Errorf("failed to count the organizations %s created: %w", username, err)
 	}
 	if len(orgs.Items) < c.MaxPerUser {
