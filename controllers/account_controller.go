@@ -3,7 +3,6 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -33,8 +32,6 @@ type AccountReconciler struct {
 	Recorder  recorder.EventRecorder
 	// Workers is how many accounts are reconciled at once.
 	Workers int
-	// FreeGuardrails are the guardrails of organizations with no valid license.
-	FreeGuardrails *v1alpha1.Guardrails
 }
 
 // +kubebuilder:rbac:groups=orgplane.io,resources=accounts,verbs=get;list;watch;create;update;patch;delete
@@ -176,11 +173,10 @@ func workspaceMembersWithRole(org *v1alpha1.Organization, acct *v1alpha1.Account
 // have a status.hard): a tenant bound before then could create Pods that no
 // quota counts, beyond the workspace quota and the organization's total.
 func (r *AccountReconciler) awaitGuardrails(ctx context.Context, org *v1alpha1.Organization, namespace string) error {
-	lic, err := EffectiveLicense(ctx, r.Client, org, time.Now())
-	if err != nil {
-		return err
+	if org.Status.Plan == nil {
+		return waiting("Waiting for organization %s's plan before binding members in workspace %s", org.Name, namespace)
 	}
-	g := planGuardrails(lic, r.FreeGuardrails)
+	g := org.Status.Plan.Guardrails.Inherit(nil)
 	for _, q := range []struct {
 		name   string
 		wanted bool
@@ -211,7 +207,7 @@ func (r *AccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&corev1.ResourceQuota{}, handler.EnqueueRequestsFromMapFunc(workspaceToAccount),
 			builder.WithPredicates(isManaged, predicate.Or(createdOrDeleted, quotaEnforcedNow))).
 		Watches(&v1alpha1.Organization{}, handler.EnqueueRequestsFromMapFunc(r.organizationToAccounts),
-			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+			builder.WithPredicates(predicate.Or[client.Object](predicate.GenerationChangedPredicate{}, planChanged))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.Workers}).
 		Named("account").
 		Complete(r)

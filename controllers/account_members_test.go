@@ -1,8 +1,6 @@
 package controllers_test
 
 import (
-	"time"
-
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -74,7 +72,7 @@ var _ = Describe("Account members", func() {
 	})
 
 	It("count in the organization's users limit, each subject once, and are refused over it", func() {
-		org, _ := licensedOrganization("acctu", license.Limits{Accounts: 3, Users: 3, Deployments: 3}, time.Hour)
+		org, _ := licensedOrganization("acctu", license.Limits{Accounts: 3, Users: 3, Deployments: 3})
 		web, db := newAccount(org.Name, "web"), newAccount(org.Name, "db")
 		for _, a := range []*v1alpha1.Account{web, db} {
 			Expect(k8sClient.Create(ctx, a)).To(Succeed())

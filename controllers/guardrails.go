@@ -47,8 +47,6 @@ var (
 type GuardrailsReconciler struct {
 	client.Client
 	APIReader client.Reader
-	// Free are the guardrails of organizations with no valid license; nil means none.
-	Free *v1alpha1.Guardrails
 }
 
 // +kubebuilder:rbac:groups=core,resources=resourcequotas;limitranges,verbs=get;list;watch;create;update;patch;delete
@@ -88,9 +86,9 @@ func (r *GuardrailsReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	return ctrl.Result{RequeueAfter: retry}, r.recordQuota(ctx, ns)
 }
 
-// guardrails are those of the organization's effective license, or the
-// free plan's; ok is false when the organization is gone or going (its
-// workspaces go with it).
+// guardrails are those of the organization's plan, as the organization
+// reconciler decided it; ok is false when the organization is gone or
+// going (its workspaces go with it), or has no plan yet.
 func (r *GuardrailsReconciler) guardrails(ctx context.Context, name string) (*v1alpha1.Guardrails, bool, error) {
 	org := &v1alpha1.Organization{}
 	if err := r.Get(ctx, types.NamespacedName{Name: name}, org); err != nil {
@@ -99,11 +97,10 @@ func (r *GuardrailsReconciler) guardrails(ctx context.Context, name string) (*v1
 	if !org.DeletionTimestamp.IsZero() {
 		return nil, false, nil
 	}
-	lic, err := EffectiveLicense(ctx, r.Client, org, time.Now())
-	if err != nil {
-		return nil, false, err
+	if org.Status.Plan == nil {
+		return nil, false, nil // the organization's plan, when decided, wakes its workspaces
 	}
-	return planGuardrails(lic, r.Free), true, nil
+	return org.Status.Plan.Guardrails.Inherit(nil), true, nil
 }
 
 func (r *GuardrailsReconciler) reconcileQuota(ctx context.Context, ns *corev1.Namespace, g *v1alpha1.Guardrails) error {
@@ -275,18 +272,6 @@ func networkPolicySpec(mode license.NetworkMode, org string) networkingv1.Networ
 
 // statusGuardrails are a verified key's guardrails as the License status
 // shows them; nil when it has none.
-func statusGuardrails(g *license.Guardrails) *v1alpha1.Guardrails {
-	if g == nil {
-		return nil
-	}
-	quota, err := g.Quota()
-	total, terr := g.Total()
-	if err != nil || terr != nil { // Verify refuses such keys; never apply half of them.
-		return nil
-	}
-	return &v1alpha1.Guardrails{Workspace: quota, Organization: total, Network: string(g.Network)}
-}
-
 // isManaged passes objects carrying orgplane's managed-by label.
 var isManaged = predicate.NewPredicateFuncs(func(o client.Object) bool {
 	return o.GetLabels()[v1alpha1.LabelManagedBy] == v1alpha1.ManagedByValue
@@ -304,7 +289,7 @@ var quotaSpecChanged = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) boo
 }}
 
 // SetupWithManager watches workspaces, the objects written into them, and
-// Licenses (a plan change).
+// their organizations' plans.
 func (r *GuardrailsReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	toWorkspace := handler.EnqueueRequestsFromMapFunc(namespaceOf)
 	return ctrl.NewControllerManagedBy(mgr).
@@ -313,7 +298,7 @@ func (r *GuardrailsReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.siblingWorkspaces), builder.WithPredicates(isWorkspace, deleted)).
 		Watches(&corev1.LimitRange{}, toWorkspace, builder.WithPredicates(isManaged)).
 		Watches(&networkingv1.NetworkPolicy{}, toWorkspace, builder.WithPredicates(isManaged)).
-		Watches(&v1alpha1.License{}, handler.EnqueueRequestsFromMapFunc(r.licenseToWorkspaces)).
+		Watches(&v1alpha1.Organization{}, handler.EnqueueRequestsFromMapFunc(r.organizationToWorkspaces), builder.WithPredicates(planChanged)).
 		Named("guardrails").
 		Complete(r)
 }
@@ -322,10 +307,10 @@ func namespaceOf(_ context.Context, o client.Object) []reconcile.Request {
 	return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: o.GetNamespace()}}}
 }
 
-// licenseToWorkspaces maps a License to the workspaces of the organization
-// it is assigned to; on a reassignment it is called for the old and the new.
-func (r *GuardrailsReconciler) licenseToWorkspaces(ctx context.Context, o client.Object) []reconcile.Request {
-	return r.workspacesOf(ctx, o.(*v1alpha1.License).Spec.Organization)
+// organizationToWorkspaces maps an organization whose plan changed to its
+// workspaces.
+func (r *GuardrailsReconciler) organizationToWorkspaces(ctx context.Context, o client.Object) []reconcile.Request {
+	return r.workspacesOf(ctx, o.GetName())
 }
 
 // workspacesOf are requests for the workspaces of org.

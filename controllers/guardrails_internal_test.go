@@ -5,8 +5,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-
-	"github.com/orgplane/orgplane/api/v1alpha1"
 )
 
 func list(kv ...string) corev1.ResourceList {
@@ -56,18 +54,5 @@ func same(t *testing.T, what string, got, want corev1.ResourceList) {
 		if v := got[name]; v.Cmp(q) != 0 {
 			t.Errorf("%s %s: got %s, want %s", what, name, v.String(), q.String())
 		}
-	}
-}
-
-func TestPlanGuardrailsNeverDropTheFreePlansForALicenseWithout(t *testing.T) {
-	free := &v1alpha1.Guardrails{Workspace: list("pods", "4"), Network: "isolated"}
-	trial := &v1alpha1.License{} // a self-issued trial: no guardrails in its key
-	got := planGuardrails(trial, free)
-	same(t, "workspace", got.Workspace, free.Workspace)
-	if got.Network != "isolated" {
-		t.Errorf("network = %q, want the free plan's isolated", got.Network)
-	}
-	if got := planGuardrails(nil, nil); got == nil || len(got.Workspace) != 0 {
-		t.Errorf("no license, no free guardrails = %+v, want none", got)
 	}
 }

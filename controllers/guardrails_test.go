@@ -25,7 +25,7 @@ func issueGuardedKey(org string, accounts int64, g *license.Guardrails) string {
 }
 
 func issueGuardedKeyFor(org string, accounts int64, g *license.Guardrails, validFor time.Duration) string {
-	now := time.Now()
+	now, none := time.Now(), 0.0
 	key, err := license.Issue(licenseKey, license.Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			ID: uniqueName("lic"), IssuedAt: jwt.NewNumericDate(now),
@@ -33,6 +33,8 @@ func issueGuardedKeyFor(org string, accounts int64, g *license.Guardrails, valid
 		},
 		Type: "team", Licensee: "Licensee of " + org, Organization: org,
 		Limits: license.Limits{Accounts: accounts, Users: 10, Deployments: 10}, Guardrails: g,
+		// No grace or restricted period: the plan ends at exp.
+		GraceDays: &none, RestrictedDays: &none,
 	})
 	Expect(err).NotTo(HaveOccurred())
 	return key
@@ -216,7 +218,7 @@ var _ = Describe("Workspace guardrails", func() {
 	})
 
 	It("writes nothing into the workspaces of a license without guardrails", func() {
-		org, _ := licensedOrganization("plain", license.Limits{Accounts: 3, Users: 3, Deployments: 3}, time.Hour)
+		org, _ := licensedOrganization("plain", license.Limits{Accounts: 3, Users: 3, Deployments: 3})
 		acct := newAccount(org.Name, "web")
 		Expect(k8sClient.Create(ctx, acct)).To(Succeed())
 		expectReady(acct)

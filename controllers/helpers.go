@@ -62,6 +62,8 @@ func statusOf(obj client.Object) any {
 		return o.Status
 	case *v1alpha1.License:
 		return o.Status
+	case *v1alpha1.RevocationList:
+		return o.Status
 	}
 	panic(fmt.Sprintf("no status for %T", obj))
 }

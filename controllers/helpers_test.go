@@ -128,3 +128,12 @@ func expectStalled(obj client.Object, reason, message string) {
 		g.Expect(c.Message).To(ContainSubstring(message))
 	}).Should(Succeed())
 }
+
+// planOf is the organization's recorded plan, or a zero one before the
+// reconciler decided it.
+func planOf(o *v1alpha1.Organization) v1alpha1.Plan {
+	if o.Status.Plan == nil {
+		return v1alpha1.Plan{}
+	}
+	return *o.Status.Plan
+}

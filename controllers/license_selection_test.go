@@ -2,22 +2,28 @@ package controllers
 
 import (
 	"context"
+	"crypto/ed25519"
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/internal/index"
+	"github.com/orgplane/orgplane/internal/license"
+	"github.com/orgplane/orgplane/internal/plan"
 )
 
 // licenses answers List by the two License indexes, as the cache does.
 type licenses []v1alpha1.License
 
-func (l licenses) Get(context.Context, client.ObjectKey, client.Object, ...client.GetOption) error {
-	return nil
+func (l licenses) Get(_ context.Context, key client.ObjectKey, _ client.Object, _ ...client.GetOption) error {
+	return apierrors.NewNotFound(schema.GroupResource{Resource: "secrets"}, key.Name) // no revocation list
 }
 
 func (l licenses) List(_ context.Context, list client.ObjectList, opts ...client.ListOption) error {
@@ -33,16 +39,27 @@ func (l licenses) List(_ context.Context, list client.ObjectList, opts ...client
 	return nil
 }
 
-func TestEffectiveLicense(t *testing.T) {
+// TestWhichLicenseCounts: the keys the organization reconciler gives
+// internal/plan, with the binding by uid and the custody rule applied.
+func TestWhichLicenseCounts(t *testing.T) {
 	now := time.Now()
+	pub, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	org := &v1alpha1.Organization{ObjectMeta: metav1.ObjectMeta{Name: "acme", UID: "acme-uid"}}
 	lic := func(name, id, org, uid string, accounts int64, created time.Duration, expires time.Duration) v1alpha1.License {
-		exp := metav1.NewTime(now.Add(expires))
+		key, err := license.Issue(priv, license.Claims{
+			RegisteredClaims: jwt.RegisteredClaims{ID: id, ExpiresAt: jwt.NewNumericDate(now.Add(expires))},
+			Type:             "team", Licensee: "acme", Limits: license.Limits{Accounts: accounts},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 		return v1alpha1.License{
 			ObjectMeta: metav1.ObjectMeta{Name: name, Generation: 1, CreationTimestamp: metav1.NewTime(now.Add(created))},
-			Spec:       v1alpha1.LicenseSpec{Organization: org},
-			Status: v1alpha1.LicenseStatus{ObservedGeneration: 1, Phase: v1alpha1.LicenseValid, LicenseID: id,
-				Organization: org, OrganizationUID: uid, Limits: &v1alpha1.Limits{Accounts: accounts}, ExpiresAt: &exp},
+			Spec:       v1alpha1.LicenseSpec{Key: key, Organization: org},
+			Status:     v1alpha1.LicenseStatus{LicenseID: id, Organization: org, OrganizationUID: uid},
 		}
 	}
 	tests := map[string]struct {
@@ -69,16 +86,13 @@ func TestEffectiveLicense(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			got, err := EffectiveLicense(context.Background(), tc.licenses, org, now)
+			keys, err := keyReader{Reader: tc.licenses, Verifier: license.NewVerifier(pub)}.organizationKeys(context.Background(), org)
 			if err != nil {
 				t.Fatal(err)
 			}
-			name := ""
-			if got != nil {
-				name = got.Name
-			}
-			if name != tc.want {
-				t.Errorf("got %q, want %q", name, tc.want)
+			// No grace or restricted period: expired means expired.
+			if got := (plan.Settings{}).Decide(keys, now).License; got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
 	}

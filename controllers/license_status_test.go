@@ -7,6 +7,7 @@ import (
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/internal/license"
+	"github.com/orgplane/orgplane/internal/plan"
 )
 
 // A key orgplane cannot verify has no claims and so no expiry: its status
@@ -20,7 +21,7 @@ func TestSetLicenseStatusOfAKeyThatCannotBeVerified(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			lic := &v1alpha1.License{}
 			lic.Generation = 1
-			setLicenseStatus(lic, nil, license.Invalid, verr)
+			(&LicenseReconciler{}).setStatus(lic, nil, plan.State{Phase: v1alpha1.LicenseInvalid}, verr)
 			if lic.Status.Phase != v1alpha1.LicenseInvalid || lic.Status.Reason != verr.Error() {
 				t.Errorf("phase %q reason %q", lic.Status.Phase, lic.Status.Reason)
 			}

@@ -21,12 +21,12 @@ import (
 )
 
 // issueKey signs a license for org with the test vendor key.
-func issueKey(org string, limits license.Limits, validFor time.Duration) string {
+func issueKey(org string, limits license.Limits) string {
 	now := time.Now()
 	key, err := license.Issue(licenseKey, license.Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			ID: uniqueName("lic"), IssuedAt: jwt.NewNumericDate(now),
-			NotBefore: jwt.NewNumericDate(now.Add(-time.Minute)), ExpiresAt: jwt.NewNumericDate(now.Add(validFor)),
+			NotBefore: jwt.NewNumericDate(now.Add(-time.Minute)), ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)),
 		},
 		Type: "team", Licensee: "Licensee of " + org, Organization: org, Limits: limits,
 	})
@@ -43,16 +43,16 @@ func newLicense(org, key string) *v1alpha1.License {
 
 // licensedOrganization creates an organization with a license and waits
 // until the organization's status shows the license's limits.
-func licensedOrganization(prefix string, limits license.Limits, validFor time.Duration) (*v1alpha1.Organization, *v1alpha1.License) {
+func licensedOrganization(prefix string, limits license.Limits) (*v1alpha1.Organization, *v1alpha1.License) {
 	org := newOrganization(uniqueName(prefix), admin("root@"+prefix+".example"))
 	Expect(k8sClient.Create(ctx, org)).To(Succeed())
-	lic := newLicense(org.Name, issueKey(org.Name, limits, validFor))
+	lic := newLicense(org.Name, issueKey(org.Name, limits))
 	Expect(k8sClient.Create(ctx, lic)).To(Succeed())
 	expectReady(lic)
 	Eventually(func(g Gomega) {
 		g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(org), org)).To(Succeed())
-		g.Expect(org.Status.License).To(Equal(lic.Name))
-		g.Expect(org.Status.Limits.Accounts).To(Equal(limits.Accounts))
+		g.Expect(planOf(org).License).To(Equal(lic.Name))
+		g.Expect(planOf(org).Limits.Accounts).To(Equal(limits.Accounts))
 	}).Should(Succeed())
 	expectReady(org)
 	return org, lic
@@ -92,19 +92,19 @@ func countRefused(errs []error, message string) (admitted, refused int) {
 
 var _ = Describe("Licenses", func() {
 	It("verify their key and set the organization's plan and limits", func() {
-		org, lic := licensedOrganization("licensed", license.Limits{Accounts: 7, Users: 8, Deployments: 9}, time.Hour)
-		Expect(lic.Status.Phase).To(Equal(v1alpha1.LicenseValid))
+		org, lic := licensedOrganization("licensed", license.Limits{Accounts: 7, Users: 8, Deployments: 9})
+		Expect(lic.Status.Phase).To(Equal(v1alpha1.LicenseActive))
 		Expect(lic.Status.Type).To(Equal("team"))
 		Expect(lic.Status.Limits).To(Equal(&v1alpha1.Limits{Accounts: 7, Users: 8, Deployments: 9}))
-		Expect(org.Status.Plan).To(Equal("team"))
-		Expect(org.Status.LicenseExpiry).NotTo(BeNil())
+		Expect(planOf(org).Type).To(Equal("team"))
+		Expect(planOf(org).ExpiresAt).NotTo(BeNil())
 		Expect(meta.IsStatusConditionTrue(org.Status.Conditions, v1alpha1.ConditionLicenseCompliant)).To(BeTrue())
 	})
 
 	It("refuses a tampered key at admission, saying why", func() {
-		key := issueKey("any", license.Limits{Accounts: 1}, time.Hour)
+		key := issueKey("any", license.Limits{Accounts: 1})
 		parts := strings.Split(key, ".")
-		forged := parts[0] + "." + strings.Split(issueKey("any", license.Limits{Accounts: 999}, time.Hour), ".")[1] + "." + parts[2]
+		forged := parts[0] + "." + strings.Split(issueKey("any", license.Limits{Accounts: 999}), ".")[1] + "." + parts[2]
 		err := k8sClient.Create(ctx, newLicense("", forged))
 		Expect(apierrors.IsBadRequest(err)).To(BeTrue(), "%v", err)
 		Expect(err.Error()).To(ContainSubstring("spec.key: the key's signature does not match its contents"))
@@ -115,7 +115,7 @@ var _ = Describe("Licenses", func() {
 	})
 
 	It("admits exactly the member limit of 50 concurrent member adds", func() {
-		org, _ := licensedOrganization("crowd", license.Limits{Accounts: 1, Users: 10, Deployments: 1}, time.Hour)
+		org, _ := licensedOrganization("crowd", license.Limits{Accounts: 1, Users: 10, Deployments: 1})
 		errs := concurrently(50, func(i int) error {
 			patch := fmt.Sprintf(`[{"op":"add","path":"/spec/members/-","value":{"kind":"User","name":"m%d@crowd.example","role":"member"}}]`, i)
 			return k8sClient.Patch(ctx, org.DeepCopy(), client.RawPatch(types.JSONPatchType, []byte(patch)))
@@ -128,7 +128,7 @@ var _ = Describe("Licenses", func() {
 	})
 
 	It("admits exactly the deployment limit of 50 concurrent Deployment creates", func() {
-		org, _ := licensedOrganization("fleet", license.Limits{Accounts: 2, Users: 2, Deployments: 10}, time.Hour)
+		org, _ := licensedOrganization("fleet", license.Limits{Accounts: 2, Users: 2, Deployments: 10})
 		acct := newAccount(org.Name, "apps")
 		Expect(k8sClient.Create(ctx, acct)).To(Succeed())
 		expectReady(acct)
@@ -144,24 +144,29 @@ var _ = Describe("Licenses", func() {
 	})
 
 	It("refuses assigning a license below the organization's usage, listing the violations", func() {
-		org, _ := licensedOrganization("full", license.Limits{Accounts: 5, Users: 5, Deployments: 5}, time.Hour)
+		org, _ := licensedOrganization("full", license.Limits{Accounts: 5, Users: 5, Deployments: 5})
 		for i := range 4 {
 			Expect(k8sClient.Create(ctx, newAccount(org.Name, fmt.Sprintf("a%d", i)))).To(Succeed())
 		}
-		small := newLicense(org.Name, issueKey(org.Name, license.Limits{Accounts: 2, Users: 5, Deployments: 5}, time.Hour))
+		small := newLicense(org.Name, issueKey(org.Name, license.Limits{Accounts: 2, Users: 5, Deployments: 5}))
 		err := k8sClient.Create(ctx, small)
 		Expect(apierrors.IsConflict(err)).To(BeTrue(), "%v", err)
 		Expect(err.Error()).To(ContainSubstring("accounts: 4 used, limit 2"))
 	})
 
 	It("lets an expired license fall back to the free plan without deleting anything", func() {
-		org, _ := licensedOrganization("lapse", license.Limits{Accounts: 5, Users: 5, Deployments: 5}, 8*time.Second)
+		org := newOrganization(uniqueName("lapse"), admin("root@lapse.example"))
+		Expect(k8sClient.Create(ctx, org)).To(Succeed())
+		// No grace and no restricted period: the free plan at expiry.
+		lic := newLicense(org.Name, lifecycleKey(org.Name, uniqueName("lapse"), 0, 5, 8*time.Second, 0, 0))
+		Expect(k8sClient.Create(ctx, lic)).To(Succeed())
+		eventuallyPhase(org, v1alpha1.PlanPhaseActive, 5*time.Second)
 		for i := range 4 {
 			Expect(k8sClient.Create(ctx, newAccount(org.Name, fmt.Sprintf("a%d", i)))).To(Succeed())
 		}
 		Eventually(func(g Gomega) {
 			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(org), org)).To(Succeed())
-			g.Expect(org.Status.Plan).To(Equal("free"))
+			g.Expect(planOf(org).Type).To(Equal("free"))
 			c := meta.FindStatusCondition(org.Status.Conditions, v1alpha1.ConditionLicenseCompliant)
 			g.Expect(c).NotTo(BeNil())
 			g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
@@ -187,8 +192,8 @@ var _ = Describe("Self-issued licenses", func() {
 		Expect(lic.Status.Type).To(Equal("trial"))
 		Eventually(func(g Gomega) {
 			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(org), org)).To(Succeed())
-			g.Expect(org.Status.Plan).To(Equal("trial"))
-			g.Expect(org.Status.Limits.Accounts).To(BeEquivalentTo(10))
+			g.Expect(planOf(org).Type).To(Equal("trial"))
+			g.Expect(planOf(org).Limits.Accounts).To(BeEquivalentTo(10))
 		}).Should(Succeed())
 
 		_, err = issuer.Issue(ctx, org.Name, string(org.UID), "trial")
@@ -202,7 +207,7 @@ var _ = Describe("Self-issued licenses", func() {
 // expectTenOfFiftyAccounts creates 50 accounts at once in an organization
 // licensed for 10, and expects exactly 10 to exist and 40 refusals naming the limit.
 func expectTenOfFiftyAccounts(prefix string) {
-	org, _ := licensedOrganization(prefix, license.Limits{Accounts: 10, Users: 10, Deployments: 10}, time.Hour)
+	org, _ := licensedOrganization(prefix, license.Limits{Accounts: 10, Users: 10, Deployments: 10})
 	errs := concurrently(50, func(i int) error {
 		return k8sClient.Create(ctx, newAccount(org.Name, fmt.Sprintf("a%d", i)))
 	})

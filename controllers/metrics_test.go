@@ -19,14 +19,14 @@ func TestRecordExpiryExportsOnlyValidAssignedLicenses(t *testing.T) {
 		lic  *v1alpha1.License
 		want int
 	}{
-		"valid and assigned":  {lic(v1alpha1.LicenseValid, "acme"), 1},
-		"valid, unassigned":   {lic(v1alpha1.LicenseValid, ""), 0},
+		"active and assigned": {lic(v1alpha1.LicenseActive, "acme"), 1},
+		"active, unassigned":  {lic(v1alpha1.LicenseActive, ""), 0},
 		"expired":             {lic(v1alpha1.LicenseExpired, "acme"), 0},
 		"deleted (no object)": {nil, 0},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			recordExpiry("valid-first", lic(v1alpha1.LicenseValid, "acme"))
+			recordExpiry("valid-first", lic(v1alpha1.LicenseActive, "acme"))
 			recordExpiry("valid-first", tc.lic)
 			if got := testutil.CollectAndCount(expiryGauge, "orgplane_license_expiry_timestamp_seconds"); got != tc.want {
 				t.Fatalf("%d series, want %d", got, tc.want)

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -23,6 +24,8 @@ import (
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/internal/displayname"
 	"github.com/orgplane/orgplane/internal/index"
+	"github.com/orgplane/orgplane/internal/license"
+	"github.com/orgplane/orgplane/internal/plan"
 	"github.com/orgplane/orgplane/internal/usage"
 )
 
@@ -34,10 +37,12 @@ type OrganizationReconciler struct {
 	// did not label).
 	APIReader client.Reader
 	Recorder  recorder.EventRecorder
-	// FreeLimits are the limits of an organization with no valid license.
-	FreeLimits v1alpha1.Limits
-	// FreeGuardrails are the guardrails of an organization with no valid license.
-	FreeGuardrails *v1alpha1.Guardrails
+	// Plan has the installation's free plan and lifecycle settings: the
+	// reconciler decides each organization's plan (internal/plan) and is
+	// the only writer of status.plan.
+	Plan plan.Settings
+	// Verifier checks the organization's license keys.
+	Verifier *license.Verifier
 	// Workers is how many organizations are reconciled at once.
 	Workers int
 }
@@ -71,12 +76,12 @@ func (r *OrganizationReconciler) Reconcile(ctx context.Context, req ctrl.Request
 
 	before := org.DeepCopy()
 	err := r.reconcileNormal(ctx, org)
-	r.setStatus(ctx, org, err)
+	next := r.setStatus(ctx, org, err)
 	if perr := patchStatus(ctx, r.Client, before, org); perr != nil {
 		return ctrl.Result{}, perr
 	}
 	recordTransition(r.Recorder, org, before.Status.Conditions, org.Status.Conditions)
-	return ctrl.Result{}, resultError(err)
+	return ctrl.Result{RequeueAfter: until(next, time.Now())}, resultError(err)
 }
 
 func (r *OrganizationReconciler) reconcileNormal(ctx context.Context, org *v1alpha1.Organization) error {
@@ -260,7 +265,10 @@ func (r *OrganizationReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&v1alpha1.Account{}, enqueueAfter(usageDelay, r.namespaceToOrganization),
 			builder.WithPredicates(predicate.Or(createdOrDeleted, predicate.GenerationChangedPredicate{}))).
 		Watches(&v1alpha1.User{}, handler.EnqueueRequestsFromMapFunc(r.userToOrganizations), builder.WithPredicates(deleted)).
-		Watches(&v1alpha1.License{}, handler.EnqueueRequestsFromMapFunc(licenseToOrganization)).
+		Watches(&v1alpha1.License{}, handler.EnqueueRequestsFromMapFunc(r.licenseToOrganizations)).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, _ client.Object) []reconcile.Request {
+			return r.licensedOrganizations(ctx)
+		}), builder.WithPredicates(isRevocations)).
 		Watches(&corev1.ResourceQuota{}, enqueueAfter(usageDelay, r.namespaceToOrganization),
 			builder.WithPredicates(isManaged, quotaUsageChanged)).
 		Watches(&appsv1.Deployment{}, enqueueAfter(usageDelay, r.namespaceToOrganization),
@@ -282,6 +290,36 @@ func (r *OrganizationReconciler) namespaceToOrganization(ctx context.Context, o 
 		return nil
 	}
 	return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: org}}}
+}
+
+// licenseToOrganizations wakes the organization a License is assigned to
+// (on a reassignment, the old and the new one), and those of the other
+// Licenses with its license id, whose custody may move with it.
+func (r *OrganizationReconciler) licenseToOrganizations(ctx context.Context, o client.Object) []reconcile.Request {
+	l := o.(*v1alpha1.License)
+	reqs := licenseToOrganization(ctx, l)
+	if l.Status.LicenseID == "" {
+		return reqs
+	}
+	return append(reqs, r.licensedOrganizations(ctx, client.MatchingFields{index.LicenseID: l.Status.LicenseID})...)
+}
+
+// licensedOrganizations wakes the organizations Licenses are assigned to:
+// all of them when the revocation list in force changed.
+func (r *OrganizationReconciler) licensedOrganizations(ctx context.Context, opts ...client.ListOption) []reconcile.Request {
+	list := &v1alpha1.LicenseList{}
+	if err := r.List(ctx, list, opts...); err != nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var reqs []reconcile.Request
+	for _, l := range list.Items {
+		if org := l.Spec.Organization; org != "" && !seen[org] {
+			seen[org] = true
+			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Name: org}})
+		}
+	}
+	return reqs
 }
 
 func (r *OrganizationReconciler) userToOrganizations(ctx context.Context, o client.Object) []reconcile.Request {

@@ -1,62 +1,109 @@
 package controllers
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
-	"github.com/orgplane/orgplane/internal/index"
 	"github.com/orgplane/orgplane/internal/quota"
 	"github.com/orgplane/orgplane/internal/usage"
 )
 
-// setStatus records plan, limits, usage and the conditions.
-func (r *OrganizationReconciler) setStatus(ctx context.Context, org *v1alpha1.Organization, err error) {
+// setStatus records the plan, limits, usage and the conditions, and
+// returns when the plan next changes by itself.
+func (r *OrganizationReconciler) setStatus(ctx context.Context, org *v1alpha1.Organization, err error) *metav1.Time {
 	inv, uerr := usage.Take(ctx, r.Client, org)
 	if uerr != nil && err == nil {
 		err = uerr
 	}
-	lic, lerr := EffectiveLicense(ctx, r.Client, org, time.Now())
-	if lerr != nil && err == nil {
-		err = lerr
+	now := time.Now()
+	keys, kerr := keyReader{Reader: r.Client, Verifier: r.Verifier}.organizationKeys(ctx, org)
+	if kerr != nil {
+		// Keep the plan recorded: never a moment on the free plan
+		// because a read failed.
+		err = cmp.Or(err, kerr)
+	} else {
+		r.setPlan(org, r.Plan.Decide(keys, now))
 	}
-	setPlan(org, lic, r.FreeLimits)
+	p := org.Status.Plan
+	if p == nil {
+		free := r.Plan.Free()
+		p = &free
+	}
 	org.Status.Usage = inv.Usage()
-	org.Status.UsageSummary = usageSummary(org.Status.Usage, org.Status.Limits)
-	recordUsage(org.Name, org.Status.Usage, org.Status.Limits)
+	org.Status.PeakUsage = peak(org.Status.PeakUsage, org.Status.Usage, now)
+	org.Status.UsageSummary = usageSummary(org.Status.Usage, &p.Limits)
+	recordUsage(org.Name, org.Status.Usage, &p.Limits)
 	org.Status.ObservedGeneration = org.Generation
-	over, qerr := r.setQuota(ctx, org, planGuardrails(lic, r.FreeGuardrails))
+	over, qerr := r.setQuota(ctx, org, p.Guardrails.Inherit(nil))
 	if qerr != nil && err == nil {
 		err = qerr
 	}
-	setLicenseCompliant(org, over)
+	setLicenseCompliant(org, p, over)
+	setRestricted(org)
 	setKstatusConditions(&org.Status.Conditions, org.Generation, err, "Namespace, RBAC and users are provisioned")
+	return p.NextChangeAt
 }
 
-func setPlan(org *v1alpha1.Organization, lic *v1alpha1.License, free v1alpha1.Limits) {
-	if lic == nil {
-		org.Status.Plan, org.Status.License, org.Status.LicenseExpiry = v1alpha1.PlanFree, "", nil
-		org.Status.Limits = &free
+// setPlan records p, the plan internal/plan decided, and announces a
+// change of phase or license.
+func (r *OrganizationReconciler) setPlan(org *v1alpha1.Organization, p v1alpha1.Plan) {
+	old := org.Status.Plan
+	org.Status.Plan = &p
+	recordPlanPhase(org.Name, &p)
+	if old != nil && old.Phase == p.Phase && old.License == p.License {
 		return
 	}
-	limits := *lic.Status.Limits
-	org.Status.Plan, org.Status.License, org.Status.LicenseExpiry = lic.Status.Type, lic.Name, lic.Status.ExpiresAt
-	org.Status.Limits = &limits
+	kind, msg := corev1.EventTypeNormal, fmt.Sprintf("The %s plan is %s", p.Type, p.Phase)
+	if p.License != "" {
+		msg += " by License " + p.License
+	}
+	if p.Phase == v1alpha1.PlanPhaseGrace || p.Phase == v1alpha1.PlanPhaseRestricted {
+		kind = corev1.EventTypeWarning
+	}
+	if old != nil && old.License != "" && old.License != p.License {
+		msg += fmt.Sprintf(" (License %s no longer applies)", old.License)
+	}
+	r.Recorder.Eventf(org, nil, kind, "Plan"+string(p.Phase), "Plan", "%s", msg)
 }
 
-// planGuardrails are those of the effective license, with the free plan's
-// where it leaves one out, or the free plan's.
-func planGuardrails(lic *v1alpha1.License, free *v1alpha1.Guardrails) *v1alpha1.Guardrails {
-	var g *v1alpha1.Guardrails
-	if lic != nil {
-		g = lic.Status.Guardrails
+// setRestricted sets the Restricted condition, which kubectl wait can use:
+// True while the plan's license is past its grace period.
+func setRestricted(org *v1alpha1.Organization) {
+	p := org.Status.Plan
+	if p == nil || p.Phase != v1alpha1.PlanPhaseRestricted {
+		phase := v1alpha1.PlanPhaseFree
+		if p != nil {
+			phase = p.Phase
+		}
+		set(&org.Status.Conditions, org.Generation, v1alpha1.ConditionRestricted, metav1.ConditionFalse, string(phase),
+			"New accounts, members and Deployments are admitted within the plan's limits")
+		return
 	}
-	return g.Inherit(free)
+	set(&org.Status.Conditions, org.Generation, v1alpha1.ConditionRestricted, metav1.ConditionTrue, string(p.Phase), fmt.Sprintf(
+		"License %s expired at %s and its grace period ended at %s: no new accounts, members or Deployments until a renewed key is applied; at %s the organization takes its next license or the free plan",
+		p.License, p.ExpiresAt.UTC().Format(time.RFC3339), p.GraceEndsAt.UTC().Format(time.RFC3339), p.RestrictedEndsAt.UTC().Format(time.RFC3339)))
+}
+
+// peak is the highest usage this calendar month (UTC), u included.
+func peak(p *v1alpha1.PeakUsage, u *v1alpha1.Usage, now time.Time) *v1alpha1.PeakUsage {
+	y, m, _ := now.UTC().Date()
+	month := time.Date(y, m, 1, 0, 0, 0, 0, time.UTC)
+	if p == nil || p.Since.Time.Before(month) {
+		p = &v1alpha1.PeakUsage{Since: metav1.NewTime(month)}
+	} else {
+		p = p.DeepCopy()
+	}
+	if u != nil {
+		p.Accounts, p.Users, p.Deployments = max(p.Accounts, u.Accounts), max(p.Users, u.Users), max(p.Deployments, u.Deployments)
+	}
+	return p
 }
 
 // setQuota records the organization-wide total and its usage, and returns
@@ -71,8 +118,8 @@ func (r *OrganizationReconciler) setQuota(ctx context.Context, org *v1alpha1.Org
 	return over, err
 }
 
-func setLicenseCompliant(org *v1alpha1.Organization, over []quota.Violation) {
-	limits := usage.Violations(org.Status.Usage, org.Status.Limits)
+func setLicenseCompliant(org *v1alpha1.Organization, p *v1alpha1.Plan, over []quota.Violation) {
+	limits := usage.Violations(org.Status.Usage, &p.Limits)
 	parts := make([]string, 0, len(limits)+len(over))
 	for _, v := range limits {
 		parts = append(parts, v.String())
@@ -82,83 +129,12 @@ func setLicenseCompliant(org *v1alpha1.Organization, over []quota.Violation) {
 	}
 	if len(parts) == 0 {
 		set(&org.Status.Conditions, org.Generation, v1alpha1.ConditionLicenseCompliant, metav1.ConditionTrue,
-			v1alpha1.ReasonWithinLimits, fmt.Sprintf("Usage fits the %s plan", org.Status.Plan))
+			v1alpha1.ReasonWithinLimits, fmt.Sprintf("Usage fits the %s plan", p.Type))
 		return
 	}
 	set(&org.Status.Conditions, org.Generation, v1alpha1.ConditionLicenseCompliant, metav1.ConditionFalse,
 		v1alpha1.ReasonLimitsExceeded, fmt.Sprintf("Usage exceeds the %s plan (%s); nothing is deleted, new creates are refused until usage fits",
-			org.Status.Plan, strings.Join(parts, "; ")))
-}
-
-// EffectiveLicense is the organization's valid license with the highest
-// limits (accounts, then users, then deployments), then the latest expiry;
-// nil means the free plan. Only licenses bound to the organization's uid
-// count, and a license id active in another organization by an older
-// License counts there only.
-func EffectiveLicense(ctx context.Context, c client.Reader, org *v1alpha1.Organization, now time.Time) (*v1alpha1.License, error) {
-	licenses := &v1alpha1.LicenseList{}
-	if err := c.List(ctx, licenses, client.MatchingFields{index.LicenseOrganization: org.Name}); err != nil {
-		return nil, fmt.Errorf("failed to list licenses: %w", err)
-	}
-	var best *v1alpha1.License
-	for i := range licenses.Items {
-		l := &licenses.Items[i]
-		if l.Status.OrganizationUID != string(org.UID) || !usable(l, now) || (best != nil && !better(l, best)) {
-			continue
-		}
-		taken, err := activeElsewhere(ctx, c, l)
-		if err != nil {
-			return nil, err
-		}
-		if !taken {
-			best = l
-		}
-	}
-	return best, nil
-}
-
-// activeElsewhere says whether l's license id is bound to another
-// organization by a License created before l (by name when created in the
-// same second): one license id is active in one organization only.
-func activeElsewhere(ctx context.Context, c client.Reader, l *v1alpha1.License) (bool, error) {
-	same := &v1alpha1.LicenseList{}
-	if err := c.List(ctx, same, client.MatchingFields{index.LicenseID: l.Status.LicenseID}); err != nil {
-		return false, fmt.Errorf("failed to list licenses by id: %w", err)
-	}
-	for _, o := range same.Items {
-		if o.Name == l.Name || o.Spec.Organization == "" || o.Status.OrganizationUID == "" || o.Status.OrganizationUID == l.Status.OrganizationUID {
-			continue
-		}
-		if firstOf(&o, l) {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-// firstOf says whether a was created before b, by name on a tie.
-func firstOf(a, b *v1alpha1.License) bool {
-	ta, tb := a.CreationTimestamp.Time, b.CreationTimestamp.Time
-	if !ta.Equal(tb) {
-		return ta.Before(tb)
-	}
-	return a.Name < b.Name
-}
-
-func usable(l *v1alpha1.License, now time.Time) bool {
-	s := l.Status
-	return s.Phase == v1alpha1.LicenseValid && s.ObservedGeneration == l.Generation && s.Limits != nil &&
-		s.ExpiresAt != nil && now.Before(s.ExpiresAt.Time) && (s.NotBefore == nil || !now.Before(s.NotBefore.Time))
-}
-
-func better(a, b *v1alpha1.License) bool {
-	la, lb := a.Status.Limits, b.Status.Limits
-	for _, pair := range [][2]int64{{la.Accounts, lb.Accounts}, {la.Users, lb.Users}, {la.Deployments, lb.Deployments}} {
-		if pair[0] != pair[1] {
-			return pair[0] > pair[1]
-		}
-	}
-	return a.Status.ExpiresAt.After(b.Status.ExpiresAt.Time)
+			p.Type, strings.Join(parts, "; ")))
 }
 
 func usageSummary(u *v1alpha1.Usage, l *v1alpha1.Limits) string {

@@ -33,7 +33,7 @@ var _ = Describe("Organization reconciler", func() {
 		Expect(ns.Labels).To(HaveKeyWithValue(v1alpha1.LabelOrganization, org.Name))
 		Expect(metav1.IsControlledBy(ns, org)).To(BeTrue())
 		Expect(org.Status.Namespace).To(Equal(ns.Name))
-		Expect(org.Status.Plan).To(Equal("free"))
+		Expect(planOf(org).Type).To(Equal("free"))
 		Expect(org.Status.Usage).To(Equal(&v1alpha1.Usage{Users: 3}))
 		Expect(org.Status.UsageSummary).To(Equal("0/3 accounts, 3/5 users, 0/10 deployments"))
 

@@ -90,7 +90,7 @@ type replica struct {
 // runReplica starts a manager serving webhooks on port.
 func runReplica(port int, leaderElection bool) *replica {
 	mgr, err := manager.New(managerCfg, manager.Options{
-		MetricsAddr: "0", ProbeAddr: "0", FreeLimits: manager.DefaultFreeLimits, SkipNameValidation: true,
+		MetricsAddr: "0", ProbeAddr: "0", Plan: manager.DefaultPlan, SkipNameValidation: true,
 		LicenseVerifier: license.NewVerifier(licenseKey.Public().(ed25519.PublicKey), issuerKey.Public().(ed25519.PublicKey)),
 		Webhooks:        true, WebhookHost: cp.Webhook.LocalServingHost, WebhookPort: port,
 		WebhookCertDir: cp.Webhook.LocalServingCertDir, WebhookClientCAFile: cp.WebhookClientAuth.CAFile,

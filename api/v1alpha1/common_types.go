@@ -89,6 +89,10 @@ const (
 	// ConditionLicenseCompliant is True when the organization's usage fits
 	// its plan's limits.
 	ConditionLicenseCompliant = "LicenseCompliant"
+	// ConditionRestricted is True while the organization's license is past
+	// its grace period: nothing new is admitted (its reason is the plan's
+	// phase).
+	ConditionRestricted = "Restricted"
 	// ReasonWithinLimits means usage fits the limits.
 	ReasonWithinLimits = "WithinLimits"
 	// ReasonLimitsExceeded means usage exceeds a limit; new creates are

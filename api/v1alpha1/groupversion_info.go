@@ -1,5 +1,5 @@
 // Package v1alpha1 contains the orgplane.io/v1alpha1 API: Organization,
-// Account, License and User.
+// Account, License, RevocationList and User.
 // +kubebuilder:object:generate=true
 // +groupName=orgplane.io
 package v1alpha1
@@ -27,6 +27,7 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&Account{}, &AccountList{},
 		&License{}, &LicenseList{},
 		&User{}, &UserList{},
+		&RevocationList{}, &RevocationListList{},
 	)
 	metav1.AddToGroupVersion(scheme, GroupVersion)
 	return nil

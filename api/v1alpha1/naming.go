@@ -26,9 +26,6 @@ const (
 	NameSeparator = "--"
 )
 
-// PlanFree is the plan of an organization with no valid license.
-const PlanFree = "free"
-
 // OrganizationNamespace is the namespace orgplane creates for organization org.
 func OrganizationNamespace(org string) string { return OrganizationNamespacePrefix + org }
 

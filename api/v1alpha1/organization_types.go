@@ -130,7 +130,7 @@ type OrganizationStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// Conditions: Ready, Reconciling, Stalled, LicenseCompliant.
+	// Conditions: Ready, Reconciling, Stalled, LicenseCompliant, Restricted.
 	// +listType=map
 	// +listMapKey=type
 	// +optional
@@ -140,21 +140,10 @@ type OrganizationStatus struct {
 	// +optional
 	Namespace string `json:"namespace,omitempty"`
 
-	// Plan is the type of the effective license, or "free".
+	// Plan is the organization's effective plan: its type, phase, limits,
+	// guardrails and entitlements, and when it next changes.
 	// +optional
-	Plan string `json:"plan,omitempty"`
-
-	// License is the name of the effective License, empty on the free plan.
-	// +optional
-	License string `json:"license,omitempty"`
-
-	// LicenseExpiry is when the effective license expires.
-	// +optional
-	LicenseExpiry *metav1.Time `json:"licenseExpiry,omitempty"`
-
-	// Limits of the effective plan.
-	// +optional
-	Limits *Limits `json:"limits,omitempty"`
+	Plan *Plan `json:"plan,omitempty"`
 
 	// Usage of the organization, counted from the cluster.
 	// +optional
@@ -166,6 +155,11 @@ type OrganizationStatus struct {
 	// +listType=atomic
 	// +optional
 	Reservations []Reservation `json:"reservations,omitempty"`
+
+	// PeakUsage is the highest usage seen this calendar month (UTC), for
+	// usage reports.
+	// +optional
+	PeakUsage *PeakUsage `json:"peakUsage,omitempty"`
 
 	// UsageSummary is usage against limits for kubectl get, e.g. "2/3 accounts".
 	// +optional
@@ -196,7 +190,9 @@ type Reservation struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Cluster,shortName=org;orgs,categories=orgplane
 // +kubebuilder:printcolumn:name="Display Name",type=string,JSONPath=`.spec.displayName`
-// +kubebuilder:printcolumn:name="Plan",type=string,JSONPath=`.status.plan`
+// +kubebuilder:printcolumn:name="Plan",type=string,JSONPath=`.status.plan.type`
+// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.plan.phase`,description="Where the plan is in its license's lifecycle: Free, Active, Grace or Restricted"
+// +kubebuilder:printcolumn:name="Renew By",type=string,format=date-time,JSONPath=`.status.plan.expiresAt`,priority=1,description="When the license in force expires (UTC)"
 // +kubebuilder:printcolumn:name="Usage",type=string,JSONPath=`.status.usageSummary`
 // +kubebuilder:printcolumn:name="Quota",type=string,JSONPath=`.status.quota.summary`,priority=1,description="What all the workspaces use of the plan's organization-wide total"
 // +kubebuilder:printcolumn:name="Namespace",type=string,JSONPath=`.status.namespace`,priority=1

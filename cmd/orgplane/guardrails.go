@@ -1,8 +1,13 @@
 package main
 
 import (
+	"fmt"
+	"strconv"
+	"time"
+
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/internal/license"
+	"github.com/orgplane/orgplane/internal/plan"
 )
 
 // guardrailPart is the part of the free plan's guardrails a flag sets.
@@ -59,3 +64,24 @@ func (f *freeGuardrailsFlag) parse(s string) (*license.Guardrails, error) {
 	}
 	return &license.Guardrails{Workspace: quantities}, err
 }
+
+// daysFlag sets a duration given in whole days.
+type daysFlag struct{ target *time.Duration }
+
+func (f daysFlag) String() string {
+	if f.target == nil {
+		return "0"
+	}
+	return strconv.FormatInt(int64(*f.target/plan.Day), 10)
+}
+
+func (f daysFlag) Set(s string) error {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return fmt.Errorf("%q is not a whole number of days (0 or more)", s)
+	}
+	*f.target = time.Duration(n) * plan.Day
+	return nil
+}
+
+func (daysFlag) Type() string { return "days" }

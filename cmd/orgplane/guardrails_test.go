@@ -45,7 +45,7 @@ func TestFreeGuardrailsFlags(t *testing.T) {
 			if tc.bad {
 				return
 			}
-			g := opts.FreeGuardrails
+			g := opts.Plan.FreeGuardrails
 			if tc.none {
 				if g != nil {
 					t.Errorf("guardrails %+v, want none", g)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -18,7 +19,8 @@ import (
 
 func licenseCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "license", Short: "Issue and inspect license keys (vendor tools, offline)"}
-	cmd.AddCommand(keygenCommand(), issueCommand(), inspectCommand())
+	cmd.AddCommand(keygenCommand(), issueCommand(), inspectCommand(), revokeCommand(),
+		verifyReportCommand(), reportCommand())
 	return cmd
 }
 
@@ -55,6 +57,7 @@ func keygenCommand() *cobra.Command {
 func issueCommand() *cobra.Command {
 	var keyFile, notBefore, quota, total, network string
 	var validFor time.Duration
+	var grace, restricted float64
 	c := license.Claims{}
 	cmd := &cobra.Command{
 		Use:   "issue",
@@ -79,6 +82,8 @@ func issueCommand() *cobra.Command {
 			c.IssuedAt = jwt.NewNumericDate(time.Now())
 			c.NotBefore = jwt.NewNumericDate(start)
 			c.ExpiresAt = jwt.NewNumericDate(start.Add(validFor))
+			c.GraceDays = changedDays(cmd, "grace-days", grace)
+			c.RestrictedDays = changedDays(cmd, "restricted-days", restricted)
 			key, err := license.Issue(priv, c)
 			if err != nil {
 				return err
@@ -103,8 +108,24 @@ func issueCommand() *cobra.Command {
 	f.StringVar(&network, "network", "", "network isolation of each workspace: isolated or organization (default: none)")
 	f.StringVar(&notBefore, "not-before", "", "start of validity, RFC 3339 (default: now)")
 	f.DurationVar(&validFor, "valid-for", 365*24*time.Hour, "length of validity")
+	f.Int64Var(&c.Sequence, "sequence", 0,
+		"renewal sequence: a key with the same --id and a higher sequence (or a later issue time) replaces this one")
+	f.Float64Var(&grace, "grace-days", 0,
+		"days the plan is kept after expiry (default: the installation's, 14 unless configured)")
+	f.Float64Var(&restricted, "restricted-days", 0,
+		"days after the grace period when nothing new may be created (default: the installation's, 14 unless configured)")
+	f.StringSliceVar(&c.Entitlements, "entitlements", nil, "feature codes the license switches on, e.g. sso,audit")
 	_ = cmd.MarkFlagRequired("licensee")
 	return cmd
+}
+
+// changedDays is the flag's value when it was given, else nil (the
+// installation's default applies).
+func changedDays(cmd *cobra.Command, name string, v float64) *float64 {
+	if !cmd.Flags().Changed(name) {
+		return nil
+	}
+	return &v
 }
 
 // guardrailsFlags makes the guardrails the flags ask for; nil when none.
@@ -151,6 +172,11 @@ func inspectCommand() *cobra.Command {
 				return err
 			}
 			claims, phase, verr := v.Verify(key, time.Now())
+			if errors.Is(verr, license.ErrMissingClaims) {
+				if ok, err := inspectRevocations(cmd.OutOrStdout(), v, key); ok {
+					return err
+				}
+			}
 			out := map[string]any{"phase": phase, "claims": claims}
 			if verr != nil {
 				out["reason"] = verr.Error()

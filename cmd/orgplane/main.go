@@ -87,17 +87,25 @@ func managerFlags(cmd *cobra.Command, opts *manager.Options) {
 			"one user may send per second, with bursts of twice as many; "+
 			"beyond it the webhooks answer 429 (the manager is not bound, the REST callers it writes for are); "+
 			"below 0 means no bound")
-	f.Int64Var(&opts.FreeLimits.Accounts, "free-accounts", manager.DefaultFreeLimits.Accounts,
+	opts.Plan = manager.DefaultPlan
+	f.Int64Var(&opts.Plan.FreeLimits.Accounts, "free-accounts", opts.Plan.FreeLimits.Accounts,
 		"accounts allowed on the free plan")
-	f.Int64Var(&opts.FreeLimits.Users, "free-users", manager.DefaultFreeLimits.Users, "members allowed on the free plan")
-	f.Int64Var(&opts.FreeLimits.Deployments, "free-deployments", manager.DefaultFreeLimits.Deployments,
+	f.Int64Var(&opts.Plan.FreeLimits.Users, "free-users", opts.Plan.FreeLimits.Users, "members allowed on the free plan")
+	f.Int64Var(&opts.Plan.FreeLimits.Deployments, "free-deployments", opts.Plan.FreeLimits.Deployments,
 		"deployments allowed on the free plan")
-	f.Var(&freeGuardrailsFlag{target: &opts.FreeGuardrails}, "free-workspace-quota",
+	f.StringSliceVar(&opts.Plan.FreeEntitlements, "free-entitlements", opts.Plan.FreeEntitlements,
+		"feature codes every organization has, licensed or not (sso: link an SSO organization); empty to sell them all")
+	f.Var(daysFlag{&opts.Plan.Grace}, "license-grace-days",
+		"days a license keeps its plan after it expires (phase Grace), for keys that do not say (claim graceDays)")
+	f.Var(daysFlag{&opts.Plan.Restricted}, "license-restricted-days",
+		"days after the grace period during which the plan is kept but nothing new may be created "+
+			"(phase Restricted), for keys that do not say")
+	f.Var(&freeGuardrailsFlag{target: &opts.Plan.FreeGuardrails}, "free-workspace-quota",
 		"quota of each workspace on the free plan, name=quantity,... "+
 			"(as 'orgplane license issue --workspace-quota'; default: none)")
-	f.Var(&freeGuardrailsFlag{target: &opts.FreeGuardrails, part: organizationQuota}, "free-organization-quota",
+	f.Var(&freeGuardrailsFlag{target: &opts.Plan.FreeGuardrails, part: organizationQuota}, "free-organization-quota",
 		"total of all of an organization's workspaces on the free plan, name=quantity,... (default: none)")
-	f.Var(&freeGuardrailsFlag{target: &opts.FreeGuardrails, part: networkMode}, "free-network",
+	f.Var(&freeGuardrailsFlag{target: &opts.Plan.FreeGuardrails, part: networkMode}, "free-network",
 		"network isolation of each workspace on the free plan: isolated or organization (default: none)")
 }
 

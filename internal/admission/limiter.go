@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/plan"
 	"github.com/orgplane/orgplane/internal/usage"
 )
 
@@ -66,9 +67,10 @@ type Limiter struct {
 	Cached client.Reader
 	// Live reads from the API server: the Organization a reservation is
 	// written against, and the recount before a refusal.
-	Live       client.Reader
-	FreeLimits v1alpha1.Limits
-	TTL        time.Duration
+	Live client.Reader
+	// Plan answers for organizations with no plan recorded yet.
+	Plan plan.Settings
+	TTL  time.Duration
 
 	locks sync.Map // organization name → *sync.Mutex
 }
@@ -105,15 +107,15 @@ func (l *Limiter) rehearse(ctx context.Context, orgName, resource, name string) 
 	if err != nil {
 		return fmt.Errorf("failed to read organization %s: %w", orgName, err)
 	}
-	if org.Spec.Suspended {
-		return suspended(groupResources[resource], "", "new "+resource)
+	if err := refuseNew(org, l.Plan.Of(org), groupResources[resource], "", "new "+resource); err != nil {
+		return err
 	}
 	c, err := l.count(ctx, l.Cached, org, resource, name, time.Now())
 	if err != nil || c.counted {
 		return err
 	}
-	if limit := usage.LimitOf(l.limits(org), resource); c.used+1 > limit {
-		return overLimit(org, resource, c.used, limit)
+	if limit := usage.LimitOf(&l.Plan.Of(org).Limits, resource); c.used+1 > limit {
+		return overLimit(org, l.Plan.Of(org), resource, c.used, limit)
 	}
 	return nil
 }
@@ -123,8 +125,8 @@ func (l *Limiter) tryReserve(ctx context.Context, orgName, resource, name string
 	if err := l.Live.Get(ctx, types.NamespacedName{Name: orgName}, org); err != nil {
 		return fmt.Errorf("failed to read organization %s: %w", orgName, err)
 	}
-	if org.Spec.Suspended {
-		return suspended(groupResources[resource], "", "new "+resource)
+	if err := refuseNew(org, l.Plan.Of(org), groupResources[resource], "", "new "+resource); err != nil {
+		return err
 	}
 	now := time.Now()
 	c, err := l.count(ctx, l.Cached, org, resource, name, now)
@@ -134,14 +136,14 @@ func (l *Limiter) tryReserve(ctx context.Context, orgName, resource, name string
 		// appears cannot hold a unit beyond the first TTL.
 		return err
 	}
-	limit := usage.LimitOf(l.limits(org), resource)
+	limit := usage.LimitOf(&l.Plan.Of(org).Limits, resource)
 	if !c.counted && c.used+1 > limit {
 		// The cache may not have seen a delete yet: refuse on a live count only.
 		if c, err = l.count(ctx, l.Live, org, resource, name, now); err != nil || c.reserved {
 			return err
 		}
 		if !c.counted && c.used+1 > limit {
-			return overLimit(org, resource, c.used, limit)
+			return overLimit(org, l.Plan.Of(org), resource, c.used, limit)
 		}
 	}
 	// Counted already (in the cache, which may still show a deleted one of
@@ -205,13 +207,6 @@ func pending(rs []v1alpha1.Reservation, inv usage.Inventory, now time.Time) []v1
 	return out
 }
 
-func (l *Limiter) limits(org *v1alpha1.Organization) *v1alpha1.Limits {
-	if org.Status.Limits != nil {
-		return org.Status.Limits
-	}
-	return &l.FreeLimits
-}
-
 // groupResources name, in refusals, what was refused.
 var groupResources = map[string]schema.GroupResource{
 	usage.Accounts:    {Group: v1alpha1.GroupVersion.Group, Resource: "accounts"},
@@ -219,16 +214,27 @@ var groupResources = map[string]schema.GroupResource{
 	usage.Deployments: {Group: "apps", Resource: "deployments"},
 }
 
-func overLimit(org *v1alpha1.Organization, resource string, used, limit int64) error {
-	plan := org.Status.Plan
-	if plan == "" {
-		plan = v1alpha1.PlanFree
-	}
+func overLimit(org *v1alpha1.Organization, p *v1alpha1.Plan, resource string, used, limit int64) error {
 	source := "the free plan"
-	if org.Status.License != "" {
-		source = "license " + org.Status.License
+	if p.License != "" {
+		source = "license " + p.License
 	}
 	return apierrors.NewForbidden(groupResources[resource], "",
 		fmt.Errorf("organization %s has reached its limit of %d %s (%d in use, %s plan, set by %s); delete one or assign a license with a higher limit",
-			org.Name, limit, resource, used, plan, source))
+			org.Name, limit, resource, used, p.Type, source))
+}
+
+// refuseNew refuses what an organization may not get while it is
+// suspended, or while its plan is Restricted (its license is past its
+// grace period: what exists keeps running, nothing new is admitted).
+func refuseNew(org *v1alpha1.Organization, p *v1alpha1.Plan, gr schema.GroupResource, name, what string) error {
+	if org.Spec.Suspended {
+		return suspended(gr, name, what)
+	}
+	if p.Phase != v1alpha1.PlanPhaseRestricted {
+		return nil
+	}
+	return apierrors.NewForbidden(gr, name, fmt.Errorf(
+		"organization %s is restricted: license %s expired at %s and its grace period ended at %s; it keeps running but gets no %s until a renewed license key is applied (kubectl apply the new License, or PUT it through the REST API)",
+		org.Name, p.License, p.ExpiresAt.UTC().Format(time.RFC3339), p.GraceEndsAt.UTC().Format(time.RFC3339), what))
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/internal/displayname"
 	"github.com/orgplane/orgplane/internal/index"
+	"github.com/orgplane/orgplane/internal/plan"
 	"github.com/orgplane/orgplane/internal/tenancy"
 	"github.com/orgplane/orgplane/internal/usage"
 )
@@ -104,7 +105,8 @@ func (d *OrganizationDefaulter) Default(ctx context.Context, o *v1alpha1.Organiz
 // optimistic concurrency on it makes the users limit atomic. The match
 // condition spares the call for every other update (labels, descriptions).
 type OrganizationValidator struct {
-	FreeLimits v1alpha1.Limits
+	// Plan answers for organizations with no plan recorded yet.
+	Plan plan.Settings
 	guard
 	creators   *tenancy.Creators
 	namespaces namespaceReader
@@ -139,7 +141,10 @@ func (v *OrganizationValidator) ValidateCreate(ctx context.Context, o *v1alpha1.
 	if err := v.namespaces.mustBeFree(ctx, organizationsResource, o.Name, o.NamespaceName()); err != nil {
 		return nil, err
 	}
-	if err := v.checkMembers(o, 0, &v.FreeLimits); err != nil {
+	if err := v.checkSSO(o, nil, v.Plan.Of(o)); err != nil {
+		return nil, err
+	}
+	if err := v.checkMembers(o, 0, v.Plan.Of(o)); err != nil {
 		return nil, err
 	}
 	// The cap exactly, once nothing else refuses (a refusal after it would
@@ -193,11 +198,10 @@ func (v *OrganizationValidator) ValidateUpdate(ctx context.Context, old, o *v1al
 			return nil, err
 		}
 	}
-	limits := old.Status.Limits
-	if limits == nil {
-		limits = &v.FreeLimits
+	if err := v.checkSSO(o, old, v.Plan.Of(old)); err != nil {
+		return nil, err
 	}
-	if err := v.checkAddedMembers(ctx, old, o, limits); err != nil {
+	if err := v.checkAddedMembers(ctx, old, o, v.Plan.Of(old)); err != nil {
 		return nil, err
 	}
 	return nil, v.moveClaim(ctx, old, o)
@@ -206,7 +210,7 @@ func (v *OrganizationValidator) ValidateUpdate(ctx context.Context, old, o *v1al
 // checkAddedMembers counts the users as the limiter does: the distinct
 // subjects of the organization and of its accounts, and the users account
 // admissions have reserved but not yet shown, read from the API server.
-func (v *OrganizationValidator) checkAddedMembers(ctx context.Context, old, o *v1alpha1.Organization, limits *v1alpha1.Limits) error {
+func (v *OrganizationValidator) checkAddedMembers(ctx context.Context, old, o *v1alpha1.Organization, p *v1alpha1.Plan) error {
 	if !addsMember(old, o) {
 		return nil
 	}
@@ -221,10 +225,10 @@ func (v *OrganizationValidator) checkAddedMembers(ctx context.Context, old, o *v
 			before, after = before+1, after+1
 		}
 	}
-	if after <= before || int64(after) <= limits.Users {
+	if after <= before || int64(after) <= p.Limits.Users {
 		return nil
 	}
-	return overLimit(o, usage.Users, int64(before), limits.Users)
+	return overLimit(o, p, usage.Users, int64(before), p.Limits.Users)
 }
 
 // moveClaim claims a renamed organization's new display name and releases
@@ -299,13 +303,27 @@ func (v *OrganizationValidator) checkSuspension(ctx context.Context, old, o *v1a
 		return apierrors.NewForbidden(organizationsResource, o.Name, fmt.Errorf(
 			"only platform admins (who may update organizations.orgplane.io cluster-wide) may suspend or resume an organization"))
 	}
-	if o.Spec.Suspended && addsMember(old, o) {
-		return suspended(organizationsResource, o.Name, "new members")
+	if addsMember(old, o) {
+		if err := refuseNew(o, v.Plan.Of(old), organizationsResource, o.Name, "new members"); err != nil {
+			return err
+		}
 	}
 	if o.Spec.Suspended && old.Spec.DisplayName != o.Spec.DisplayName {
 		return suspended(organizationsResource, o.Name, "new display name")
 	}
 	return nil
+}
+
+// checkSSO refuses linking an SSO organization (spec.auth0.id), on create
+// or when it changes, unless the plan is entitled to sso. An organization
+// linked before keeps its link.
+func (v *OrganizationValidator) checkSSO(o, old *v1alpha1.Organization, p *v1alpha1.Plan) error {
+	if auth0ID(o) == "" || (old != nil && auth0ID(old) == auth0ID(o)) || p.Entitled(v1alpha1.EntitlementSSO) {
+		return nil
+	}
+	return apierrors.NewForbidden(organizationsResource, o.Name, fmt.Errorf(
+		"spec.auth0: linking an SSO organization needs the %q entitlement, which the %s plan does not have; assign a license whose key grants it, or leave spec.auth0 out",
+		v1alpha1.EntitlementSSO, p.Type))
 }
 
 func addsMember(old, o *v1alpha1.Organization) bool {
@@ -324,12 +342,12 @@ func (v *OrganizationValidator) ValidateDelete(context.Context, *v1alpha1.Organi
 	return nil, nil
 }
 
-func (v *OrganizationValidator) checkMembers(o *v1alpha1.Organization, before int, limits *v1alpha1.Limits) error {
+func (v *OrganizationValidator) checkMembers(o *v1alpha1.Organization, before int, p *v1alpha1.Plan) error {
 	n := len(o.Spec.Members)
-	if n <= before || int64(n) <= limits.Users {
+	if n <= before || int64(n) <= p.Limits.Users {
 		return nil
 	}
-	return overLimit(o, usage.Users, int64(before), limits.Users)
+	return overLimit(o, p, usage.Users, int64(before), p.Limits.Users)
 }
 
 var organizationsResource = schema.GroupResource{Group: v1alpha1.GroupVersion.Group, Resource: "organizations"}

@@ -139,7 +139,8 @@ func testScheme(t *testing.T) *runtime.Scheme {
 
 func limitedOrg(accounts int64, reserved ...string) *v1alpha1.Organization {
 	org := &v1alpha1.Organization{ObjectMeta: metav1.ObjectMeta{Name: "acme"},
-		Status: v1alpha1.OrganizationStatus{Limits: &v1alpha1.Limits{Accounts: accounts, Users: 10, Deployments: 10}}}
+		Status: v1alpha1.OrganizationStatus{Plan: &v1alpha1.Plan{Type: "team", Phase: v1alpha1.PlanPhaseActive,
+			Limits: v1alpha1.Limits{Accounts: accounts, Users: 10, Deployments: 10}}}}
 	for _, name := range reserved {
 		org.Status.Reservations = append(org.Status.Reservations, v1alpha1.Reservation{
 			Resource: usage.Accounts, Name: name, Expires: metav1.NewTime(time.Now().Add(time.Minute))})

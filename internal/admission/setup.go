@@ -12,16 +12,16 @@ import (
 	"github.com/orgplane/orgplane/internal/displayname"
 	"github.com/orgplane/orgplane/internal/index"
 	"github.com/orgplane/orgplane/internal/license"
+	"github.com/orgplane/orgplane/internal/plan"
 	"github.com/orgplane/orgplane/internal/tenancy"
 )
 
 // Options configure the webhooks.
 type Options struct {
-	FreeLimits v1alpha1.Limits
-	// FreeGuardrails are the free plan's: a license inherits those it
-	// leaves out.
-	FreeGuardrails *v1alpha1.Guardrails
-	Verifier       *license.Verifier
+	// Plan has the free plan, for organizations with no plan recorded
+	// yet and for the licenses being assigned.
+	Plan     plan.Settings
+	Verifier *license.Verifier
 	// Creators says who may create organizations.
 	Creators tenancy.Creators
 	// Rate bounds each requester's admission requests (429 beyond it);
@@ -42,7 +42,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	}
 	g := guard{self: self, admins: admins}
 	claims := &displayname.Claims{Client: mgr.GetClient(), Reader: live, Cached: cached, IndexField: index.DisplayName}
-	limiter := &Limiter{Client: mgr.GetClient(), Cached: cached, Live: live, FreeLimits: opts.FreeLimits, TTL: 30 * time.Second}
+	limiter := &Limiter{Client: mgr.GetClient(), Cached: cached, Live: live, Plan: opts.Plan, TTL: 30 * time.Second}
 	if opts.Rate == (Rate{}) {
 		opts.Rate = DefaultRate
 	}
@@ -59,13 +59,13 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		func() error {
 			return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.Organization{}).
 				WithDefaulter(&OrganizationDefaulter{g}).
-				WithValidator(limited[*v1alpha1.Organization](&OrganizationValidator{FreeLimits: opts.FreeLimits, guard: g, creators: &opts.Creators,
+				WithValidator(limited[*v1alpha1.Organization](&OrganizationValidator{Plan: opts.Plan, guard: g, creators: &opts.Creators,
 					namespaces: res.namespaces, claims: claims}, rate)).Complete()
 		},
 		func() error {
 			return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.License{}).
 				WithValidator(limited[*v1alpha1.License](&LicenseValidator{Verifier: opts.Verifier, Reader: live, Cached: cached, Admins: admins,
-					FreeGuardrails: opts.FreeGuardrails}, rate)).Complete()
+					Plan: opts.Plan}, rate)).Complete()
 		},
 		func() error {
 			return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.User{}).WithValidator(UserValidator{}).Complete()

@@ -20,6 +20,7 @@ import (
 	"github.com/orgplane/orgplane/internal/custody"
 	"github.com/orgplane/orgplane/internal/index"
 	"github.com/orgplane/orgplane/internal/license"
+	"github.com/orgplane/orgplane/internal/plan"
 	"github.com/orgplane/orgplane/internal/usage"
 )
 
@@ -201,8 +202,9 @@ type LicenseValidator struct {
 	// Reader reads from the API server; Cached lists Licenses by id.
 	Reader, Cached client.Reader
 	Admins         custody.PlatformAdmins
-	// FreeGuardrails fill in what a key's guardrails leave out.
-	FreeGuardrails *v1alpha1.Guardrails
+	// Plan says what a key grants: its limits and guardrails, never less
+	// than the free plan's.
+	Plan plan.Settings
 }
 
 var _ admission.Validator[*v1alpha1.License] = &LicenseValidator{}
@@ -228,7 +230,7 @@ func (v *LicenseValidator) ValidateDelete(context.Context, *v1alpha1.License) (a
 	return nil, nil
 }
 
-func (v *LicenseValidator) validate(ctx context.Context, _, l *v1alpha1.License) (admission.Warnings, error) {
+func (v *LicenseValidator) validate(ctx context.Context, old, l *v1alpha1.License) (admission.Warnings, error) {
 	claims, phase, err := v.Verifier.Verify(l.Spec.Key, time.Now())
 	if phase == license.Invalid {
 		return nil, invalidLicense(l, fmt.Sprintf("spec.key: %v", err))
@@ -250,7 +252,7 @@ func (v *LicenseValidator) validate(ctx context.Context, _, l *v1alpha1.License)
 	if err := v.checkRequester(ctx, org); err != nil {
 		return nil, err
 	}
-	if err := custody.ActiveElsewhere(ctx, v.Cached, claims.ID, org.UID, l.Name); err != nil {
+	if err := custody.ActiveElsewhere(ctx, v.Cached, assignment(old, l), claims.ID, org.UID); err != nil {
 		return nil, err
 	}
 	if phase != license.Valid {
@@ -283,13 +285,12 @@ func (v *LicenseValidator) checkUsage(ctx context.Context, l *v1alpha1.License, 
 	if err != nil {
 		return err
 	}
-	limits := &v1alpha1.Limits{Accounts: c.Limits.Accounts, Users: c.Limits.Users, Deployments: c.Limits.Deployments}
+	limits := v.Plan.LimitsOf(c)
 	var parts []string
-	for _, vi := range usage.Violations(inv.Usage(), limits) {
+	for _, vi := range usage.Violations(inv.Usage(), &limits) {
 		parts = append(parts, vi.String())
 	}
-	perWorkspace, total := guardrailQuotas(c.Guardrails)
-	g := (&v1alpha1.Guardrails{Workspace: perWorkspace, Organization: total}).Inherit(v.FreeGuardrails)
+	g := v.Plan.GuardrailsOf(c)
 	quotas, _, err := usage.QuotaViolations(ctx, v.Reader, usage.UsedOrCounted, org.Name, g.Workspace, g.Organization)
 	if err != nil {
 		return err
@@ -307,10 +308,13 @@ func (v *LicenseValidator) checkUsage(ctx context.Context, l *v1alpha1.License, 
 
 // guardrailQuotas are a verified key's per-workspace and organization-wide
 // quotas (Verify has checked that they parse).
-func guardrailQuotas(g *license.Guardrails) (perWorkspace, total corev1.ResourceList) {
-	perWorkspace, _ = g.Quota()
-	total, _ = g.Total()
-	return perWorkspace, total
+// assignment is l as the custody rule sees it: a License that takes an
+// assignment it did not have comes after every License holding its id.
+func assignment(old, l *v1alpha1.License) *v1alpha1.License {
+	if old == nil || old.Spec.Organization != l.Spec.Organization || old.Spec.OrganizationUID != l.Spec.OrganizationUID {
+		return custody.NewAssignment(l.Name)
+	}
+	return l
 }
 
 func invalidLicense(l *v1alpha1.License, msg string) error {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apiserver/pkg/authentication/user"
@@ -64,22 +65,56 @@ func CheckKey(v *license.Verifier, key string, org *v1alpha1.Organization, now t
 	return claims, nil
 }
 
-// ActiveElsewhere returns a Conflict when license id is assigned to an
-// organization other than the one with uid orgUID by a License other than
-// self. The cached reader lists Licenses by index.LicenseID.
-func ActiveElsewhere(ctx context.Context, r client.Reader, id string, orgUID types.UID, self string) error {
+// ActiveElsewhere returns a Conflict when l's license id is held for an
+// organization other than the one with uid orgUID (see Holder).
+func ActiveElsewhere(ctx context.Context, r client.Reader, l *v1alpha1.License, id string, orgUID types.UID) error {
+	holder, err := Holder(ctx, r, l, id, orgUID)
+	if err != nil || holder == nil {
+		return err
+	}
+	return apierrors.NewConflict(licenses, l.Name, fmt.Errorf(
+		"license id %s is already active in another organization (License %s); one license is active in one organization only", id, holder.Name))
+}
+
+// Holder is the License that holds license id for an organization other
+// than the one with uid orgUID, ahead of l: one bound there and created
+// before l (by name when created in the same second; l not created yet
+// comes last). nil when there is none. One license id is active in one
+// organization only. The reader lists Licenses by index.LicenseID.
+func Holder(ctx context.Context, r client.Reader, l *v1alpha1.License, id string, orgUID types.UID) (*v1alpha1.License, error) {
 	list := &v1alpha1.LicenseList{}
 	if err := r.List(ctx, list, client.MatchingFields{index.LicenseID: id}); err != nil {
-		return fmt.Errorf("failed to list licenses by id: %w", err)
+		return nil, fmt.Errorf("failed to list licenses by id: %w", err)
 	}
-	for _, l := range list.Items {
-		if l.Name == self || l.Spec.Organization == "" || BoundTo(&l) == orgUID {
+	for i := range list.Items {
+		o := &list.Items[i]
+		if o.Name == l.Name || BoundTo(o) == "" || BoundTo(o) == orgUID {
 			continue
 		}
-		return apierrors.NewConflict(licenses, self, fmt.Errorf(
-			"license id %s is already active in another organization (License %s); one license is active in one organization only", id, l.Name))
+		if createdBefore(o, l) {
+			return o, nil
+		}
 	}
-	return nil
+	return nil, nil
+}
+
+// NewAssignment stands for License name taking an assignment it does not
+// have yet: it comes after every License that holds the id already.
+func NewAssignment(name string) *v1alpha1.License {
+	return &v1alpha1.License{ObjectMeta: metav1.ObjectMeta{Name: name}}
+}
+
+// createdBefore says whether a was created before b, by name on a tie; b
+// not created yet comes after every License.
+func createdBefore(a, b *v1alpha1.License) bool {
+	ta, tb := a.CreationTimestamp.Time, b.CreationTimestamp.Time
+	switch {
+	case tb.IsZero():
+		return true
+	case !ta.Equal(tb):
+		return ta.Before(tb)
+	}
+	return a.Name < b.Name
 }
 
 // BoundTo is the uid of the organization a License is bound to, or "".

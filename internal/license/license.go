@@ -27,6 +27,20 @@ type Claims struct {
 	Limits Limits `json:"limits"`
 	// Guardrails shape the organization's workspaces; nil means none.
 	Guardrails *Guardrails `json:"guardrails,omitempty"`
+	// Sequence orders the keys issued for one license id: a renewal has a
+	// higher sequence (or, with equal sequences, a later iat) and replaces
+	// the key before it. Keys without it have sequence 0.
+	Sequence int64 `json:"sequence,omitempty"`
+	// GraceDays is how many days (fractions allowed) after exp the license
+	// keeps its plan (phase Grace); nil means the installation's default.
+	GraceDays *float64 `json:"graceDays,omitempty"`
+	// RestrictedDays is how many days after the grace period the plan is
+	// kept but nothing new may be created (phase Restricted); nil means the
+	// installation's default.
+	RestrictedDays *float64 `json:"restrictedDays,omitempty"`
+	// Entitlements are the feature codes the license switches on (e.g.
+	// "sso"). Codes this installation does not know are kept and shown.
+	Entitlements []string `json:"entitlements,omitempty"`
 }
 
 // Limits are the most of each resource an organization may have.
@@ -59,7 +73,10 @@ var (
 	ErrWrongAudience = errors.New("the key is bound to another organization")
 	ErrExpired       = errors.New("the license has expired")
 	ErrNotYetValid   = errors.New("the license is not valid yet")
+	ErrNegative      = errors.New("the key's sequence, graceDays or restrictedDays is negative")
 )
+
+func negative(n *float64) bool { return n != nil && !(*n >= 0) }
 
 // KeyID names a public key: the first 16 characters of the base64url
 // SHA-256 of the key.
@@ -81,6 +98,9 @@ func Issue(priv ed25519.PrivateKey, c Claims) (string, error) {
 func checkClaims(c *Claims) error {
 	if c.ID == "" || c.Type == "" || c.Licensee == "" || c.ExpiresAt == nil {
 		return ErrMissingClaims
+	}
+	if c.Sequence < 0 || negative(c.GraceDays) || negative(c.RestrictedDays) {
+		return ErrNegative
 	}
 	return c.Guardrails.Validate()
 }

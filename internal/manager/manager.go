@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -32,6 +33,8 @@ import (
 	"github.com/orgplane/orgplane/internal/admission"
 	"github.com/orgplane/orgplane/internal/index"
 	"github.com/orgplane/orgplane/internal/license"
+	"github.com/orgplane/orgplane/internal/plan"
+	"github.com/orgplane/orgplane/internal/report"
 	restapi "github.com/orgplane/orgplane/internal/rest"
 	"github.com/orgplane/orgplane/internal/tenancy"
 )
@@ -53,11 +56,13 @@ type Options struct {
 	LeaderElection bool
 	// LeaderElectionNamespace holds the leader-election Lease.
 	LeaderElectionNamespace string
-	// FreeLimits are the limits of organizations with no valid license.
-	FreeLimits v1alpha1.Limits
-	// FreeGuardrails are the guardrails of organizations with no valid
-	// license; nil means none.
-	FreeGuardrails *v1alpha1.Guardrails
+	// reportKey signs usage reports; New reads or makes it.
+	reportKey ed25519.PrivateKey
+	// Plan has the free plan (limits, guardrails, entitlements) and the
+	// default grace and restricted periods of license keys that do not
+	// name theirs. The organization reconciler decides each organization's
+	// plan from it; admission, REST and the other reconcilers read that.
+	Plan plan.Settings
 	// LicenseVerifier verifies license keys. When nil, the keys in
 	// LicensePublicKeyFiles are trusted.
 	LicenseVerifier *license.Verifier
@@ -122,8 +127,15 @@ const DefaultMaxOrganizationsPerUser = 10
 // may take unless configured otherwise.
 const DefaultMaxTrialsPerUser = 1
 
-// DefaultFreeLimits are the free plan's limits unless configured otherwise.
-var DefaultFreeLimits = v1alpha1.Limits{Accounts: 3, Users: 5, Deployments: 10}
+// DefaultPlan is the free plan and the lifecycle periods unless configured
+// otherwise: 3 accounts, 5 users, 10 Deployments, SSO allowed; 14 days of
+// grace after a license expires, then 14 days restricted.
+var DefaultPlan = plan.Settings{
+	FreeLimits:       v1alpha1.Limits{Accounts: 3, Users: 5, Deployments: 10},
+	FreeEntitlements: []string{v1alpha1.EntitlementSSO},
+	Grace:            14 * plan.Day,
+	Restricted:       14 * plan.Day,
+}
 
 // Scheme holds the Kubernetes types and orgplane's.
 func Scheme() *runtime.Scheme {
@@ -174,10 +186,29 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	} else if err := addCertRotation(mgr, *opts.CertRotation, opts.WebhookCertDir, certsReady); err != nil {
 		return nil, err
 	}
+	if opts.reportKey, err = reportKey(cfg); err != nil {
+		return nil, err
+	}
 	if err := setup(mgr, opts, issuerKey, certsReady); err != nil {
 		return nil, err
 	}
 	return mgr, nil
+}
+
+// reportKey is the installation's usage-report key, made on the first
+// start and kept in a Secret in orgplane's namespace.
+func reportKey(cfg *rest.Config) (ed25519.PrivateKey, error) {
+	c, err := client.New(cfg, client.Options{Scheme: Scheme()})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	key, err := report.EnsureKey(ctx, c, tenancy.SystemNamespace)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read or make the usage-report key (Secret %s/%s): %w", tenancy.SystemNamespace, report.KeySecretName, err)
+	}
+	return key, nil
 }
 
 // webhookOptions serve the webhooks on opts' address, to kube-apiserver only
@@ -238,13 +269,14 @@ func setup(mgr ctrl.Manager, opts Options, issuerKey ed25519.PrivateKey, certs <
 		MaxTrials: opts.MaxTrialsPerUser, Reader: mgr.GetClient(), Live: mgr.GetAPIReader(), Writer: mgr.GetClient()}
 	reconcilers := []interface{ SetupWithManager(ctrl.Manager) error }{
 		&controllers.OrganizationReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec,
-			FreeLimits: opts.FreeLimits, FreeGuardrails: opts.FreeGuardrails, Workers: workers},
-		&controllers.AccountReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec, Workers: workers,
-			FreeGuardrails: opts.FreeGuardrails},
+			Plan: opts.Plan, Verifier: opts.LicenseVerifier, Workers: workers},
+		&controllers.AccountReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec, Workers: workers},
 		&controllers.UserReconciler{Client: mgr.GetClient(), Recorder: rec, Workers: workers},
-		&controllers.LicenseReconciler{Client: mgr.GetClient(), Verifier: opts.LicenseVerifier, Recorder: rec},
+		&controllers.LicenseReconciler{Client: mgr.GetClient(), Verifier: opts.LicenseVerifier, Recorder: rec, Plan: opts.Plan,
+			ReportKey: reportKeyPEM(opts.reportKey)},
+		&controllers.RevocationListReconciler{Client: mgr.GetClient(), Verifier: opts.LicenseVerifier, Recorder: rec},
 		&controllers.WorkspaceReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec},
-		&controllers.GuardrailsReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Free: opts.FreeGuardrails},
+		&controllers.GuardrailsReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader()},
 	}
 	for _, r := range reconcilers {
 		if err := r.SetupWithManager(mgr); err != nil {
@@ -258,15 +290,14 @@ func setup(mgr ctrl.Manager, opts Options, issuerKey ed25519.PrivateKey, certs <
 		}
 		server := restapi.New(mgr, restapi.Options{Addr: opts.RESTAddr, CertDir: opts.RESTCertDir, Config: mgr.GetConfig(),
 			Issuer: issuer, Verifier: opts.LicenseVerifier, Recorder: mgr.GetEventRecorder("orgplane-rest"),
-			Creators: &creators})
+			Creators: &creators, Plan: opts.Plan, ReportKey: opts.reportKey})
 		if err := mgr.Add(gatedRunnable{Runnable: server, ready: certs}); err != nil {
 			return err
 		}
 	}
 	if opts.Webhooks {
 		rate := opts.AdmissionRatePerUser
-		opts := admission.Options{FreeLimits: opts.FreeLimits, FreeGuardrails: opts.FreeGuardrails,
-			Verifier: opts.LicenseVerifier, Creators: creators}
+		opts := admission.Options{Plan: opts.Plan, Verifier: opts.LicenseVerifier, Creators: creators}
 		if rate != 0 {
 			opts.Rate = admission.Rate{PerSecond: rate, Burst: max(1, int(2*rate))}
 		}
@@ -327,4 +358,12 @@ func licenseKeys(opts Options) (*license.Verifier, ed25519.PrivateKey, error) {
 		return nil, nil, fmt.Errorf("failed to load license public keys: %w", err)
 	}
 	return v, issuer, nil
+}
+
+func reportKeyPEM(key ed25519.PrivateKey) string {
+	pem, err := report.PublicKeyPEM(key)
+	if err != nil {
+		return ""
+	}
+	return string(pem)
 }

@@ -78,7 +78,7 @@ func (s *Service) applyLicense(ctx context.Context, u user.Info, org *v1alpha1.O
 	if err != nil {
 		return err
 	}
-	if err := custody.ActiveElsewhere(ctx, s.Cache, claims.ID, org.UID, org.Name+"-license"); err != nil {
+	if err := custody.ActiveElsewhere(ctx, s.Cache, custody.NewAssignment(org.Name+"-license"), claims.ID, org.UID); err != nil {
 		return err
 	}
 	return s.writeLicense(ctx, org, key)
@@ -159,7 +159,7 @@ func (s *Service) AssignLicense(ctx context.Context, u user.Info, id, licenseID 
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := custody.ActiveElsewhere(ctx, s.Cache, claims.ID, org.UID, lic.Name); err != nil {
+	if err := custody.ActiveElsewhere(ctx, s.Cache, custody.NewAssignment(lic.Name), claims.ID, org.UID); err != nil {
 		return nil, nil, err
 	}
 	before := lic.DeepCopy()

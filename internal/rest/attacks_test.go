@@ -89,7 +89,10 @@ func validKey(id, boundTo string) string {
 func planOf(org string) string {
 	o := &v1alpha1.Organization{}
 	Expect(k8sClient.Get(ctx, client.ObjectKey{Name: org}, o)).To(Succeed())
-	return o.Status.Plan
+	if o.Status.Plan == nil {
+		return ""
+	}
+	return o.Status.Plan.Type
 }
 
 func eventuallyPlan(org, plan string) {

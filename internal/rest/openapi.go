@@ -28,6 +28,9 @@ type contract struct {
 	Form  any         // type of the form-encoded body, if any
 	OK    map[int]any // success codes with the type of their body (nil for none, oneOf for one of several)
 	Query []*openapi3.Parameter
+	// Errors are error answers beyond those errorCodes gives every route
+	// of its kind (e.g. 403 for a platform admins' route).
+	Errors []int
 }
 
 const (
@@ -86,6 +89,8 @@ var contracts = map[string]contract{
 	"POST /v1/organizations/{id}/members":             {ID: "addMember", Tag: tagMembers, JSON: memberRequest{}, OK: map[int]any{200: Member{}}},
 	"DELETE /v1/organizations/{id}/members/{user_id}": {ID: "removeMember", Tag: tagMembers, OK: map[int]any{204: nil}},
 	"GET /v1/organizations/{id}/deployments":          {ID: "listDeployments", Tag: tagOrganizations, OK: map[int]any{200: deploymentsBody{}}},
+	"GET /v1/usage-report": {ID: "getUsageReport", Tag: tagLicenses, OK: map[int]any{200: usageReportBody{}},
+		Errors: []int{http.StatusForbidden, http.StatusServiceUnavailable}},
 	"GET /v1/identity/organizations": {ID: "listIdentityOrganizations", Tag: tagIdentity, OK: map[int]any{200: identityPage{}},
 		Query: []*openapi3.Parameter{offsetParam, limitParam}},
 	"POST /v1/identity/organizations":      {ID: "createIdentityOrganization", Tag: tagIdentity, JSON: identityCreateRequest{}, OK: map[int]any{200: IdentityOrganization{}}},
@@ -267,6 +272,7 @@ var errorNames = map[int]string{
 	http.StatusNotFound: "NotFound", http.StatusConflict: "Conflict", http.StatusRequestEntityTooLarge: "RequestEntityTooLarge",
 	http.StatusUnsupportedMediaType: "UnsupportedMediaType", http.StatusUnprocessableEntity: "UnprocessableEntity",
 	http.StatusTooManyRequests: "TooManyRequests", http.StatusInternalServerError: "InternalServerError",
+	http.StatusServiceUnavailable: "ServiceUnavailable",
 }
 
 var errorDescriptions = map[int]string{
@@ -281,6 +287,7 @@ var errorDescriptions = map[int]string{
 	http.StatusTooManyRequests: "Through kube-apiserver only: its API Priority and Fairness turned the request away " +
 		"(the caller's priority level is busy). The answer is kube-apiserver's, in plain text; retry after Retry-After seconds",
 	http.StatusInternalServerError: "Internal error",
+	http.StatusServiceUnavailable:  "Not ready yet (e.g. the installation's key is being made); retry in a moment",
 }
 
 func errorResponses() openapi3.ResponseBodies {
@@ -343,6 +350,7 @@ func errorCodes(method, path string, c contract) []int {
 	if c.JSON != nil || c.Form != nil {
 		codes = append(codes, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
 	}
+	codes = append(codes, c.Errors...)
 	sort.Ints(codes)
 	return codes
 }

@@ -163,15 +163,17 @@ func (s *Server) getLicense(w http.ResponseWriter, r *http.Request, u user.Info)
 	if err != nil {
 		return err
 	}
-	var lic any
-	if org.Status.License != "" {
+	p := s.opts.Plan.Of(org)
+	view := licenseView{Plan: p.Type, Phase: p.Phase, Limits: &p.Limits, Entitlements: p.Entitlements, Usage: org.Status.Usage,
+		ExpiresAt: p.ExpiresAt, GraceEndsAt: p.GraceEndsAt, RestrictedEndsAt: p.RestrictedEndsAt}
+	if p.License != "" {
 		l := &v1alpha1.License{}
-		if err := s.cache.Get(r.Context(), types.NamespacedName{Name: org.Status.License}, l); err == nil {
-			lic = map[string]any{"id": l.Name, "licenseId": l.Status.LicenseID, "type": l.Status.Type,
-				"licensee": l.Status.Licensee, "phase": l.Status.Phase, "limits": l.Status.Limits, "expiresAt": l.Status.ExpiresAt}
+		if err := s.cache.Get(r.Context(), types.NamespacedName{Name: p.License}, l); err == nil {
+			view.License = &licenseDetails{ID: l.Name, LicenseID: l.Status.LicenseID, Type: l.Status.Type, Licensee: l.Status.Licensee,
+				Phase: l.Status.Phase, Limits: l.Status.Limits, ExpiresAt: l.Status.ExpiresAt, GraceEndsAt: l.Status.GraceEndsAt}
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"plan": org.Status.Plan, "limits": org.Status.Limits, "usage": org.Status.Usage, "license": lic})
+	writeJSON(w, http.StatusOK, view)
 	return nil
 }
 
@@ -216,7 +218,7 @@ func (s *Server) listDeployments(w http.ResponseWriter, r *http.Request, u user.
 			out = append(out, map[string]string{"account": ws.Labels[v1alpha1.LabelAccount], "namespace": d.Namespace, "name": d.Name, "id": string(d.UID)})
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"deployments": out, "limit": org.Status.Limits})
+	writeJSON(w, http.StatusOK, map[string]any{"deployments": out, "limit": &s.opts.Plan.Of(org).Limits})
 	return nil
 }
 

@@ -30,6 +30,7 @@ import (
 	"github.com/orgplane/orgplane/internal/license"
 	"github.com/orgplane/orgplane/internal/localcp"
 	"github.com/orgplane/orgplane/internal/manager"
+	"github.com/orgplane/orgplane/internal/plan"
 )
 
 const (
@@ -109,9 +110,8 @@ func startManager(config string) {
 	issuerKeyFile, issuerPublic := issuerKey()
 	mgr, err := manager.New(cfg, manager.Options{
 		LicenseVerifier: license.NewVerifier(vendorKey.Public().(ed25519.PublicKey), issuerPublic),
-		MetricsAddr:     "0", ProbeAddr: "0", FreeLimits: manager.DefaultFreeLimits,
+		MetricsAddr:     "0", ProbeAddr: "0", Plan: isolatedFreePlan(),
 		// The free plan isolates workspaces; trials are self-issued, one per user.
-		FreeGuardrails:       &v1alpha1.Guardrails{Network: "isolated"},
 		LicenseIssuerKeyFile: issuerKeyFile, MaxTrialsPerUser: manager.DefaultMaxTrialsPerUser,
 		MaxOrganizationsPerUser: manager.DefaultMaxOrganizationsPerUser,
 		Webhooks:                true, WebhookHost: cp.Webhook.LocalServingHost, WebhookPort: cp.Webhook.LocalServingPort,
@@ -211,4 +211,11 @@ func organizationNames(body []byte) []string {
 		names = append(names, o.Metadata.Name)
 	}
 	return names
+}
+
+// isolatedFreePlan is the default plan whose free plan isolates workspaces.
+func isolatedFreePlan() plan.Settings {
+	s := manager.DefaultPlan
+	s.FreeGuardrails = &v1alpha1.Guardrails{Network: "isolated"}
+	return s
 }

@@ -53,6 +53,7 @@ var table = []route{
 	{"POST", "/v1/organizations/{id}/members", "004", "Add a member by email (admins)", (*Server).addMember},
 	{"DELETE", "/v1/organizations/{id}/members/{user_id}", "004", "Remove a member (admins)", (*Server).removeMember},
 	{"GET", "/v1/organizations/{id}/deployments", "004", "Deployments in the organization's workspaces", (*Server).listDeployments},
+	{"GET", "/v1/usage-report", "orgplane", "Every organization's plan, usage and peak usage this month, signed by the installation's key (platform admins)", (*Server).usageReport},
 	{"GET", "/v1/identity/organizations", "001", "The caller's organizations, paged (offset, limit ≤ 100)", (*Server).listIdentityOrganizations},
 	{"POST", "/v1/identity/organizations", "001", "Create an organization", (*Server).createIdentityOrganization},
 	{"GET", "/v1/identity/organizations/{id}", "001", "One organization with the caller's role", (*Server).getIdentityOrganization},

@@ -97,20 +97,26 @@ type verifyResult struct {
 }
 
 type licenseDetails struct {
-	ID        string                `json:"id" desc:"Name of the License object"`
-	LicenseID string                `json:"licenseId"`
-	Type      string                `json:"type"`
-	Licensee  string                `json:"licensee"`
-	Phase     v1alpha1.LicensePhase `json:"phase"`
-	Limits    *v1alpha1.Limits      `json:"limits"`
-	ExpiresAt *metav1.Time          `json:"expiresAt"`
+	ID          string                `json:"id" desc:"Name of the License object"`
+	LicenseID   string                `json:"licenseId"`
+	Type        string                `json:"type"`
+	Licensee    string                `json:"licensee"`
+	Phase       v1alpha1.LicensePhase `json:"phase" desc:"Active, Grace, Restricted, Expired, NotYetValid, Superseded, Revoked or Invalid"`
+	Limits      *v1alpha1.Limits      `json:"limits"`
+	ExpiresAt   *metav1.Time          `json:"expiresAt"`
+	GraceEndsAt *metav1.Time          `json:"graceEndsAt" desc:"When the organization becomes restricted unless a renewed key is applied"`
 }
 
 type licenseView struct {
-	Plan    string           `json:"plan" desc:"free without a license"`
-	Limits  *v1alpha1.Limits `json:"limits"`
-	Usage   *v1alpha1.Usage  `json:"usage"`
-	License *licenseDetails  `json:"license"`
+	Plan             string             `json:"plan" desc:"free without a license"`
+	Phase            v1alpha1.PlanPhase `json:"phase" desc:"Free, Active, Grace (expired, plan kept) or Restricted (nothing new may be created)"`
+	Limits           *v1alpha1.Limits   `json:"limits"`
+	Entitlements     []string           `json:"entitlements" desc:"Feature codes the plan switches on (e.g. sso); unknown codes are kept"`
+	ExpiresAt        *metav1.Time       `json:"expiresAt" desc:"When the license in force expires; absent on the free plan"`
+	GraceEndsAt      *metav1.Time       `json:"graceEndsAt" desc:"When the grace period ends and the organization is restricted"`
+	RestrictedEndsAt *metav1.Time       `json:"restrictedEndsAt" desc:"When the license stops applying: the next license or the free plan"`
+	Usage            *v1alpha1.Usage    `json:"usage"`
+	License          *licenseDetails    `json:"license"`
 }
 
 type assignedLicense struct {
@@ -267,7 +273,8 @@ var components = []struct {
 	{"AllAccounts", allAccounts{}, false, ""},
 	{"UserList", userList{}, false, ""},
 	{"VerifyResult", verifyResult{}, false, ""},
-	{"LicenseView", licenseView{}, false, "The organization's plan, limits and usage, and its license (null on the free plan)"},
+	{"LicenseView", licenseView{}, false, "The organization's plan, its phase in the license lifecycle, limits, entitlements and usage, and its license (null on the free plan)"},
+	{"UsageReport", usageReportBody{}, false, "A signed usage report of every organization, for the vendor to verify offline"},
 	{"LicenseDetails", licenseDetails{}, false, ""},
 	{"AssignedLicense", assignedLicense{}, false, ""},
 	{"Member", Member{}, false, "A member of an organization; id is the User's uid when the member is a known User"},

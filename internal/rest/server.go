@@ -8,6 +8,7 @@ package rest
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/orgplane/orgplane/internal/license"
 	"github.com/orgplane/orgplane/internal/orgs"
+	"github.com/orgplane/orgplane/internal/plan"
 	"github.com/orgplane/orgplane/internal/tenancy"
 )
 
@@ -51,6 +53,10 @@ type Options struct {
 	Recorder events.EventRecorder
 	// Creators says who may create organizations (admission applies it too).
 	Creators *tenancy.Creators
+	// Plan answers for organizations whose plan is not recorded yet.
+	Plan plan.Settings
+	// ReportKey signs usage reports: the installation's own key.
+	ReportKey ed25519.PrivateKey
 }
 
 // +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create

@@ -21,8 +21,13 @@ import (
 	"github.com/orgplane/orgplane/internal/index"
 )
 
+// SystemNamespace is orgplane's own namespace: the manager's Secrets (the
+// serving certificate, the usage-report key, the revocation list in force)
+// and Leases (leader election, creators' ledgers, display-name claims).
+const SystemNamespace = "orgplane-system"
+
 // LedgerNamespace holds the creators' ledgers (beside the display-name claims).
-const LedgerNamespace = "orgplane-system"
+const LedgerNamespace = SystemNamespace
 
 // annotationPending, on a creator's ledger Lease, holds the organizations
 // admitted for that creator that the cache may not show yet: a JSON object

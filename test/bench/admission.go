@@ -101,7 +101,7 @@ func (s *stack) licensedOrganization(ctx context.Context, name string, accounts 
 		if err := s.admin.Get(ctx, client.ObjectKeyFromObject(org), org); err != nil {
 			return false, err
 		}
-		return org.Status.Limits != nil && org.Status.Limits.Accounts == accounts && org.Status.Namespace != "", nil
+		return org.Status.Plan != nil && org.Status.Plan.Limits.Accounts == accounts && org.Status.Namespace != "", nil
 	}
 	return org, wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, limited)
 }

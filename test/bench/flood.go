@@ -208,7 +208,7 @@ func (s *stack) tenantWorkspaces(
 	if err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true,
 		func(ctx context.Context) (bool, error) {
 			err := s.admin.Get(ctx, client.ObjectKeyFromObject(org), org)
-			return err == nil && org.Status.Limits != nil && org.Status.Limits.Accounts == int64(accounts) &&
+			return err == nil && org.Status.Plan != nil && org.Status.Plan.Limits.Accounts == int64(accounts) &&
 				org.Status.Namespace != "", err
 		}); err != nil {
 		return nil, fmt.Errorf("organization %s: %w", name, err)

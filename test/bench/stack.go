@@ -103,7 +103,7 @@ func (s *stack) startManager(ctx context.Context, config string) error {
 	s.restPort = ln.Addr().(*net.TCPAddr).Port
 	_ = ln.Close()
 	mgr, err := manager.New(cfg, manager.Options{
-		MetricsAddr: "0", ProbeAddr: "0", FreeLimits: manager.DefaultFreeLimits,
+		MetricsAddr: "0", ProbeAddr: "0", Plan: manager.DefaultPlan,
 		LicenseVerifier: license.NewVerifier(s.vendorKey.Public().(ed25519.PublicKey)),
 		Webhooks:        true, WebhookHost: s.cp.Webhook.LocalServingHost, WebhookPort: s.cp.Webhook.LocalServingPort,
 		WebhookCertDir: s.cp.Webhook.LocalServingCertDir, WebhookClientCAFile: s.cp.WebhookClientAuth.CAFile,

@@ -78,7 +78,7 @@ func start(t *testing.T) *stack {
 	go func() {
 		done <- devenv.Run(ctx, devenv.Options{
 			AssetsDir: localcp.DefaultAssetsDir(), Dir: dir, ConfigDir: filepath.Join(root, "config"),
-			Manager: manager.Options{MetricsAddr: "0", ProbeAddr: "0", FreeLimits: manager.DefaultFreeLimits,
+			Manager: manager.Options{MetricsAddr: "0", ProbeAddr: "0", Plan: manager.DefaultPlan,
 				RESTAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t))},
 		}, out)
 	}()
@@ -179,7 +179,8 @@ func vendorLicense(t *testing.T, s *stack) {
 		t.Fatalf("kubectl apply: %v\n%s", err, b)
 	}
 	eventually(t, 60*time.Second, func() error {
-		plan := s.must(t, "get", "organization", "globex", "-o", "jsonpath={.status.plan} {.status.limits.accounts}")
+		plan := s.must(t, "get", "organization", "globex", "-o",
+			"jsonpath={.status.plan.type} {.status.plan.limits.accounts}")
 		return expect(plan, "enterprise 20")
 	})
 }
