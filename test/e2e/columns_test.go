@@ -21,6 +21,17 @@ func matches(pattern string) cell {
 	}
 }
 
+// orEmpty accepts an empty cell (a free organization has no renewal date)
+// or one c accepts.
+func orEmpty(c cell) cell {
+	return func(v string) error {
+		if v == "" {
+			return nil
+		}
+		return c(v)
+	}
+}
+
 // future is a time kubectl prints as RFC 3339, later than now.
 func future(v string) error {
 	t, err := time.Parse(time.RFC3339, v)
@@ -55,7 +66,8 @@ var columns = []struct {
 	checks map[string]cell
 }{
 	{[]string{"organizations"}, map[string]cell{
-		"NAME": isName, "DISPLAY NAME": isText, "PLAN": isPlan,
+		"NAME": isName, "DISPLAY NAME": isText, "PLAN": isPlan, "PHASE": matches(`^(Free|Active|Grace|Restricted)$`),
+		"RENEW BY": orEmpty(future),
 		"USAGE":     matches(`^[0-9]+/[0-9]+ accounts, [0-9]+/[0-9]+ users, [0-9]+/[0-9]+ deployments$`),
 		"NAMESPACE": matches(`^org-[a-z0-9-]+$`), "QUOTA": isQuota, "READY": isTrue, "REASON": isReason, "AGE": isAge,
 	}},
@@ -64,8 +76,8 @@ var columns = []struct {
 		"ORGANIZATION": isName, "WORKSPACE": isName, "QUOTA": isQuota, "READY": isTrue, "REASON": isReason, "AGE": isAge,
 	}},
 	{[]string{"licenses"}, map[string]cell{
-		"NAME": isName, "ORGANIZATION": isName, "TYPE": isPlan, "PHASE": matches(`^Valid$`),
-		"EXPIRES": future, "LICENSEE": isText, "LICENSE ID": isText, "READY": isTrue, "AGE": isAge,
+		"NAME": isName, "ORGANIZATION": isName, "TYPE": isPlan, "PHASE": matches(`^Active$`),
+		"EXPIRES": future, "GRACE ENDS": future, "LICENSEE": isText, "LICENSE ID": isText, "READY": isTrue, "AGE": isAge,
 	}},
 	{[]string{"users"}, map[string]cell{
 		// A ServiceAccount member's User (globex's ci/deployer) has no email.
