@@ -48,6 +48,9 @@ type OrganizationReconciler struct {
 }
 
 // +kubebuilder:rbac:groups=orgplane.io,resources=organizations,verbs=get;list;watch;update;patch
+// The organization admin Role grants these; the manager must hold them to grant them.
+// +kubebuilder:rbac:groups=orgplane.io,resources=invitations;domains;joinrequests,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=orgplane.io,resources=invitations/status;domains/status;joinrequests/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=orgplane.io,resources=organizations/status;organizations/finalizers,verbs=get;update;patch
 // +kubebuilder:rbac:groups=core,resources=namespaces,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings;clusterroles;clusterrolebindings,verbs=get;list;watch;create;update;patch;delete
@@ -265,6 +268,8 @@ func (r *OrganizationReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&v1alpha1.Account{}, enqueueAfter(usageDelay, r.namespaceToOrganization),
 			builder.WithPredicates(predicate.Or(createdOrDeleted, predicate.GenerationChangedPredicate{}))).
 		Watches(&v1alpha1.User{}, handler.EnqueueRequestsFromMapFunc(r.userToOrganizations), builder.WithPredicates(deleted)).
+		// Seats: a pending invitation holds one until it is answered or expires.
+		Watches(&v1alpha1.Invitation{}, handler.EnqueueRequestsFromMapFunc(r.namespaceToOrganization)).
 		Watches(&v1alpha1.License{}, handler.EnqueueRequestsFromMapFunc(r.licenseToOrganizations)).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, _ client.Object) []reconcile.Request {
 			return r.licensedOrganizations(ctx)

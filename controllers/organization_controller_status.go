@@ -38,6 +38,7 @@ func (r *OrganizationReconciler) setStatus(ctx context.Context, org *v1alpha1.Or
 	}
 	org.Status.Usage = inv.Usage()
 	org.Status.PeakUsage = peak(org.Status.PeakUsage, org.Status.Usage, now)
+	org.Status.Seats = usage.Seats(inv, p.Limits.Users)
 	org.Status.UsageSummary = usageSummary(org.Status.Usage, &p.Limits)
 	recordUsage(org.Name, org.Status.Usage, &p.Limits)
 	org.Status.ObservedGeneration = org.Generation

@@ -47,7 +47,9 @@ func subjects(members []v1alpha1.Member) []rbacv1.Subject {
 }
 
 // orgNamespaceRules are the rules of the organization's namespace roles:
-// admins manage Accounts and read their API-key Secrets; members read Accounts.
+// admins manage Accounts and read their API-key Secrets, and manage
+// invitations, domains and join requests; members read Accounts and
+// invite.
 func orgNamespaceRules(role v1alpha1.Role) []rbacv1.PolicyRule {
 	if role == v1alpha1.RoleAdmin {
 		return []rbacv1.PolicyRule{
@@ -56,6 +58,10 @@ func orgNamespaceRules(role v1alpha1.Role) []rbacv1.PolicyRule {
 			{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"accounts/status"},
 				Verbs: []string{"get"}},
 			{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list", "watch"}},
+			{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"invitations", "domains", "joinrequests"},
+				Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"}},
+			{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"invitations/status", "domains/status", "joinrequests/status"},
+				Verbs: []string{"get"}},
 		}
 	}
 	return []rbacv1.PolicyRule{
@@ -63,6 +69,10 @@ func orgNamespaceRules(role v1alpha1.Role) []rbacv1.PolicyRule {
 			Verbs: []string{"get", "list", "watch"}},
 		{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"accounts/status"},
 			Verbs: []string{"get"}},
+		// Members invite with their own role at most; admission refuses
+		// viewers, who change nothing.
+		{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"invitations"},
+			Verbs: []string{"get", "list", "watch", "create"}},
 	}
 }
 

@@ -41,6 +41,8 @@ var (
 	licenseKey ed25519.PrivateKey
 	// issuerKey is the controller's own key for self-issued licenses.
 	issuerKey ed25519.PrivateKey
+	// dnsZone is the DNS server the managers look domain proofs up in (domain_test.go).
+	dnsZone *testZone
 )
 
 func TestControllers(t *testing.T) {
@@ -70,6 +72,8 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 	_, issuerKey, err = ed25519.GenerateKey(rand.Reader)
 	Expect(err).NotTo(HaveOccurred())
+	// Domain proofs: the managers look records up in a test DNS server (domain_test.go).
+	dnsZone = startDNS()
 	startManager()
 })
 
@@ -96,6 +100,7 @@ func runReplica(port int, leaderElection bool) *replica {
 		WebhookCertDir: cp.Webhook.LocalServingCertDir, WebhookClientCAFile: cp.WebhookClientAuth.CAFile,
 		LeaderElection: leaderElection, LeaderElectionNamespace: "orgplane-system",
 		OrgCreatorGroups: []string{creatorGroup}, MaxOrganizationsPerUser: maxOrganizationsPerUser,
+		DNSServer: dnsZone.addr, // domain_test.go
 	})
 	Expect(err).NotTo(HaveOccurred())
 	mctx, stop := context.WithCancel(ctx)

@@ -53,6 +53,11 @@ type Limits struct {
 	// Deployments (apps/v1) across the organization's account namespaces.
 	// +kubebuilder:validation:Minimum=0
 	Deployments int64 `json:"deployments"`
+	// InvitationsPerHour bounds the invitations the organization sends in
+	// an hour; 0 means none may be sent.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	InvitationsPerHour int64 `json:"invitationsPerHour,omitempty"`
 }
 
 // Usage counts what an organization has.

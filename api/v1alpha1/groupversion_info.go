@@ -28,6 +28,9 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&License{}, &LicenseList{},
 		&User{}, &UserList{},
 		&RevocationList{}, &RevocationListList{},
+		&Invitation{}, &InvitationList{},
+		&Domain{}, &DomainList{},
+		&JoinRequest{}, &JoinRequestList{},
 	)
 	metav1.AddToGroupVersion(scheme, GroupVersion)
 	return nil

@@ -62,6 +62,14 @@ type Member struct {
 	// viewer reads the organization, its accounts and their workspaces (no
 	// Secrets) and changes nothing.
 	Role Role `json:"role"`
+
+	// JoinedVia records how the membership began: direct (added by an
+	// admin or a platform team), invitation (an invitation the person
+	// accepted) or domain (a verified e-mail domain: auto-join or an
+	// approved join request). Empty means direct.
+	// +kubebuilder:validation:Enum="";direct;invitation;domain
+	// +optional
+	JoinedVia string `json:"joinedVia,omitempty"`
 }
 
 // Auth0 links the organization to an SSO organization.
@@ -161,6 +169,11 @@ type OrganizationStatus struct {
 	// +optional
 	PeakUsage *PeakUsage `json:"peakUsage,omitempty"`
 
+	// Seats are the users limit as every way of joining sees it: members
+	// and pending invitations together.
+	// +optional
+	Seats *Seats `json:"seats,omitempty"`
+
 	// UsageSummary is usage against limits for kubectl get, e.g. "2/3 accounts".
 	// +optional
 	UsageSummary string `json:"usageSummary,omitempty"`
@@ -193,6 +206,7 @@ type Reservation struct {
 // +kubebuilder:printcolumn:name="Plan",type=string,JSONPath=`.status.plan.type`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.plan.phase`,description="Where the plan is in its license's lifecycle: Free, Active, Grace or Restricted"
 // +kubebuilder:printcolumn:name="Renew By",type=string,format=date-time,JSONPath=`.status.plan.expiresAt`,priority=1,description="When the license in force expires (UTC)"
+// +kubebuilder:printcolumn:name="Seats",type=string,JSONPath=`.status.seats.summary`,description="Seats used (members and pending invitations) of the plan's users limit"
 // +kubebuilder:printcolumn:name="Usage",type=string,JSONPath=`.status.usageSummary`
 // +kubebuilder:printcolumn:name="Quota",type=string,JSONPath=`.status.quota.summary`,priority=1,description="What all the workspaces use of the plan's organization-wide total"
 // +kubebuilder:printcolumn:name="Namespace",type=string,JSONPath=`.status.namespace`,priority=1

@@ -170,7 +170,7 @@ func (l *Limiter) count(ctx context.Context, r client.Reader, org *v1alpha1.Orga
 		return usageCount{}, err
 	}
 	names := map[string]bool{}
-	for _, n := range inv[resource] {
+	for _, n := range seatsOf(inv, resource) {
 		names[n] = true
 	}
 	var c usageCount
@@ -184,23 +184,38 @@ func (l *Limiter) count(ctx context.Context, r client.Reader, org *v1alpha1.Orga
 	return c, nil
 }
 
+// WithinSeats refuses when org uses more seats than its plan allows,
+// counted live: after a downgrade, invitations are frozen (none is
+// accepted) and nobody is removed.
+func (l *Limiter) WithinSeats(ctx context.Context, org *v1alpha1.Organization) error {
+	c, err := l.count(ctx, l.Live, org, usage.Users, "", time.Now())
+	if err != nil {
+		return err
+	}
+	p := l.Plan.Of(org)
+	if c.used <= p.Limits.Users {
+		return nil
+	}
+	return apierrors.NewForbidden(groupResources[usage.Users], "", fmt.Errorf(
+		"organization %s uses %d seats (members and pending invitations), more than the %d of its %s plan: "+
+			"invitations are frozen and nobody is removed; free seats or assign a license with more users", org.Name, c.used, p.Limits.Users, p.Type))
+}
+
+// seatsOf are the names that count against resource's limit: for users,
+// the members and the people pending invitations hold seats for (the one
+// seat ledger every way of joining goes through).
+func seatsOf(inv usage.Inventory, resource string) []string {
+	if resource == usage.Users {
+		return append(slices.Clone(inv[usage.Users]), inv[usage.Invitees]...)
+	}
+	return inv[resource]
+}
+
 // unexpired keeps the reservations that have not lapsed.
 func unexpired(rs []v1alpha1.Reservation, now time.Time) []v1alpha1.Reservation {
 	var out []v1alpha1.Reservation
 	for _, r := range rs {
 		if now.Before(r.Expires.Time) {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// pending keeps the reservations not yet visible in inv and not expired
-// (the organization validator's count of users, made live).
-func pending(rs []v1alpha1.Reservation, inv usage.Inventory, now time.Time) []v1alpha1.Reservation {
-	var out []v1alpha1.Reservation
-	for _, r := range rs {
-		if now.Before(r.Expires.Time) && !slices.Contains(inv[r.Resource], r.Name) {
 			out = append(out, r)
 		}
 	}

@@ -207,9 +207,10 @@ func (v *OrganizationValidator) ValidateUpdate(ctx context.Context, old, o *v1al
 	return nil, v.moveClaim(ctx, old, o)
 }
 
-// checkAddedMembers counts the users as the limiter does: the distinct
-// subjects of the organization and of its accounts, and the users account
-// admissions have reserved but not yet shown, read from the API server.
+// checkAddedMembers counts the seats as the limiter does: the distinct
+// subjects of the organization and of its accounts, the people pending
+// invitations hold seats for, and the users admissions have reserved but
+// not yet shown, read from the API server; each person once.
 func (v *OrganizationValidator) checkAddedMembers(ctx context.Context, old, o *v1alpha1.Organization, p *v1alpha1.Plan) error {
 	if !addsMember(old, o) {
 		return nil
@@ -218,17 +219,30 @@ func (v *OrganizationValidator) checkAddedMembers(ctx context.Context, old, o *v
 	if err := v.namespaces.live.List(ctx, accounts, client.InNamespace(o.NamespaceName())); err != nil {
 		return fmt.Errorf("failed to list the accounts of %s: %w", o.Name, err)
 	}
-	before := len(usage.Subjects(old, accounts.Items))
-	after := len(usage.Subjects(o, accounts.Items))
-	for _, r := range pending(old.Status.Reservations, usage.Inventory{usage.Users: usage.Subjects(o, accounts.Items)}, time.Now()) {
+	now := time.Now()
+	held, err := usage.PendingInvitees(ctx, v.namespaces.live, o, nil, now)
+	if err != nil {
+		return err
+	}
+	for _, r := range unexpired(old.Status.Reservations, now) {
 		if r.Resource == usage.Users {
-			before, after = before+1, after+1
+			held = append(held, r.Name)
 		}
 	}
+	before, after := seats(usage.Subjects(old, accounts.Items), held), seats(usage.Subjects(o, accounts.Items), held)
 	if after <= before || int64(after) <= p.Limits.Users {
 		return nil
 	}
 	return overLimit(o, p, usage.Users, int64(before), p.Limits.Users)
+}
+
+// seats counts members and held seats, each person once.
+func seats(members, held []string) int {
+	set := map[string]bool{}
+	for _, n := range append(slices.Clone(members), held...) {
+		set[n] = true
+	}
+	return len(set)
 }
 
 // moveClaim claims a renamed organization's new display name and releases

@@ -1,6 +1,7 @@
 package admission
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -18,6 +19,8 @@ import (
 
 // Options configure the webhooks.
 type Options struct {
+	// InvitationMinExpiry is the shortest expiry an invitation may have.
+	InvitationMinExpiry time.Duration
 	// Plan has the free plan, for organizations with no plan recorded
 	// yet and for the licenses being assigned.
 	Plan     plan.Settings
@@ -69,6 +72,11 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		},
 		func() error {
 			return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.User{}).WithValidator(UserValidator{}).Complete()
+		},
+		func() error {
+			return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.Invitation{}).WithDefaulter(&InvitationDefaulter{g}).
+				WithValidator(limited[*v1alpha1.Invitation](&InvitationValidator{guard: g, limiter: limiter, namespaces: res.namespaces,
+					MinExpiry: cmp.Or(opts.InvitationMinExpiry, 24*time.Hour)}, rate)).Complete()
 		},
 	}
 	for _, hook := range hooks {

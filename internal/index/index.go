@@ -44,6 +44,9 @@ const (
 	// CreatorKey counts creators (the
 	// orgplane.io/created-by annotation admission records).
 	CreatedBy = "metadata.annotations.created-by"
+	// InvitationEmail indexes Invitations by spec.email: an invitee's
+	// invitations, in every organization.
+	InvitationEmail = "spec.email"
 )
 
 // Setup registers the field indexes the reconcilers and the REST API read.
@@ -81,6 +84,9 @@ func Setup(ctx context.Context, indexer client.FieldIndexer) error {
 		}},
 		{&v1alpha1.License{}, LicenseID, func(o client.Object) []string {
 			return []string{o.(*v1alpha1.License).Status.LicenseID}
+		}},
+		{&v1alpha1.Invitation{}, InvitationEmail, func(o client.Object) []string {
+			return []string{o.(*v1alpha1.Invitation).Spec.Email}
 		}},
 		{&v1alpha1.User{}, UserOrganizations, func(o client.Object) []string {
 			orgs := o.(*v1alpha1.User).Status.Organizations

@@ -48,6 +48,9 @@ type Limits struct {
 	Accounts    int64 `json:"accounts"`
 	Users       int64 `json:"users"`
 	Deployments int64 `json:"deployments"`
+	// InvitationsPerHour bounds the invitations an organization sends in
+	// an hour; 0 (absent) means the installation's default.
+	InvitationsPerHour int64 `json:"invitationsPerHour,omitempty"`
 }
 
 // Phase is the validity of a key at a moment.

@@ -3,6 +3,7 @@
 package manager
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -31,6 +32,7 @@ import (
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/controllers"
 	"github.com/orgplane/orgplane/internal/admission"
+	"github.com/orgplane/orgplane/internal/domains"
 	"github.com/orgplane/orgplane/internal/index"
 	"github.com/orgplane/orgplane/internal/license"
 	"github.com/orgplane/orgplane/internal/plan"
@@ -56,6 +58,18 @@ type Options struct {
 	LeaderElection bool
 	// LeaderElectionNamespace holds the leader-election Lease.
 	LeaderElectionNamespace string
+	// InvitationMinExpiry is the shortest expiry an invitation may have
+	// (default 1 day).
+	InvitationMinExpiry time.Duration
+	// DNSServer is host:port of the DNS server domain proofs are looked up
+	// with; empty means the system resolver.
+	DNSServer string
+	// ConsumerDomains extend the shipped list of consumer e-mail domains
+	// no organization may claim.
+	ConsumerDomains []string
+	// DomainRecheck is how often a verified domain is looked up again
+	// (default 6h).
+	DomainRecheck time.Duration
 	// reportKey signs usage reports; New reads or makes it.
 	reportKey ed25519.PrivateKey
 	// Plan has the free plan (limits, guardrails, entitlements) and the
@@ -131,7 +145,7 @@ const DefaultMaxTrialsPerUser = 1
 // otherwise: 3 accounts, 5 users, 10 Deployments, SSO allowed; 14 days of
 // grace after a license expires, then 14 days restricted.
 var DefaultPlan = plan.Settings{
-	FreeLimits:       v1alpha1.Limits{Accounts: 3, Users: 5, Deployments: 10},
+	FreeLimits:       v1alpha1.Limits{Accounts: 3, Users: 5, Deployments: 10, InvitationsPerHour: 20},
 	FreeEntitlements: []string{v1alpha1.EntitlementSSO},
 	Grace:            14 * plan.Day,
 	Restricted:       14 * plan.Day,
@@ -275,6 +289,9 @@ func setup(mgr ctrl.Manager, opts Options, issuerKey ed25519.PrivateKey, certs <
 		&controllers.LicenseReconciler{Client: mgr.GetClient(), Verifier: opts.LicenseVerifier, Recorder: rec, Plan: opts.Plan,
 			ReportKey: reportKeyPEM(opts.reportKey)},
 		&controllers.RevocationListReconciler{Client: mgr.GetClient(), Verifier: opts.LicenseVerifier, Recorder: rec},
+		&controllers.InvitationReconciler{Client: mgr.GetClient(), Recorder: rec},
+		&controllers.DomainReconciler{Client: mgr.GetClient(), Recorder: rec, Resolver: domains.Resolver{Server: opts.DNSServer},
+			Secret: opts.reportKey.Seed(), Consumer: domains.NewConsumer(opts.ConsumerDomains), Recheck: cmp.Or(opts.DomainRecheck, 6*time.Hour)},
 		&controllers.WorkspaceReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec},
 		&controllers.GuardrailsReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader()},
 	}
@@ -297,7 +314,8 @@ func setup(mgr ctrl.Manager, opts Options, issuerKey ed25519.PrivateKey, certs <
 	}
 	if opts.Webhooks {
 		rate := opts.AdmissionRatePerUser
-		opts := admission.Options{Plan: opts.Plan, Verifier: opts.LicenseVerifier, Creators: creators}
+		opts := admission.Options{Plan: opts.Plan, Verifier: opts.LicenseVerifier, Creators: creators,
+			InvitationMinExpiry: opts.InvitationMinExpiry}
 		if rate != 0 {
 			opts.Rate = admission.Rate{PerSecond: rate, Burst: max(1, int(2*rate))}
 		}

@@ -10,6 +10,7 @@
 package plan
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -205,7 +206,8 @@ func (s Settings) licensed(k *Key, st State) v1alpha1.Plan {
 // less than the free plan (keys issued before the lifecycle meant their
 // limits, and still do).
 func (s Settings) LimitsOf(c *license.Claims) v1alpha1.Limits {
-	return v1alpha1.Limits{Accounts: c.Limits.Accounts, Users: c.Limits.Users, Deployments: c.Limits.Deployments}
+	return v1alpha1.Limits{Accounts: c.Limits.Accounts, Users: c.Limits.Users, Deployments: c.Limits.Deployments,
+		InvitationsPerHour: cmp.Or(c.Limits.InvitationsPerHour, s.FreeLimits.InvitationsPerHour)}
 }
 
 // GuardrailsOf are a key's guardrails, with the free plan's where the key

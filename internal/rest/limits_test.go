@@ -36,6 +36,8 @@ var crdFields = map[string][]crdField{
 	"description":        {{"organizations", "spec.description"}},
 	"licenseKey":         {{"licenses", "spec.key"}},
 	"memberName":         {{"organizations", "spec.members[].name"}},
+	"invitationEmail":    {{"invitations", "spec.email"}},
+	"accountName":        {{"invitations", "spec.account"}},
 }
 
 // noCRDField are the maxLengths entries that hold a value no CRD field

@@ -89,6 +89,17 @@ var contracts = map[string]contract{
 	"POST /v1/organizations/{id}/members":             {ID: "addMember", Tag: tagMembers, JSON: memberRequest{}, OK: map[int]any{200: Member{}}},
 	"DELETE /v1/organizations/{id}/members/{user_id}": {ID: "removeMember", Tag: tagMembers, OK: map[int]any{204: nil}},
 	"GET /v1/organizations/{id}/deployments":          {ID: "listDeployments", Tag: tagOrganizations, OK: map[int]any{200: deploymentsBody{}}},
+	"GET /v1/organizations/{id}/invitations":          {ID: "listInvitations", Tag: tagMembers, OK: map[int]any{200: invitationList{}}},
+	"POST /v1/organizations/{id}/invitations": {ID: "invite", Tag: tagMembers, JSON: inviteRequest{},
+		OK: map[int]any{201: invitationResource{}}, Errors: []int{http.StatusTooManyRequests}},
+	"POST /v1/organizations/{id}/invitations/{invitation_id}/resend": {ID: "resendInvitation", Tag: tagMembers,
+		OK: map[int]any{200: invitationResource{}}},
+	"DELETE /v1/organizations/{id}/invitations/{invitation_id}": {ID: "revokeInvitation", Tag: tagMembers, OK: map[int]any{204: nil}},
+	"GET /v1/identity/invitations":                              {ID: "listMyInvitations", Tag: tagMembers, OK: map[int]any{200: invitationList{}}},
+	"POST /v1/identity/invitations/{invitation_id}/accept": {ID: "acceptInvitation", Tag: tagMembers,
+		OK: map[int]any{200: invitationResource{}}},
+	"POST /v1/identity/invitations/{invitation_id}/decline": {ID: "declineInvitation", Tag: tagMembers,
+		OK: map[int]any{200: invitationResource{}}},
 	"GET /v1/usage-report": {ID: "getUsageReport", Tag: tagLicenses, OK: map[int]any{200: usageReportBody{}},
 		Errors: []int{http.StatusForbidden, http.StatusServiceUnavailable}},
 	"GET /v1/identity/organizations": {ID: "listIdentityOrganizations", Tag: tagIdentity, OK: map[int]any{200: identityPage{}},
@@ -217,15 +228,17 @@ func operation(method, path, summary, desc string, c contract) *openapi3.Operati
 }
 
 var paramDescriptions = map[string]string{
-	"id":      "The organization's name or id (uid)",
-	"user_id": "The member's User id (uid), username or member id",
+	"id":            "The organization's name or id (uid)",
+	"user_id":       "The member's User id (uid), username or member id",
+	"invitation_id": "The invitation's id (uid); for admins also its object name",
 }
 
 // paramMaxLengths name the maxLengths entry of each path parameter: the
 // longest of the names it takes.
 var paramMaxLengths = map[string]string{
-	"id":      "objectName",
-	"user_id": "memberID",
+	"id":            "objectName",
+	"user_id":       "memberID",
+	"invitation_id": "objectName",
 }
 
 func requestBody(c contract) *openapi3.RequestBodyRef {

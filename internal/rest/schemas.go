@@ -212,11 +212,13 @@ type memberRequest struct {
 // checks each against config/crd/bases), or, where no CRD field holds the
 // value, one chosen here.
 var maxLengths = map[string]int{
-	"displayName":        v1alpha1.MaxDisplayNameLength, // Organization spec.displayName
-	"accountDisplayName": v1alpha1.MaxDisplayNameLength, // Account spec.displayName
-	"description":        v1alpha1.MaxDescriptionLength, // Organization spec.description
-	"licenseKey":         v1alpha1.MaxLicenseKeyLength,  // License spec.key
-	"memberName":         v1alpha1.MaxMemberNameLength,  // Organization spec.members[].name
+	"displayName":        v1alpha1.MaxDisplayNameLength,    // Organization spec.displayName
+	"accountDisplayName": v1alpha1.MaxDisplayNameLength,    // Account spec.displayName
+	"description":        v1alpha1.MaxDescriptionLength,    // Organization spec.description
+	"licenseKey":         v1alpha1.MaxLicenseKeyLength,     // License spec.key
+	"memberName":         v1alpha1.MaxMemberNameLength,     // Organization spec.members[].name
+	"invitationEmail":    v1alpha1.MaxEmailLength,          // Invitation spec.email
+	"accountName":        validation.DNS1123LabelMaxLength, // Invitation spec.account
 	// No CRD field: an object's metadata.name (a DNS-1123 subdomain) or a
 	// uid, which is shorter.
 	"objectName": validation.DNS1123SubdomainMaxLength,
@@ -275,6 +277,10 @@ var components = []struct {
 	{"VerifyResult", verifyResult{}, false, ""},
 	{"LicenseView", licenseView{}, false, "The organization's plan, its phase in the license lifecycle, limits, entitlements and usage, and its license (null on the free plan)"},
 	{"UsageReport", usageReportBody{}, false, "A signed usage report of every organization, for the vendor to verify offline"},
+	{"Invitation", invitationResource{}, false, "An invitation to an organization or one of its accounts"},
+	{"InvitationList", invitationList{}, false, ""},
+	{"InvitationEvent", v1alpha1.InvitationEvent{}, false, "A step of an invitation's history"},
+	{"InviteRequest", inviteRequest{}, true, ""},
 	{"LicenseDetails", licenseDetails{}, false, ""},
 	{"AssignedLicense", assignedLicense{}, false, ""},
 	{"Member", Member{}, false, "A member of an organization; id is the User's uid when the member is a known User"},

@@ -6,6 +6,7 @@ package usage
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -55,6 +56,11 @@ func TakeOnly(ctx context.Context, r client.Reader, org *v1alpha1.Organization, 
 		inv[Accounts] = append(inv[Accounts], a.Name)
 	}
 	inv[Users] = Subjects(org, accounts.Items)
+	invitees, err := PendingInvitees(ctx, r, org, inv[Users], time.Now())
+	if err != nil {
+		return nil, err
+	}
+	inv[Invitees] = invitees
 	if resource != Deployments {
 		return inv, nil
 	}
