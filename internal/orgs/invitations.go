@@ -8,6 +8,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
@@ -111,14 +112,20 @@ func (s *Service) changeInvitation(ctx context.Context, u user.Info, id, invID s
 	return nil, refuse(NotFound, "Organization %s has no invitation %s", org.Name, invID)
 }
 
-// writeInvitation changes a copy of inv and writes it, conditional on
-// the version read.
+// writeInvitation changes inv as read from the API server and writes it,
+// conditional on the version read; a write that lost a race with the
+// reconciler's status is made again from a fresh read.
 func (s *Service) writeInvitation(ctx context.Context, inv *v1alpha1.Invitation, change func(*v1alpha1.Invitation)) error {
-	before := inv.DeepCopy()
-	change(inv)
-	err := s.Writer.Patch(ctx, inv, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := s.Live.Get(ctx, client.ObjectKeyFromObject(inv), inv); err != nil {
+			return err
+		}
+		before := inv.DeepCopy()
+		change(inv)
+		return s.Writer.Patch(ctx, inv, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
+	})
 	if IsStaleWrite(err) {
-		return refuse(Conflict, "Invitation %s changed meanwhile; send the request again", inv.Name)
+		return refuse(Conflict, "Invitation %s keeps changing; send the request again", inv.Name)
 	}
 	return err
 }
