@@ -113,6 +113,33 @@ var _ = Describe("Invitations", func() {
 		Expect(err).To(MatchError(ContainSubstring("a revoked invitation stays revoked")))
 	})
 
+	It("expires on time by the reconciler (nobody has to look), freeing the seat; a resend opens it again", func() {
+		org := uniqueName("expire")
+		owner := "owner@" + org + ".example"
+		tenantOrganization(org, owner)
+		inv := newInvitation(org, "late@"+org+".example", v1alpha1.RoleMember)
+		inv.Spec.ExpiresInDays = (3 * time.Second).Hours() / 24
+		Expect(tenant(owner).Create(ctx, inv)).To(Succeed())
+		eventuallyInvitation(inv, v1alpha1.InvitationPending)
+		Eventually(func() int64 { return seatsOf(org).Pending }).Should(BeEquivalentTo(1))
+		eventuallyInvitation(inv, v1alpha1.InvitationExpired)
+		Eventually(func() int64 { return seatsOf(org).Pending }).Should(BeEquivalentTo(0))
+		ops, opsName := platformAdmin()
+		err := answer(ops, inv, v1alpha1.ResponseAccepted, opsName)
+		Expect(err).To(MatchError(ContainSubstring("the invitation is expired")))
+
+		By("resending it")
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(inv), inv)).To(Succeed())
+		inv.Spec.Resend++
+		Expect(tenant(owner).Update(ctx, inv)).To(Succeed())
+		eventuallyInvitation(inv, v1alpha1.InvitationPending)
+		events := []string{}
+		for _, e := range inv.Status.History {
+			events = append(events, e.Event)
+		}
+		Expect(events).To(Equal([]string{"Sent", "Expired", "Resent"}))
+	})
+
 	It("caps the role at the inviter's own: a member invites members and viewers, not admins; a viewer invites nobody", func() {
 		org := uniqueName("ceiling")
 		owner, mem, view := "owner@"+org+".example", "mem@"+org+".example", "view@"+org+".example"

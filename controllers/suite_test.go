@@ -101,6 +101,8 @@ func runReplica(port int, leaderElection bool) *replica {
 		LeaderElection: leaderElection, LeaderElectionNamespace: "orgplane-system",
 		OrgCreatorGroups: []string{creatorGroup}, MaxOrganizationsPerUser: maxOrganizationsPerUser,
 		DNSServer: dnsZone.addr, // domain_test.go
+		// Invitations that expire in seconds (invitation_test.go).
+		InvitationMinExpiry: time.Second,
 	})
 	Expect(err).NotTo(HaveOccurred())
 	mctx, stop := context.WithCancel(ctx)

@@ -47,6 +47,8 @@ const (
 	// InvitationEmail indexes Invitations by spec.email: an invitee's
 	// invitations, in every organization.
 	InvitationEmail = "spec.email"
+	// DomainName indexes Domains by spec.domain, in every organization.
+	DomainName = "spec.domain"
 )
 
 // Setup registers the field indexes the reconcilers and the REST API read.
@@ -87,6 +89,9 @@ func Setup(ctx context.Context, indexer client.FieldIndexer) error {
 		}},
 		{&v1alpha1.Invitation{}, InvitationEmail, func(o client.Object) []string {
 			return []string{o.(*v1alpha1.Invitation).Spec.Email}
+		}},
+		{&v1alpha1.Domain{}, DomainName, func(o client.Object) []string {
+			return []string{o.(*v1alpha1.Domain).Spec.Domain}
 		}},
 		{&v1alpha1.User{}, UserOrganizations, func(o client.Object) []string {
 			orgs := o.(*v1alpha1.User).Status.Organizations

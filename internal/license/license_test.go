@@ -67,7 +67,7 @@ func TestVerifyValid(t *testing.T) {
 	if err != nil || phase != Valid {
 		t.Fatalf("phase %s, err %v", phase, err)
 	}
-	if got.Limits != (Limits{10, 20, 50}) || got.Organization != "acme" || got.Type != "team" {
+	if got.Limits != (Limits{Accounts: 10, Users: 20, Deployments: 50}) || got.Organization != "acme" || got.Type != "team" {
 		t.Errorf("claims not decoded: %+v", got)
 	}
 }

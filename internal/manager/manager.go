@@ -290,6 +290,7 @@ func setup(mgr ctrl.Manager, opts Options, issuerKey ed25519.PrivateKey, certs <
 			ReportKey: reportKeyPEM(opts.reportKey)},
 		&controllers.RevocationListReconciler{Client: mgr.GetClient(), Verifier: opts.LicenseVerifier, Recorder: rec},
 		&controllers.InvitationReconciler{Client: mgr.GetClient(), Recorder: rec},
+		&controllers.JoinRequestReconciler{Client: mgr.GetClient(), Recorder: rec},
 		&controllers.DomainReconciler{Client: mgr.GetClient(), Recorder: rec, Resolver: domains.Resolver{Server: opts.DNSServer},
 			Secret: opts.reportKey.Seed(), Consumer: domains.NewConsumer(opts.ConsumerDomains), Recheck: cmp.Or(opts.DomainRecheck, 6*time.Hour)},
 		&controllers.WorkspaceReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec},
@@ -307,7 +308,7 @@ func setup(mgr ctrl.Manager, opts Options, issuerKey ed25519.PrivateKey, certs <
 		}
 		server := restapi.New(mgr, restapi.Options{Addr: opts.RESTAddr, CertDir: opts.RESTCertDir, Config: mgr.GetConfig(),
 			Issuer: issuer, Verifier: opts.LicenseVerifier, Recorder: mgr.GetEventRecorder("orgplane-rest"),
-			Creators: &creators, Plan: opts.Plan, ReportKey: opts.reportKey})
+			Creators: &creators, Plan: opts.Plan, ReportKey: opts.reportKey, Consumer: domains.NewConsumer(opts.ConsumerDomains)})
 		if err := mgr.Add(gatedRunnable{Runnable: server, ready: certs}); err != nil {
 			return err
 		}

@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/domains"
 	"github.com/orgplane/orgplane/internal/index"
 	"github.com/orgplane/orgplane/internal/license"
 	"github.com/orgplane/orgplane/internal/tenancy"
@@ -47,6 +48,8 @@ type Service struct {
 	Verifier *license.Verifier
 	// Issuer issues self-issued licenses; nil when the manager has no issuer key.
 	Issuer *license.SelfIssuer
+	// Consumer lists the consumer e-mail domains no organization may claim.
+	Consumer domains.Consumer
 }
 
 // Membership is an organization the caller belongs to, with their role.

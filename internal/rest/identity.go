@@ -46,6 +46,7 @@ func (s *Server) listIdentityOrganizations(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return err
 	}
+	s.autoJoin(r, u)
 	ms, err := s.orgs.Memberships(r.Context(), u)
 	if err != nil {
 		return err

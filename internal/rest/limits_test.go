@@ -38,6 +38,7 @@ var crdFields = map[string][]crdField{
 	"memberName":         {{"organizations", "spec.members[].name"}},
 	"invitationEmail":    {{"invitations", "spec.email"}},
 	"accountName":        {{"invitations", "spec.account"}},
+	"domainName":         {{"domains", "spec.domain"}},
 }
 
 // noCRDField are the maxLengths entries that hold a value no CRD field

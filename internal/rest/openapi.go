@@ -100,6 +100,18 @@ var contracts = map[string]contract{
 		OK: map[int]any{200: invitationResource{}}},
 	"POST /v1/identity/invitations/{invitation_id}/decline": {ID: "declineInvitation", Tag: tagMembers,
 		OK: map[int]any{200: invitationResource{}}},
+	"GET /v1/organizations/{id}/domains":  {ID: "listDomains", Tag: tagMembers, OK: map[int]any{200: domainList{}}},
+	"POST /v1/organizations/{id}/domains": {ID: "addDomain", Tag: tagMembers, JSON: domainRequest{}, OK: map[int]any{201: domainResource{}}},
+	"POST /v1/organizations/{id}/domains/{domain_id}/verify": {ID: "verifyDomain", Tag: tagMembers,
+		OK: map[int]any{200: domainResource{}}},
+	"PUT /v1/organizations/{id}/domains/{domain_id}": {ID: "setEnrollment", Tag: tagMembers, JSON: domainRequest{},
+		OK: map[int]any{200: domainResource{}}},
+	"GET /v1/organizations/{id}/join-requests": {ID: "listJoinRequests", Tag: tagMembers, OK: map[int]any{200: joinRequestList{}}},
+	"POST /v1/organizations/{id}/join-requests/{request_id}/approve": {ID: "approveJoinRequest", Tag: tagMembers,
+		OK: map[int]any{200: joinRequestResource{}}},
+	"POST /v1/organizations/{id}/join-requests/{request_id}/deny": {ID: "denyJoinRequest", Tag: tagMembers,
+		OK: map[int]any{200: joinRequestResource{}}},
+	"POST /v1/identity/organizations/{id}/join": {ID: "askToJoin", Tag: tagIdentity, OK: map[int]any{201: joinRequestResource{}}},
 	"GET /v1/usage-report": {ID: "getUsageReport", Tag: tagLicenses, OK: map[int]any{200: usageReportBody{}},
 		Errors: []int{http.StatusForbidden, http.StatusServiceUnavailable}},
 	"GET /v1/identity/organizations": {ID: "listIdentityOrganizations", Tag: tagIdentity, OK: map[int]any{200: identityPage{}},
@@ -231,6 +243,8 @@ var paramDescriptions = map[string]string{
 	"id":            "The organization's name or id (uid)",
 	"user_id":       "The member's User id (uid), username or member id",
 	"invitation_id": "The invitation's id (uid); for admins also its object name",
+	"domain_id":     "The domain (e.g. acme.example), which names it",
+	"request_id":    "The join request's id (uid) or object name",
 }
 
 // paramMaxLengths name the maxLengths entry of each path parameter: the
@@ -239,6 +253,8 @@ var paramMaxLengths = map[string]string{
 	"id":            "objectName",
 	"user_id":       "memberID",
 	"invitation_id": "objectName",
+	"domain_id":     "objectName",
+	"request_id":    "objectName",
 }
 
 func requestBody(c contract) *openapi3.RequestBodyRef {

@@ -212,13 +212,14 @@ type memberRequest struct {
 // checks each against config/crd/bases), or, where no CRD field holds the
 // value, one chosen here.
 var maxLengths = map[string]int{
-	"displayName":        v1alpha1.MaxDisplayNameLength,    // Organization spec.displayName
-	"accountDisplayName": v1alpha1.MaxDisplayNameLength,    // Account spec.displayName
-	"description":        v1alpha1.MaxDescriptionLength,    // Organization spec.description
-	"licenseKey":         v1alpha1.MaxLicenseKeyLength,     // License spec.key
-	"memberName":         v1alpha1.MaxMemberNameLength,     // Organization spec.members[].name
-	"invitationEmail":    v1alpha1.MaxEmailLength,          // Invitation spec.email
-	"accountName":        validation.DNS1123LabelMaxLength, // Invitation spec.account
+	"displayName":        v1alpha1.MaxDisplayNameLength,        // Organization spec.displayName
+	"accountDisplayName": v1alpha1.MaxDisplayNameLength,        // Account spec.displayName
+	"description":        v1alpha1.MaxDescriptionLength,        // Organization spec.description
+	"licenseKey":         v1alpha1.MaxLicenseKeyLength,         // License spec.key
+	"memberName":         v1alpha1.MaxMemberNameLength,         // Organization spec.members[].name
+	"invitationEmail":    v1alpha1.MaxEmailLength,              // Invitation spec.email
+	"accountName":        validation.DNS1123LabelMaxLength,     // Invitation spec.account
+	"domainName":         validation.DNS1123SubdomainMaxLength, // Domain spec.domain
 	// No CRD field: an object's metadata.name (a DNS-1123 subdomain) or a
 	// uid, which is shorter.
 	"objectName": validation.DNS1123SubdomainMaxLength,
@@ -281,6 +282,11 @@ var components = []struct {
 	{"InvitationList", invitationList{}, false, ""},
 	{"InvitationEvent", v1alpha1.InvitationEvent{}, false, "A step of an invitation's history"},
 	{"InviteRequest", inviteRequest{}, true, ""},
+	{"Domain", domainResource{}, false, "An e-mail domain the organization claims, and its proof"},
+	{"DomainList", domainList{}, false, ""},
+	{"DomainRequest", domainRequest{}, true, ""},
+	{"JoinRequest", joinRequestResource{}, false, "A person asking to join through a verified domain"},
+	{"JoinRequestList", joinRequestList{}, false, ""},
 	{"LicenseDetails", licenseDetails{}, false, ""},
 	{"AssignedLicense", assignedLicense{}, false, ""},
 	{"Member", Member{}, false, "A member of an organization; id is the User's uid when the member is a known User"},

@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
+	"github.com/orgplane/orgplane/internal/domains"
 	"github.com/orgplane/orgplane/internal/license"
 	"github.com/orgplane/orgplane/internal/orgs"
 	"github.com/orgplane/orgplane/internal/plan"
@@ -55,6 +56,8 @@ type Options struct {
 	Creators *tenancy.Creators
 	// Plan answers for organizations whose plan is not recorded yet.
 	Plan plan.Settings
+	// Consumer lists the consumer e-mail domains no organization may claim.
+	Consumer domains.Consumer
 	// ReportKey signs usage reports: the installation's own key.
 	ReportKey ed25519.PrivateKey
 }
@@ -97,7 +100,7 @@ func (s *Server) Start(ctx context.Context) error {
 		return err
 	}
 	s.orgs = &orgs.Service{Cache: s.cache, Live: s.live, Writer: s.writer, Admins: s.admins, Recorder: s.opts.Recorder,
-		Creators: s.opts.Creators, Verifier: s.opts.Verifier, Issuer: s.opts.Issuer}
+		Creators: s.opts.Creators, Verifier: s.opts.Verifier, Issuer: s.opts.Issuer, Consumer: s.opts.Consumer}
 	watcher, err := certwatcher.New(filepath.Join(s.opts.CertDir, "tls.crt"), filepath.Join(s.opts.CertDir, "tls.key"))
 	if err != nil {
 		return fmt.Errorf("failed to load the REST serving certificate: %w", err)
