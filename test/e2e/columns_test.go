@@ -67,7 +67,7 @@ var columns = []struct {
 }{
 	{[]string{"organizations"}, map[string]cell{
 		"NAME": isName, "DISPLAY NAME": isText, "PLAN": isPlan, "PHASE": matches(`^(Free|Active|Grace|Restricted)$`),
-		"RENEW BY":  orEmpty(future),
+		"RENEW BY": orEmpty(future), "SEATS": matches(`^[0-9]+/[0-9]+( \([0-9]+ pending\))?$`),
 		"USAGE":     matches(`^[0-9]+/[0-9]+ accounts, [0-9]+/[0-9]+ users, [0-9]+/[0-9]+ deployments$`),
 		"NAMESPACE": matches(`^org-[a-z0-9-]+$`), "QUOTA": isQuota, "READY": isTrue, "REASON": isReason, "AGE": isAge,
 	}},
