@@ -1,14 +1,12 @@
 package controllers_test
 
 import (
-	"net"
 	"strings"
-	"sync"
 
-	"github.com/miekg/dns"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -19,73 +17,6 @@ import (
 	"github.com/orgplane/orgplane/internal/report"
 	"github.com/orgplane/orgplane/internal/tenancy"
 )
-
-// testZone is an in-memory zone of TXT records, served over UDP on
-// 127.0.0.1 with authoritative replies. Each value is one TXT record.
-type testZone struct {
-	addr    string
-	mu      sync.Mutex
-	txt     map[string][]string
-	failing map[string]bool
-}
-
-// startDNS serves an empty zone until the suite ends.
-func startDNS() *testZone {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	Expect(err).NotTo(HaveOccurred())
-	z := &testZone{addr: pc.LocalAddr().String(), txt: map[string][]string{}, failing: map[string]bool{}}
-	started := make(chan struct{})
-	srv := &dns.Server{PacketConn: pc, Handler: z, NotifyStartedFunc: func() { close(started) }}
-	go func() { _ = srv.ActivateAndServe() }()
-	<-started
-	DeferCleanup(func() { _ = srv.Shutdown() })
-	return z
-}
-
-// Set makes values the TXT records at name.
-func (z *testZone) Set(name string, values ...string) {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	z.txt[dns.Fqdn(strings.ToLower(name))] = values
-}
-
-// Delete removes the records at name.
-func (z *testZone) Delete(name string) {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	delete(z.txt, dns.Fqdn(strings.ToLower(name)))
-}
-
-// Fail makes lookups of name fail (SERVFAIL), or answer again.
-func (z *testZone) Fail(name string, fail bool) {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	z.failing[dns.Fqdn(strings.ToLower(name))] = fail
-}
-
-// ServeDNS answers from the zone: NXDOMAIN for a name it does not hold.
-func (z *testZone) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
-	q := req.Question[0]
-	m := new(dns.Msg)
-	m.SetReply(req)
-	m.Authoritative = true
-	z.mu.Lock()
-	values, ok := z.txt[strings.ToLower(q.Name)]
-	failing := z.failing[strings.ToLower(q.Name)]
-	z.mu.Unlock()
-	switch {
-	case failing:
-		m.Rcode = dns.RcodeServerFailure
-	case !ok:
-		m.Rcode = dns.RcodeNameError
-	case q.Qtype == dns.TypeTXT:
-		for _, v := range values {
-			hdr := dns.RR_Header{Name: q.Name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 60}
-			m.Answer = append(m.Answer, &dns.TXT{Hdr: hdr, Txt: []string{v}})
-		}
-	}
-	_ = w.WriteMsg(m)
-}
 
 // domainOrganization creates a Ready organization and returns it.
 func domainOrganization() *v1alpha1.Organization {
@@ -229,21 +160,20 @@ var _ = Describe("Domain", func() {
 		}).Should(Succeed(), "the retry succeeds")
 	})
 
-	It("refuses a consumer e-mail domain", func() {
+	It("refuses a consumer e-mail domain at admission, for every writer", func() {
 		org := domainOrganization()
-		d := claim(org, "gmail.com")
-		expectDomainPhase(d, v1alpha1.DomainRefused,
-			"gmail.com is a consumer e-mail domain", "no organization may claim it")
-		Expect(d.Status.RecordName).To(BeEmpty())
-		Expect(d.Status.RecordValue).To(BeEmpty())
-		Expect(domainCondition(d, v1alpha1.ConditionStalled)).To(Equal(metav1.ConditionTrue))
+		err := k8sClient.Create(ctx, newDomain(v1alpha1.OrganizationNamespace(org.Name), "gmail.com"))
+		Expect(apierrors.IsBadRequest(err)).To(BeTrue(), "%v", err)
+		Expect(err.Error()).To(ContainSubstring("gmail.com is a consumer e-mail domain"))
+		Expect(err.Error()).To(ContainSubstring("no organization may claim it"))
 	})
 
-	It("refuses a domain not written in normalized form", func() {
+	It("refuses a domain not written in normalized form at admission, saying how to write it", func() {
 		org := domainOrganization()
 		name := uniqueName("acme") + ".example"
-		d := claim(org, strings.ToUpper(name))
-		expectDomainPhase(d, v1alpha1.DomainRefused, "not in normalized form", `"`+name+`"`)
+		err := k8sClient.Create(ctx, newDomain(v1alpha1.OrganizationNamespace(org.Name), strings.ToUpper(name)))
+		Expect(apierrors.IsBadRequest(err)).To(BeTrue(), "%v", err)
+		Expect(err.Error()).To(ContainSubstring(`write it "` + name + `"`))
 	})
 
 	It("refuses a Domain outside an organization's namespace", func() {

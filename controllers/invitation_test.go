@@ -133,7 +133,7 @@ var _ = Describe("Invitations", func() {
 		inv.Spec.Resend++
 		Expect(tenant(owner).Update(ctx, inv)).To(Succeed())
 		eventuallyInvitation(inv, v1alpha1.InvitationPending)
-		events := []string{}
+		events := make([]string, 0, len(inv.Status.History))
 		for _, e := range inv.Status.History {
 			events = append(events, e.Event)
 		}
@@ -174,6 +174,23 @@ var _ = Describe("Invitations", func() {
 		Expect(err).To(MatchError(ContainSubstring("limit of 2 users")))
 		err = k8sClient.Create(ctx, newInvitation(org.Name, "another@"+org.Name+".example", v1alpha1.RoleMember))
 		Expect(err).To(MatchError(ContainSubstring("limit of 2 users")))
+	})
+
+	It("bounds invitations per hour by the plan's claim: beyond it 429 saying when to retry", func() {
+		org, _ := licensedOrganization("rate", license.Limits{Accounts: 3, Users: 50, Deployments: 3, InvitationsPerHour: 3})
+		for i := range 3 {
+			Expect(k8sClient.Create(ctx, newInvitation(org.Name, fmt.Sprintf("r%d@%s.example", i, org.Name), v1alpha1.RoleMember))).To(Succeed())
+		}
+		Eventually(func() error { // the cache the count is read from sees the three
+			err := k8sClient.Create(ctx, newInvitation(org.Name, "r3@"+org.Name+".example", v1alpha1.RoleMember), client.DryRunAll)
+			if err == nil {
+				return fmt.Errorf("a fourth invitation in the hour was admitted")
+			}
+			return nil
+		}).Should(Succeed())
+		err := k8sClient.Create(ctx, newInvitation(org.Name, "r3@"+org.Name+".example", v1alpha1.RoleMember))
+		Expect(apierrors.IsTooManyRequests(err)).To(BeTrue(), "%v", err)
+		Expect(err.Error()).To(MatchRegexp(`3 invitations in the last hour, the most its plan allows; retry in 3[56][0-9][0-9] seconds`))
 	})
 
 	It("seats under concurrency: invitations and direct adds at once against 4 free seats end with exactly the limit", func() {

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/orgplane/orgplane/internal/domains/dnstest"
 	"github.com/orgplane/orgplane/internal/license"
 	"github.com/orgplane/orgplane/internal/localcp"
 	"github.com/orgplane/orgplane/internal/manager"
@@ -42,7 +43,7 @@ var (
 	// issuerKey is the controller's own key for self-issued licenses.
 	issuerKey ed25519.PrivateKey
 	// dnsZone is the DNS server the managers look domain proofs up in (domain_test.go).
-	dnsZone *testZone
+	dnsZone *dnstest.Zone
 )
 
 func TestControllers(t *testing.T) {
@@ -73,7 +74,9 @@ var _ = BeforeSuite(func() {
 	_, issuerKey, err = ed25519.GenerateKey(rand.Reader)
 	Expect(err).NotTo(HaveOccurred())
 	// Domain proofs: the managers look records up in a test DNS server (domain_test.go).
-	dnsZone = startDNS()
+	dnsZone, err = dnstest.Start()
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(dnsZone.Close)
 	startManager()
 })
 
@@ -100,7 +103,7 @@ func runReplica(port int, leaderElection bool) *replica {
 		WebhookCertDir: cp.Webhook.LocalServingCertDir, WebhookClientCAFile: cp.WebhookClientAuth.CAFile,
 		LeaderElection: leaderElection, LeaderElectionNamespace: "orgplane-system",
 		OrgCreatorGroups: []string{creatorGroup}, MaxOrganizationsPerUser: maxOrganizationsPerUser,
-		DNSServer: dnsZone.addr, // domain_test.go
+		DNSServer: dnsZone.Addr(), // domain_test.go
 		// Invitations that expire in seconds (invitation_test.go).
 		InvitationMinExpiry: time.Second,
 	})

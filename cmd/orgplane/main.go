@@ -92,14 +92,16 @@ func managerFlags(cmd *cobra.Command, opts *manager.Options) {
 		"host:port of the DNS server that verified-domain TXT records are looked up with (default: the system resolver)")
 	f.StringSliceVar(&opts.ConsumerDomains, "consumer-domains", nil,
 		"e-mail domains no organization may claim, beyond the shipped list of consumer providers (gmail.com, ...)")
-	f.DurationVar(&opts.DomainRecheck, "domain-recheck", 6*time.Hour, "how often a verified domain's TXT record is looked up again")
+	f.DurationVar(&opts.DomainRecheck, "domain-recheck", 6*time.Hour,
+		"how often a verified domain's TXT record is looked up again")
 	opts.Plan = manager.DefaultPlan
 	f.Int64Var(&opts.Plan.FreeLimits.Accounts, "free-accounts", opts.Plan.FreeLimits.Accounts,
 		"accounts allowed on the free plan")
 	f.Int64Var(&opts.Plan.FreeLimits.Users, "free-users", opts.Plan.FreeLimits.Users, "members allowed on the free plan")
 	f.Int64Var(&opts.Plan.FreeLimits.Deployments, "free-deployments", opts.Plan.FreeLimits.Deployments,
 		"deployments allowed on the free plan")
-	f.Int64Var(&opts.Plan.FreeLimits.InvitationsPerHour, "free-invitations-per-hour", opts.Plan.FreeLimits.InvitationsPerHour,
+	f.Int64Var(&opts.Plan.FreeLimits.InvitationsPerHour, "free-invitations-per-hour",
+		opts.Plan.FreeLimits.InvitationsPerHour,
 		"invitations an organization may send in an hour on the free plan, and on licenses that do not say")
 	f.DurationVar(&opts.InvitationMinExpiry, "invitation-min-expiry", 24*time.Hour,
 		"shortest expiry an invitation may have (spec.expiresInDays)")

@@ -183,29 +183,21 @@ func (v *InvitationValidator) checkNotInvited(ctx context.Context, i *v1alpha1.I
 }
 
 // checkRate refuses more than perHour invitations (the plan's) in an
-// organization in an hour, with the seconds until the oldest of them
-// leaves the window.
+// organization in an hour. The refusal (429) says when to retry but sets
+// no Retry-After: clients would wait up to an hour inside the request
+// (client-go retries a 429 after its Retry-After). The REST API adds the
+// header to its own answer.
 func (v *InvitationValidator) checkRate(ctx context.Context, i *v1alpha1.Invitation, perHour int64) error {
 	list := &v1alpha1.InvitationList{}
 	if err := v.namespaces.cached.List(ctx, list, client.InNamespace(i.Namespace)); err != nil {
 		return err
 	}
-	now, sent := time.Now(), 0
-	oldest := now
-	for _, o := range list.Items {
-		if t := o.CreationTimestamp.Time; now.Sub(t) < time.Hour {
-			sent++
-			if t.Before(oldest) {
-				oldest = t
-			}
-		}
-	}
-	if int64(sent) < perHour {
+	sent, retry := usage.InvitationWindow(list.Items, perHour, time.Now())
+	if retry == 0 {
 		return nil
 	}
-	retry := int(time.Hour-now.Sub(oldest))/int(time.Second) + 1
 	return apierrors.NewTooManyRequests(fmt.Sprintf(
-		"organization has sent %d invitations in the last hour, the most it may; retry in %d seconds", sent, retry), retry)
+		"organization has sent %d invitations in the last hour, the most its plan allows; retry in %d seconds", sent, retry), 0)
 }
 
 // checkAnswer lets only the manager (the REST API, which checks that its

@@ -11,6 +11,7 @@ import (
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/internal/displayname"
+	"github.com/orgplane/orgplane/internal/domains"
 	"github.com/orgplane/orgplane/internal/index"
 	"github.com/orgplane/orgplane/internal/license"
 	"github.com/orgplane/orgplane/internal/plan"
@@ -19,6 +20,8 @@ import (
 
 // Options configure the webhooks.
 type Options struct {
+	// Consumer lists the consumer e-mail domains no organization may claim.
+	Consumer domains.Consumer
 	// InvitationMinExpiry is the shortest expiry an invitation may have.
 	InvitationMinExpiry time.Duration
 	// Plan has the free plan, for organizations with no plan recorded
@@ -72,6 +75,9 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		},
 		func() error {
 			return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.User{}).WithValidator(UserValidator{}).Complete()
+		},
+		func() error {
+			return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.Domain{}).WithValidator(&DomainValidator{Consumer: opts.Consumer}).Complete()
 		},
 		func() error {
 			return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.Invitation{}).WithDefaulter(&InvitationDefaulter{g}).

@@ -11,7 +11,7 @@ const (
 	// TXTPrefix is the label prepended to a claimed domain to name its challenge record.
 	TXTPrefix = "_orgplane-challenge."
 	// TokenPrefix starts every challenge record value.
-	TokenPrefix = "orgplane-verification="
+	TokenPrefix = "orgplane-verification=" //nolint:gosec // the start of a public DNS record, not a credential
 	tokenLen    = 32
 )
 

@@ -99,7 +99,7 @@ func checkLabel(orig, l string) error {
 			orig, len(l), maxLabelLen)
 	}
 	for i := 0; i < len(l); i++ {
-		if c := l[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+		if c := l[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
 			return fmt.Errorf("domain %q has label %q with character %q; use only letters, digits and '-'",
 				orig, l, c)
 		}

@@ -316,7 +316,7 @@ func setup(mgr ctrl.Manager, opts Options, issuerKey ed25519.PrivateKey, certs <
 	if opts.Webhooks {
 		rate := opts.AdmissionRatePerUser
 		opts := admission.Options{Plan: opts.Plan, Verifier: opts.LicenseVerifier, Creators: creators,
-			InvitationMinExpiry: opts.InvitationMinExpiry}
+			InvitationMinExpiry: opts.InvitationMinExpiry, Consumer: domains.NewConsumer(opts.ConsumerDomains)}
 		if rate != 0 {
 			opts.Rate = admission.Rate{PerSecond: rate, Burst: max(1, int(2*rate))}
 		}

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
@@ -134,14 +135,26 @@ func (s *Service) Decide(ctx context.Context, u user.Info, id, reqID string, dec
 		if string(jr.UID) != reqID && jr.Name != reqID {
 			continue
 		}
-		if jr.Spec.Decision != "" {
-			return nil, refuse(Conflict, "Join request %s was %s already", jr.Name, jr.Spec.Decision)
-		}
-		before := jr.DeepCopy()
-		jr.Spec.Decision, jr.Spec.DecidedBy = decision, u.GetName()
-		return jr, s.Writer.Patch(ctx, jr, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
+		return jr, s.decide(ctx, jr, decision, u.GetName())
 	}
 	return nil, refuse(NotFound, "Organization %s has no join request %s", org.Name, reqID)
+}
+
+// decide records decision on jr as read from the API server, conditional
+// on the version read; a write that lost a race with the reconciler's
+// status is made again from a fresh read.
+func (s *Service) decide(ctx context.Context, jr *v1alpha1.JoinRequest, decision v1alpha1.JoinRequestPhase, by string) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := s.Live.Get(ctx, client.ObjectKeyFromObject(jr), jr); err != nil {
+			return err
+		}
+		if jr.Spec.Decision != "" {
+			return refuse(Conflict, "Join request %s was %s already", jr.Name, jr.Spec.Decision)
+		}
+		before := jr.DeepCopy()
+		jr.Spec.Decision, jr.Spec.DecidedBy = decision, by
+		return s.Writer.Patch(ctx, jr, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
+	})
 }
 
 // AskToJoin files u's request to join organization id through its

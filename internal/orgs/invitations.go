@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/client-go/util/retry"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/internal/index"
+	"github.com/orgplane/orgplane/internal/usage"
 )
 
 // Invite is what an invitation asks for.
@@ -55,11 +57,34 @@ func (s *Service) Invite(ctx context.Context, u user.Info, id string, in Invite)
 			Annotations: map[string]string{v1alpha1.AnnotationCreatedBy: u.GetName()}},
 		Spec: v1alpha1.InvitationSpec{Email: in.Email, Role: in.Role, Account: in.Account, ExpiresInDays: in.ExpiresInDays},
 	}
-	if err := s.Writer.Create(ctx, inv); err != nil {
+	if err := s.Writer.Create(ctx, inv); apierrors.IsTooManyRequests(err) {
+		return nil, s.retryLater(ctx, org, err)
+	} else if err != nil {
 		return nil, err
 	}
 	s.Record(org, u, fmt.Sprintf("Invited %s as %s", in.Email, in.Role))
 	return inv, nil
+}
+
+// retryLater is admission's refusal of one invitation too many, with the
+// seconds until one may be sent again as a Retry-After.
+func (s *Service) retryLater(ctx context.Context, org *v1alpha1.Organization, refusal error) error {
+	list := &v1alpha1.InvitationList{}
+	if err := s.Cache.List(ctx, list, client.InNamespace(org.NamespaceName())); err != nil {
+		return err
+	}
+	p := org.Status.Plan
+	if p == nil {
+		return refusal
+	}
+	if _, after := usage.InvitationWindow(list.Items, p.Limits.InvitationsPerHour, time.Now()); after > 0 {
+		msg := refusal.Error()
+		if st, ok := refusal.(apierrors.APIStatus); ok {
+			msg = st.Status().Message
+		}
+		return apierrors.NewTooManyRequests(msg, after)
+	}
+	return refusal
 }
 
 func maxInvite(role v1alpha1.Role) string {

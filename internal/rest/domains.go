@@ -13,7 +13,7 @@ import (
 // domainRequest is the body of POST and PUT on an organization's domains.
 type domainRequest struct {
 	Domain      string              `json:"domain" limit:"domainName" desc:"The e-mail domain, e.g. acme.example (POST only)"`
-	Enrollment  v1alpha1.Enrollment `json:"enrollment" desc:"off (the default), suggest (people ask, admins approve) or auto (people join on their first call of the identity routes)"`
+	Enrollment  v1alpha1.Enrollment `json:"enrollment" enum:"off,suggest,auto" desc:"off (the default), suggest (people ask, admins approve) or auto (people join on their first call of the identity routes)"`
 	DefaultRole v1alpha1.Role       `json:"defaultRole" desc:"member (the default) or viewer: a domain never makes anyone an admin"`
 }
 

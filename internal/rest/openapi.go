@@ -250,11 +250,11 @@ var paramDescriptions = map[string]string{
 // paramMaxLengths name the maxLengths entry of each path parameter: the
 // longest of the names it takes.
 var paramMaxLengths = map[string]string{
-	"id":            "objectName",
+	"id":            limitObjectName,
 	"user_id":       "memberID",
-	"invitation_id": "objectName",
-	"domain_id":     "objectName",
-	"request_id":    "objectName",
+	"invitation_id": limitObjectName,
+	"domain_id":     limitObjectName,
+	"request_id":    limitObjectName,
 }
 
 func requestBody(c contract) *openapi3.RequestBodyRef {

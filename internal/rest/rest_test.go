@@ -27,6 +27,7 @@ import (
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/internal/devenv"
+	"github.com/orgplane/orgplane/internal/domains/dnstest"
 	"github.com/orgplane/orgplane/internal/license"
 	"github.com/orgplane/orgplane/internal/localcp"
 	"github.com/orgplane/orgplane/internal/manager"
@@ -46,6 +47,8 @@ var (
 	restPort  int
 	users     = map[string]*rest.Config{}
 	vendorKey ed25519.PrivateKey
+	// zone is the DNS server the manager looks domain proofs up in (domains_test.go).
+	zone *dnstest.Zone
 )
 
 func TestREST(t *testing.T) {
@@ -70,6 +73,9 @@ var _ = BeforeSuite(func() {
 	for _, o := range objs {
 		Expect(k8sClient.Create(ctx, o)).To(Succeed())
 	}
+	zone, err = dnstest.Start()
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(zone.Close)
 	startManager(config)
 	Expect(cp.RegisterAPIService(ctx, "api.orgplane.io", "v1", restPort)).To(Succeed())
 	for _, name := range []string{alice, bob, "carol@nowhere.example", "dave@nowhere.example", "frank@nowhere.example", "ops@platform.example"} {
@@ -117,6 +123,7 @@ func startManager(config string) {
 		Webhooks:                true, WebhookHost: cp.Webhook.LocalServingHost, WebhookPort: cp.Webhook.LocalServingPort,
 		WebhookCertDir: cp.Webhook.LocalServingCertDir, WebhookClientCAFile: cp.WebhookClientAuth.CAFile,
 		RESTAddr: fmt.Sprintf("127.0.0.1:%d", restPort), RESTCertDir: cp.Aggregation.ServingCertDir,
+		DNSServer: zone.Addr(), // domains_test.go
 	})
 	Expect(err).NotTo(HaveOccurred())
 	go func() {

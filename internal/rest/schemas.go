@@ -206,6 +206,9 @@ type memberRequest struct {
 	Role  v1alpha1.Role `json:"role" desc:"admin, member (the default) or viewer (reads, no Secrets, changes nothing)"`
 }
 
+// limitObjectName is the limit of an object's name or uid.
+const limitObjectName = "objectName"
+
 // maxLengths are the maxLength of request strings by the name their
 // `limit` tag (or, for path parameters, paramMaxLengths) gives: the limit
 // of the CRD field the value ends up in, from api/v1alpha1 (limits_test.go
@@ -222,7 +225,7 @@ var maxLengths = map[string]int{
 	"domainName":         validation.DNS1123SubdomainMaxLength, // Domain spec.domain
 	// No CRD field: an object's metadata.name (a DNS-1123 subdomain) or a
 	// uid, which is shorter.
-	"objectName": validation.DNS1123SubdomainMaxLength,
+	limitObjectName: validation.DNS1123SubdomainMaxLength,
 	// No CRD field limits it: the name of an offer the installation issues
 	// itself (license.DefaultOffers: trial), which becomes a License's
 	// status.type and an Organization's status.plan. A label's length is

@@ -52,3 +52,22 @@ func Seats(inv Inventory, limit int64) *v1alpha1.Seats {
 	}
 	return s
 }
+
+// InvitationWindow is how many of invitations were sent in the hour
+// before now, and, when that reaches perHour, the seconds until the
+// oldest of them leaves the hour (0 while more may be sent).
+func InvitationWindow(invitations []v1alpha1.Invitation, perHour int64, now time.Time) (sent int64, retryAfter int) {
+	oldest := now
+	for _, i := range invitations {
+		if t := i.CreationTimestamp.Time; now.Sub(t) < time.Hour {
+			sent++
+			if t.Before(oldest) {
+				oldest = t
+			}
+		}
+	}
+	if sent < perHour {
+		return sent, 0
+	}
+	return sent, int((time.Hour-now.Sub(oldest))/time.Second) + 1
+}
