@@ -193,6 +193,25 @@ var _ = Describe("Invitations", func() {
 		Expect(err.Error()).To(MatchRegexp(`3 invitations in the last hour, the most its plan allows; retry in 3[56][0-9][0-9] seconds`))
 	})
 
+	It("freezes invitations after a downgrade and removes nobody", func() {
+		org, lic := licensedOrganization("downgrade", license.Limits{Accounts: 3, Users: 10, Deployments: 3})
+		for i := range 5 {
+			Expect(addDirectly(org.Name, fmt.Sprintf("m%d@%s.example", i, org.Name))).To(Succeed())
+		}
+		inv := newInvitation(org.Name, "pending@"+org.Name+".example", v1alpha1.RoleMember)
+		Expect(k8sClient.Create(ctx, inv)).To(Succeed())
+		eventuallyInvitation(inv, v1alpha1.InvitationPending)
+		By("the license goes: the free plan allows 5 users, 7 seats are in use")
+		Expect(k8sClient.Delete(ctx, lic)).To(Succeed())
+		Eventually(func() int64 { return seatsOf(org.Name).Limit }).Should(BeEquivalentTo(5))
+		ops, opsName := platformAdmin()
+		err := answer(ops, inv, v1alpha1.ResponseAccepted, opsName)
+		Expect(apierrors.IsForbidden(err)).To(BeTrue(), "%v", err)
+		Expect(err.Error()).To(ContainSubstring("invitations are frozen and nobody is removed"))
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(org), org)).To(Succeed())
+		Expect(org.Spec.Members).To(HaveLen(6), "the admin and five members stay")
+	})
+
 	It("seats under concurrency: invitations and direct adds at once against 4 free seats end with exactly the limit", func() {
 		org, _ := licensedOrganization("seats", license.Limits{Accounts: 3, Users: 5, Deployments: 3})
 		errs := make([]error, 20)
