@@ -145,7 +145,7 @@ var _ = Describe("Seats through REST", func() {
 			HaveField("Used", int64(3)), HaveField("Pending", int64(2)), HaveField("Limit", int64(5))))
 
 		By("racing 2 accepts, 6 invitations, 6 direct adds and 6 auto-joins")
-		var domainUsers, added, invited []string
+		domainUsers, added, invited := make([]string, 0, 6), make([]string, 0, 6), make([]string, 0, 6)
 		for i := range 6 {
 			domainUsers = append(domainUsers, tenant(fmt.Sprintf("joiner%d@seats-race.example", i)))
 			added = append(added, fmt.Sprintf("added%d@seats-race-direct.example", i))
@@ -159,7 +159,7 @@ var _ = Describe("Seats through REST", func() {
 			a    raceAnswer
 			body string
 		}
-		calls := []call{}
+		calls := make([]call, 0, len(invitees)+18)
 		for _, email := range invitees {
 			calls = append(calls, call{a: raceAnswer{method: "POST", who: email, what: "accept",
 				path: "/v1/identity/invitations/" + invitationIDs[email] + "/accept"}})
