@@ -90,6 +90,29 @@ var _ = Describe("Invitations", func() {
 			HaveField("Used", BeEquivalentTo(2)), HaveField("Pending", BeEquivalentTo(0))), "the seat passed to the member")
 	})
 
+	It("invites to one account: accepting makes an account-level member, nothing in the organization", func() {
+		org, owner, acct := tenantAccount("acctinv", "web")
+		inv := newInvitation(org, "contractor@"+org+".example", v1alpha1.RoleMember)
+		inv.Spec.Account = acct.Name
+		Expect(tenant(owner).Create(ctx, inv)).To(Succeed())
+		eventuallyInvitation(inv, v1alpha1.InvitationPending)
+		ops, opsName := platformAdmin()
+		Expect(answer(ops, inv, v1alpha1.ResponseAccepted, opsName)).To(Succeed())
+		eventuallyInvitation(inv, v1alpha1.InvitationAccepted)
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(acct), acct)).To(Succeed())
+		Expect(acct.Spec.Members).To(ContainElement(HaveField("Name", "contractor@"+org+".example")))
+		o := &v1alpha1.Organization{}
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Name: org}, o)).To(Succeed())
+		Expect(o.Spec.Members).NotTo(ContainElement(HaveField("Name", "contractor@"+org+".example")))
+		err := tenant(owner).Create(ctx, func() *v1alpha1.Invitation {
+			i := newInvitation(org, "nobody@"+org+".example", v1alpha1.RoleMember)
+			i.Spec.Account = "no-such-account"
+			return i
+		}())
+		Expect(apierrors.IsBadRequest(err)).To(BeTrue(), "%v", err)
+		Expect(err.Error()).To(ContainSubstring(`account "no-such-account" does not exist`))
+	})
+
 	It("declines and revokes, each freeing the seat and keeping the history", func() {
 		org := uniqueName("decline")
 		owner := "owner@" + org + ".example"
