@@ -9,7 +9,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -73,7 +72,7 @@ func (r *DomainReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 		failed = fmt.Errorf("looking the domain up failed and will be retried: %w", failed)
 	}
 	setDomainConditions(d, failed)
-	if err := r.patchDomainStatus(ctx, before, d); err != nil {
+	if err := patchStatus(ctx, r.Client, before, d); err != nil {
 		return ctrl.Result{}, err
 	}
 	r.recordPhase(d, before.Status.Phase)
@@ -283,17 +282,6 @@ func setDomainConditions(d *v1alpha1.Domain, failed error) {
 		}
 	}
 	setKstatusConditions(&s.Conditions, d.Generation, err, s.Reason)
-}
-
-// patchDomainStatus writes d's status when it differs from before's.
-func (r *DomainReconciler) patchDomainStatus(ctx context.Context, before, d *v1alpha1.Domain) error {
-	if equality.Semantic.DeepEqual(before.Status, d.Status) {
-		return nil
-	}
-	if err := r.Status().Patch(ctx, d, client.MergeFrom(before)); err != nil {
-		return fmt.Errorf("failed to patch status: %w", client.IgnoreNotFound(err))
-	}
-	return nil
 }
 
 // recordPhase emits an event when the phase changed: Normal for Pending and

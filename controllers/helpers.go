@@ -64,6 +64,12 @@ func statusOf(obj client.Object) any {
 		return o.Status
 	case *v1alpha1.RevocationList:
 		return o.Status
+	case *v1alpha1.Invitation:
+		return o.Status
+	case *v1alpha1.JoinRequest:
+		return o.Status
+	case *v1alpha1.Domain:
+		return o.Status
 	}
 	panic(fmt.Sprintf("no status for %T", obj))
 }

@@ -37,8 +37,8 @@ func (r *InvitationReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	err := r.settle(ctx, inv, now)
 	inv.Status.ObservedGeneration = inv.Generation
 	setKstatusConditions(&inv.Status.Conditions, inv.Generation, err, "Invitation is "+string(inv.Status.Phase))
-	if perr := r.Status().Patch(ctx, inv, client.MergeFrom(before)); perr != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(perr)
+	if perr := patchStatus(ctx, r.Client, before, inv); perr != nil {
+		return ctrl.Result{}, perr
 	}
 	if before.Status.Phase != inv.Status.Phase {
 		r.Recorder.Eventf(inv, nil, corev1.EventTypeNormal, "Invitation"+string(inv.Status.Phase), "Invite", "Invitation to %s is %s",

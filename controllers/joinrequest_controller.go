@@ -37,8 +37,8 @@ func (r *JoinRequestReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	err := r.settle(ctx, jr)
 	jr.Status.ObservedGeneration = jr.Generation
 	setKstatusConditions(&jr.Status.Conditions, jr.Generation, err, "Join request is "+string(jr.Status.Phase))
-	if perr := r.Status().Patch(ctx, jr, client.MergeFrom(before)); perr != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(perr)
+	if perr := patchStatus(ctx, r.Client, before, jr); perr != nil {
+		return ctrl.Result{}, perr
 	}
 	if before.Status.Phase != jr.Status.Phase {
 		r.Recorder.Eventf(jr, nil, corev1.EventTypeNormal, "JoinRequest"+string(jr.Status.Phase), "Join", "%s: %s", jr.Spec.Email, jr.Status.Phase)

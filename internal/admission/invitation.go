@@ -168,9 +168,12 @@ func (v *InvitationValidator) checkInvitee(ctx context.Context, org *v1alpha1.Or
 	return v.checkNotInvited(ctx, i)
 }
 
+// checkNotInvited reads the cache: a second pending invitation slipping
+// through a race holds no second seat (seats count people once), so a
+// live LIST on every create would buy nothing.
 func (v *InvitationValidator) checkNotInvited(ctx context.Context, i *v1alpha1.Invitation) error {
 	list := &v1alpha1.InvitationList{}
-	if err := v.namespaces.live.List(ctx, list, client.InNamespace(i.Namespace)); err != nil {
+	if err := v.namespaces.cached.List(ctx, list, client.InNamespace(i.Namespace)); err != nil {
 		return err
 	}
 	for _, o := range list.Items {

@@ -9,7 +9,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apiserver/pkg/authentication/user"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
@@ -92,21 +91,12 @@ func (s *Service) changeDomain(ctx context.Context, u user.Info, id, domID strin
 	if err != nil {
 		return nil, err
 	}
-	d := &v1alpha1.Domain{}
-	key := types.NamespacedName{Namespace: org.NamespaceName(), Name: domID}
-	if err := s.Live.Get(ctx, key, d); apierrors.IsNotFound(err) {
+	d := &v1alpha1.Domain{ObjectMeta: metav1.ObjectMeta{Namespace: org.NamespaceName(), Name: domID}}
+	err = s.patchFresh(ctx, d, func() error { change(d); return nil })
+	if apierrors.IsNotFound(err) {
 		return nil, refuse(NotFound, "Organization %s claims no domain %s", org.Name, domID)
-	} else if err != nil {
-		return nil, err
 	}
-	before := d.DeepCopy()
-	change(d)
-	if err := s.Writer.Patch(ctx, d, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); IsStaleWrite(err) {
-		return nil, refuse(Conflict, "Domain %s changed meanwhile; send the request again", d.Name)
-	} else if err != nil {
-		return nil, err
-	}
-	return d, nil
+	return d, err
 }
 
 // JoinRequests lists organization id's join requests (admins).
@@ -144,16 +134,12 @@ func (s *Service) Decide(ctx context.Context, u user.Info, id, reqID string, dec
 // on the version read; a write that lost a race with the reconciler's
 // status is made again from a fresh read.
 func (s *Service) decide(ctx context.Context, jr *v1alpha1.JoinRequest, decision v1alpha1.JoinRequestPhase, by string) error {
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		if err := s.Live.Get(ctx, client.ObjectKeyFromObject(jr), jr); err != nil {
-			return err
-		}
+	return s.patchFresh(ctx, jr, func() error {
 		if jr.Spec.Decision != "" {
 			return refuse(Conflict, "Join request %s was %s already", jr.Name, jr.Spec.Decision)
 		}
-		before := jr.DeepCopy()
 		jr.Spec.Decision, jr.Spec.DecidedBy = decision, by
-		return s.Writer.Patch(ctx, jr, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
+		return nil
 	})
 }
 

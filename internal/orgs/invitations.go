@@ -9,7 +9,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apiserver/pkg/authentication/user"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
@@ -141,18 +140,7 @@ func (s *Service) changeInvitation(ctx context.Context, u user.Info, id, invID s
 // conditional on the version read; a write that lost a race with the
 // reconciler's status is made again from a fresh read.
 func (s *Service) writeInvitation(ctx context.Context, inv *v1alpha1.Invitation, change func(*v1alpha1.Invitation)) error {
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		if err := s.Live.Get(ctx, client.ObjectKeyFromObject(inv), inv); err != nil {
-			return err
-		}
-		before := inv.DeepCopy()
-		change(inv)
-		return s.Writer.Patch(ctx, inv, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
-	})
-	if IsStaleWrite(err) {
-		return refuse(Conflict, "Invitation %s keeps changing; send the request again", inv.Name)
-	}
-	return err
+	return s.patchFresh(ctx, inv, func() error { change(inv); return nil })
 }
 
 // MyInvitations are the invitations to u's own address (their username,

@@ -246,6 +246,27 @@ func (s *Service) updateMembers(ctx context.Context, org *v1alpha1.Organization,
 	return err
 }
 
+// patchFresh reads obj from the API server, changes it and patches it,
+// conditional on the version read; a write that lost a race (with a
+// reconciler's status, say) is made again from a fresh read. change
+// returning an error ends it with that error.
+func (s *Service) patchFresh(ctx context.Context, obj client.Object, change func() error) error {
+	err := retry.OnError(conflictRetry, IsStaleWrite, func() error {
+		if err := s.Live.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
+			return err
+		}
+		before := obj.DeepCopyObject().(client.Object)
+		if err := change(); err != nil {
+			return err
+		}
+		return s.Writer.Patch(ctx, obj, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
+	})
+	if IsStaleWrite(err) {
+		return refuse(Conflict, "%s kept changing while your request was applied; send it again", obj.GetName())
+	}
+	return err
+}
+
 // IsStaleWrite says whether err is an optimistic-lock conflict (the object
 // changed since it was read), not a refusal by admission.
 func IsStaleWrite(err error) bool {
