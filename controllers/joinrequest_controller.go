@@ -5,6 +5,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -82,8 +83,11 @@ func (r *JoinRequestReconciler) approve(ctx context.Context, jr *v1alpha1.JoinRe
 			org, jr.Spec.Email)
 	}
 	m := v1alpha1.Member{Kind: v1alpha1.SubjectUser, Name: jr.Spec.Email, Role: jr.Spec.Role, JoinedVia: "domain"}
-	if err := addMember(ctx, r.Client, org, "", m); err != nil {
+	if err := addMember(ctx, r.Client, org, "", m); apierrors.IsForbidden(err) {
+		// Admission refused (the seats): a person must act.
 		return stalled("NotAdded", "Approved by %s, but %s could not be added: %v", jr.Spec.DecidedBy, jr.Spec.Email, err)
+	} else if err != nil {
+		return err // a lost race with the organization's status: retried
 	}
 	jr.Status.Phase, jr.Status.Reason = v1alpha1.JoinApproved, "Approved by "+jr.Spec.DecidedBy
 	return nil
