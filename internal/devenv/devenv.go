@@ -213,7 +213,7 @@ func registerAPI(ctx context.Context, cp *localcp.ControlPlane, c client.Client,
 			return err
 		}
 	}
-	return cp.RegisterAPIService(ctx, "api.orgplane.io", "v1", port)
+	return cp.RegisterOrgplaneAPIs(ctx, port)
 }
 
 func restPort(addr string) int {

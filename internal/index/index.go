@@ -185,8 +185,14 @@ func GroupKey(group string) string { return "group:" + group }
 // RoleOf is the highest role that a caller holding keys (CallerKeys) has
 // among org's members, or "" when they are none of them.
 func RoleOf(org *v1alpha1.Organization, keys []string) v1alpha1.Role {
+	return RoleAmong(org.Spec.Members, keys)
+}
+
+// RoleAmong is the highest role that a caller holding keys (CallerKeys)
+// has among members, or "" when they are none of them.
+func RoleAmong(members []v1alpha1.Member, keys []string) v1alpha1.Role {
 	var role v1alpha1.Role
-	for _, m := range org.Spec.Members {
+	for _, m := range members {
 		if m.Role.Outranks(role) && slices.Contains(keys, SubjectKey(m)) {
 			role = m.Role
 		}

@@ -74,7 +74,7 @@ func configureAggregation(api *envtest.APIServer, dir string) (*Aggregation, err
 
 // RegisterAPIService points APIService <version>.<group> at an extension
 // server listening on localhost:port, through a Service of type ExternalName.
-func (cp *ControlPlane) RegisterAPIService(ctx context.Context, group, version string, port int) error {
+func (cp *ControlPlane) RegisterAPIService(ctx context.Context, group, version string, priority int64, port int) error {
 	if cp.Aggregation == nil {
 		return fmt.Errorf("the control plane was started without aggregation")
 	}
@@ -99,10 +99,34 @@ func (cp *ControlPlane) RegisterAPIService(ctx context.Context, group, version s
 		"metadata": map[string]any{"name": version + "." + group},
 		"spec": map[string]any{
 			"group": group, "version": version, "caBundle": cp.Aggregation.CABundle,
-			"groupPriorityMinimum": int64(1000), "versionPriority": int64(15),
+			"groupPriorityMinimum": priority, "versionPriority": int64(15),
 			"service": map[string]any{"namespace": APIServiceNamespace, "name": APIServiceName, "port": int64(port)},
 		},
 	}}
 	return c.Apply(ctx, client.ApplyConfigurationFromUnstructured(apiService),
 		client.FieldOwner("orgplane-localcp"), client.ForceOwnership)
+}
+
+// APIService is one of orgplane's aggregated APIs, as config/manager/api.yaml
+// declares it.
+type APIService struct {
+	Group, Version string
+	// Priority is the group's groupPriorityMinimum: my.orgplane.io's is
+	// below the orgplane.io CRDs' (1000), so that `kubectl get
+	// organizations` keeps meaning orgplane.io.
+	Priority int64
+}
+
+// OrgplaneAPIs are the REST API and the views, both served by the
+// manager's REST server.
+var OrgplaneAPIs = []APIService{{"api.orgplane.io", "v1", 1000}, {"my.orgplane.io", "v1", 900}}
+
+// RegisterOrgplaneAPIs registers OrgplaneAPIs at the REST server's port.
+func (cp *ControlPlane) RegisterOrgplaneAPIs(ctx context.Context, port int) error {
+	for _, a := range OrgplaneAPIs {
+		if err := cp.RegisterAPIService(ctx, a.Group, a.Version, a.Priority, port); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -77,7 +77,7 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(zone.Close)
 	startManager(config)
-	Expect(cp.RegisterAPIService(ctx, "api.orgplane.io", "v1", restPort)).To(Succeed())
+	Expect(cp.RegisterOrgplaneAPIs(ctx, restPort)).To(Succeed())
 	for _, name := range []string{alice, bob, "carol@nowhere.example", "dave@nowhere.example", "frank@nowhere.example", "ops@platform.example"} {
 		users[name], _, err = cp.AddUser(name)
 		Expect(err).NotTo(HaveOccurred())

@@ -19,15 +19,18 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
+	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
+	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/internal/domains"
 	"github.com/orgplane/orgplane/internal/license"
 	"github.com/orgplane/orgplane/internal/orgs"
 	"github.com/orgplane/orgplane/internal/plan"
 	"github.com/orgplane/orgplane/internal/tenancy"
+	"github.com/orgplane/orgplane/internal/views"
 )
 
 // Group and version of the aggregated API.
@@ -70,10 +73,11 @@ type Options struct {
 // Server is the REST API. It is a manager Runnable that serves on every
 // replica, not only the leader, and reads from the manager's cache.
 type Server struct {
-	opts   Options
-	cache  client.Reader
-	live   client.Reader
-	writer client.Client
+	opts      Options
+	informers crcache.Informers
+	cache     client.Reader
+	live      client.Reader
+	writer    client.Client
 	// admins answers who is a platform admin; set by Start.
 	admins *tenancy.PlatformAdmins
 	// orgs runs the operations on organizations; set by Start.
@@ -84,7 +88,7 @@ var _ manager.LeaderElectionRunnable = &Server{}
 
 // New returns a server reading from mgr's cache.
 func New(mgr ctrl.Manager, opts Options) *Server {
-	return &Server{opts: opts, cache: mgr.GetClient(), live: mgr.GetAPIReader(), writer: mgr.GetClient()}
+	return &Server{opts: opts, informers: mgr.GetCache(), cache: mgr.GetClient(), live: mgr.GetAPIReader(), writer: mgr.GetClient()}
 }
 
 // NeedLeaderElection is false: every replica serves.
@@ -106,9 +110,18 @@ func (s *Server) Start(ctx context.Context) error {
 		return fmt.Errorf("failed to load the REST serving certificate: %w", err)
 	}
 	go func() { _ = watcher.Start(ctx) }()
+	mine, err := s.views(ctx, authn)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", authn.wrap(s.routes()))
+	for _, path := range views.Paths {
+		mux.Handle(path, mine)
+	}
 	srv := &http.Server{
 		Addr:              s.opts.Addr,
-		Handler:           authn.wrap(s.routes()),
+		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		// A body is at most maxBody: reading it takes no more than this.
 		ReadTimeout: 30 * time.Second,
@@ -141,4 +154,36 @@ func (s *Server) Start(ctx context.Context) error {
 	// (kube-apiserver then resets the streams it was proxying to us).
 	<-drained
 	return nil
+}
+
+// Views answer at most this many changes behind before a watcher is
+// dropped, and resume watches from this many changes back.
+const (
+	viewsBuffer    = 256
+	viewsHistory   = 4096
+	viewsBookmarks = 30 * time.Second
+)
+
+// views is the handler of my.orgplane.io, fed by the manager's
+// Organization and Account informers.
+func (s *Server) views(ctx context.Context, a *authn) (http.Handler, error) {
+	organizations, err := s.informers.GetInformer(ctx, &v1alpha1.Organization{})
+	if err != nil {
+		return nil, err
+	}
+	accounts, err := s.informers.GetInformer(ctx, &v1alpha1.Account{})
+	if err != nil {
+		return nil, err
+	}
+	ix := views.NewIndex(viewsHistory, viewsBuffer)
+	if err := ix.Follow(organizations, accounts); err != nil {
+		return nil, err
+	}
+	go ix.Bookmarks(ctx, viewsBookmarks)
+	h, err := views.NewHandler(views.Options{Authenticator: a.auth, RequestHeader: a.requestHeader,
+		Loopback: s.opts.Config, Admins: s.admins, Index: ix})
+	if err != nil {
+		return nil, fmt.Errorf("failed to set up my.orgplane.io: %w", err)
+	}
+	return views.NoWriteDeadline(h), nil
 }

@@ -81,7 +81,7 @@ func (s *stack) init(ctx context.Context, config string) error {
 			return err
 		}
 	}
-	if err := s.cp.RegisterAPIService(ctx, "api.orgplane.io", "v1", s.restPort); err != nil {
+	if err := s.cp.RegisterOrgplaneAPIs(ctx, s.restPort); err != nil {
 		return err
 	}
 	if s.reader, _, err = s.cp.AddUser(benchUser); err != nil {
