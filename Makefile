@@ -9,6 +9,10 @@ HELM_VERSION ?= v3.22.0
 
 LOCALBIN ?= $(CURDIR)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
+# openapi-gen comes from the kube-openapi go.mod requires, so the
+# definitions match the k8s.io/apiserver that serves them.
+KUBE_OPENAPI_VERSION ?= $(shell go list -m -f '{{.Version}}' k8s.io/kube-openapi)
+OPENAPI_GEN ?= $(LOCALBIN)/openapi-gen-$(KUBE_OPENAPI_VERSION)/openapi-gen
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 REDOCLY_DIR ?= $(LOCALBIN)/redocly-$(REDOCLY_VERSION)
 REDOCLY ?= $(REDOCLY_DIR)/node_modules/.bin/redocly
@@ -41,8 +45,14 @@ manifests: controller-gen ## Generate CRDs and RBAC into config/.
 	$(CONTROLLER_GEN) rbac:roleName=orgplane-manager crd:allowDangerousTypes=true webhook paths="./..." output:crd:artifacts:config=config/crd/bases
 
 .PHONY: generate
-generate: controller-gen ## Generate DeepCopy methods.
+generate: controller-gen openapi-gen ## Generate DeepCopy methods and the OpenAPI definitions of my.orgplane.io.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
+	$(OPENAPI_GEN) --output-dir internal/views/openapi --output-pkg github.com/orgplane/orgplane/internal/views/openapi \
+		--output-file zz_generated.openapi.go --output-model-name-file zz_generated.model_name.go \
+		--readonly-pkg k8s.io/apimachinery/pkg/apis/meta/v1 --readonly-pkg k8s.io/apimachinery/pkg/runtime \
+		--readonly-pkg k8s.io/apimachinery/pkg/version --go-header-file hack/boilerplate.go.txt --report-filename /dev/null \
+		k8s.io/apimachinery/pkg/apis/meta/v1 k8s.io/apimachinery/pkg/runtime k8s.io/apimachinery/pkg/version \
+		github.com/orgplane/orgplane/api/my/v1
 
 .PHONY: fmt
 fmt: ## Run gofmt.
@@ -62,9 +72,9 @@ lint-fix: golangci-lint ## Run golangci-lint and apply the fixes it can make.
 
 .PHONY: verify-generated
 verify-generated: manifests generate ## Fail if generated files differ from what is committed.
-	@if [ -n "$$(git status --porcelain -- api config)" ]; then \
+	@if [ -n "$$(git status --porcelain -- api config internal/views/openapi)" ]; then \
 		echo "Generated files are out of date; run 'make manifests generate' and commit:"; \
-		git status --porcelain -- api config; git diff --stat -- api config; exit 1; fi
+		git status --porcelain -- api config internal/views/openapi; git diff --stat -- api config internal/views/openapi; exit 1; fi
 
 .PHONY: test
 test: envtest verify-generated vet lint fmt-check check-files check-layers helm-check manifest-check openapi-lint test-go fuzz-smoke ## Build the toolchain if needed, generate, vet, lint, check files, the chart and the OpenAPI document, and run every test (race detector on).
@@ -159,8 +169,8 @@ deploy: manifests envtest ## Install orgplane into the current kubeconfig's clus
 	$(KUBECTL) kustomize config/default | sed 's|docker.io/orgplane/orgplane:dev|$(IMG)|' | $(KUBECTL) apply --server-side --force-conflicts -f -
 
 .PHONY: undeploy
-undeploy: envtest ## Remove orgplane: APIService and webhooks first, then its objects (while the manager runs), then the rest.
-	$(KUBECTL) delete --ignore-not-found apiservice v1.api.orgplane.io
+undeploy: envtest ## Remove orgplane: APIServices and webhooks first, then its objects (while the manager runs), then the rest.
+	$(KUBECTL) delete --ignore-not-found apiservice v1.api.orgplane.io v1.my.orgplane.io
 	$(KUBECTL) delete --ignore-not-found validatingwebhookconfiguration orgplane-validating-webhook-configuration
 	$(KUBECTL) delete --ignore-not-found mutatingwebhookconfiguration orgplane-mutating-webhook-configuration
 	$(KUBECTL) delete --ignore-not-found --timeout=5m -k config/crd
@@ -219,6 +229,11 @@ kubeconform: $(KUBECONFORM) ## Build kubeconform from the Go module proxy into b
 $(KUBECONFORM):
 	GOBIN=$(LOCALBIN)/.kubeconform-$(KUBECONFORM_VERSION) go install github.com/yannh/kubeconform/cmd/kubeconform@$(KUBECONFORM_VERSION)
 	mv $(LOCALBIN)/.kubeconform-$(KUBECONFORM_VERSION)/kubeconform $(KUBECONFORM) && rmdir $(LOCALBIN)/.kubeconform-$(KUBECONFORM_VERSION)
+
+.PHONY: openapi-gen
+openapi-gen: $(OPENAPI_GEN) ## Build openapi-gen from the Go module proxy into bin/.
+$(OPENAPI_GEN):
+	GOBIN=$(dir $(OPENAPI_GEN)) go install k8s.io/kube-openapi/cmd/openapi-gen@$(KUBE_OPENAPI_VERSION)
 
 .PHONY: controller-gen
 controller-gen: $(CONTROLLER_GEN)
