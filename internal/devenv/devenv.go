@@ -182,7 +182,7 @@ func printWelcome(out io.Writer, cp *localcp.ControlPlane, opts Options) {
 	bob := filepath.Join(cp.Dir, DemoUsers[1].Name+".kubeconfig")
 	_, _ = fmt.Fprintf(out, `
 orgplane is running on a local control plane (kube-apiserver v%s at %s, etcd, kube-controller-manager):
-the manager (reconcilers, webhooks, REST API at https://%s and /apis/api.orgplane.io/v1).
+the manager (reconcilers, webhooks, REST API at https://%s and /apis/api.orgplane.io/v1; your own organizations at /apis/my.orgplane.io/v1).
   admin kubeconfig:   %s
   demo users:         %s (%s)
                       %s (%s)

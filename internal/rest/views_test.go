@@ -19,9 +19,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/views"
 )
 
 // The people of the views specs, in organizations of their own.
@@ -140,7 +142,7 @@ var _ = Describe("my.orgplane.io: each person's own organizations through kubect
 		out, err := kubectlOut(vAlice, "get", "myorgs", "--field-selector", "spec.members=x")
 		Expect(err).To(HaveOccurred())
 		Expect(out).To(ContainSubstring(`field label "spec.members" is not supported`))
-		Expect(out).To(ContainSubstring("metadata.name, status.role"))
+		Expect(out).To(ContainSubstring("use one of metadata.name, status.phase, status.plan, status.role"))
 	})
 
 	It("pages with limit and continue, and agrees with get", func() {
@@ -201,6 +203,23 @@ var _ = Describe("my.orgplane.io: each person's own organizations through kubect
 		Expect(err).NotTo(HaveOccurred(), out)
 		Expect(strings.Fields(strings.Split(out, "\n")[0])).To(Equal([]string{
 			"NAME", "ORGANIZATION", "DISPLAY", "NAME", "WORKSPACE", "ROLE", "AGE"}))
+	})
+
+	It("switches a kubeconfig's namespace to an account's workspace the caller may see, and to nothing else", func() {
+		_, kubeconfig, err := cp.AddUser(vCarol)
+		Expect(err).NotTo(HaveOccurred())
+		rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: kubeconfig}
+		_, err = views.Use(ctx, rules, "", "vw-initech.db")
+		Expect(apierrors.IsNotFound(err)).To(BeTrue(), "%v", err)
+		msg, err := views.Use(ctx, rules, "", "vw-initech/web")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(msg).To(ContainSubstring(`now uses namespace "ws-vw-initech--web" (account vw-initech.web, your role: member)`))
+		cfg, err := clientcmd.LoadFromFile(kubeconfig)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(cfg.Contexts[cfg.CurrentContext].Namespace).To(Equal("ws-vw-initech--web"))
+		canI, err := exec.Command(filepath.Join(os.Getenv("KUBEBUILDER_ASSETS"), "kubectl"), "--kubeconfig", kubeconfig, //nolint:gosec // the test's own kubectl
+			"auth", "can-i", "create", "deployments").CombinedOutput()
+		Expect(strings.TrimSpace(string(canI))).To(Equal("yes"), "%v", err)
 	})
 
 	It("streams ADDED when the caller is added to an organization and DELETED when removed", func() {

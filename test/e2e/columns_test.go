@@ -46,6 +46,7 @@ func future(v string) error {
 
 var (
 	isName     = matches(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	isViewRole = matches(`^(admin|member|viewer|account|platform-admin)$`)
 	isObject   = matches(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
 	isOptional = matches(`^$|^\S.*\S$|^\S$`)
 	isAge      = matches(`^[0-9]+(s|m|h|d|y)([0-9]+(s|m|h))?$`)
@@ -78,6 +79,18 @@ var columns = []struct {
 	{[]string{"licenses"}, map[string]cell{
 		"NAME": isName, "ORGANIZATION": isName, "TYPE": isPlan, "PHASE": matches(`^Active$`),
 		"EXPIRES": future, "GRACE ENDS": future, "LICENSEE": isText, "LICENSE ID": isText, "READY": isTrue, "AGE": isAge,
+	}},
+	// The views of my.orgplane.io, as the admin (a platform admin) sees them.
+	{[]string{"myorgs"}, map[string]cell{
+		"NAME": isName, "DISPLAY NAME": isText, "ROLE": isViewRole, "PLAN": isPlan,
+		"PHASE": matches(`^(Free|Active|Grace|Restricted)$`), "SEATS": matches(`^[0-9]+/[0-9]+( \([0-9]+ pending\))?$`),
+		"ACCOUNTS": matches(`^[0-9]+$`), "RENEW BY": orEmpty(future),
+		"USAGE": matches(`^[0-9]+/[0-9]+ accounts, [0-9]+/[0-9]+ users, [0-9]+/[0-9]+ deployments$`),
+		"READY": isTrue, "AGE": isAge,
+	}},
+	{[]string{"myaccounts"}, map[string]cell{
+		"NAME": matches(`^[a-z0-9-]+\.[a-z0-9-]+$`), "ORGANIZATION": isName, "DISPLAY NAME": isOptional,
+		"WORKSPACE": isName, "ROLE": isViewRole, "QUOTA": isQuota, "READY": isTrue, "AGE": isAge,
 	}},
 	{[]string{"users"}, map[string]cell{
 		// A ServiceAccount member's User (globex's ci/deployer) has no email.
