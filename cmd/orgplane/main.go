@@ -42,7 +42,7 @@ func main() {
 	goFlags := flag.NewFlagSet("log", flag.ExitOnError)
 	zapOpts.BindFlags(goFlags)
 	root.PersistentFlags().AddGoFlagSet(goFlags)
-	root.AddCommand(managerCommand(), devCommand(), licenseCommand(), openAPICommand())
+	root.AddCommand(managerCommand(), devCommand(), licenseCommand(), openAPICommand(), useCommand())
 	if err := root.Execute(); err != nil {
 		os.Exit(1)
 	}
@@ -153,7 +153,7 @@ func managerCommand() *cobra.Command {
 	f.BoolVar(&rotate, "cert-rotation", false,
 		"issue and rotate the webhook and REST serving certificate into --cert-secret "+
 			"(mounted at --webhook-cert-dir and --rest-cert-dir) and inject its CA into the webhook configuration "+
-			"and the APIService; off when cert-manager or files provide it")
+			"and the APIServices; off when cert-manager or files provide it")
 	f.StringVar(&secret, "cert-secret", certs.Secret.String(),
 		"namespace/name of the Secret holding the rotated certificate and its CA")
 	f.StringSliceVar(&certs.DNSNames, "cert-dns-names", certs.DNSNames,
@@ -162,7 +162,7 @@ func managerCommand() *cobra.Command {
 		"ValidatingWebhookConfiguration to inject the CA into")
 	f.StringVar(&certs.MutatingWebhookConfiguration, "cert-mutating-webhook-configuration",
 		certs.MutatingWebhookConfiguration, "MutatingWebhookConfiguration to inject the CA into")
-	f.StringVar(&certs.APIService, "cert-apiservice", certs.APIService, "APIService to inject the CA into")
+	f.StringSliceVar(&certs.APIServices, "cert-apiservices", certs.APIServices, "APIServices to inject the CA into")
 	f.DurationVar(&certs.ServerValidity, "cert-validity", 0,
 		"validity of each rotated serving certificate (default 1 year)")
 	f.DurationVar(&certs.Lookahead, "cert-lookahead", 0,

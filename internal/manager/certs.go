@@ -21,7 +21,7 @@ import (
 // certificate (open-policy-agent/cert-controller): a CA and a certificate
 // for DNSNames are kept in the Secret, which the Deployment mounts at the
 // webhook and REST certificate directories, and the CA is injected into the
-// webhook configurations and the APIService. Every replica runs it;
+// webhook configurations and the APIServices. Every replica runs it;
 // concurrent writers of the Secret settle by optimistic concurrency.
 type CertRotation struct {
 	// Secret holds ca.crt, ca.key, tls.crt and tls.key. It must exist (the
@@ -30,11 +30,11 @@ type CertRotation struct {
 	// DNSNames are the certificate's names: the webhook Service's and the
 	// REST Service's <name>.<namespace>.svc.
 	DNSNames []string
-	// WebhookConfiguration, MutatingWebhookConfiguration and APIService
-	// receive the CA bundle.
+	// WebhookConfiguration, MutatingWebhookConfiguration and every
+	// APIServices entry receive the CA bundle.
 	WebhookConfiguration         string
 	MutatingWebhookConfiguration string
-	APIService                   string
+	APIServices                  []string
 	// ServerValidity, CheckInterval and Lookahead default to
 	// cert-controller's: 1 year, 12 hours, 90 days.
 	ServerValidity time.Duration
@@ -49,17 +49,18 @@ var DefaultCertRotation = CertRotation{
 		"orgplane-webhook-service.orgplane-system.svc.cluster.local", "orgplane-api.orgplane-system.svc.cluster.local"},
 	WebhookConfiguration:         "orgplane-validating-webhook-configuration",
 	MutatingWebhookConfiguration: "orgplane-mutating-webhook-configuration",
-	APIService:                   "v1.api.orgplane.io",
+	// The REST API and the per-user views, both served by the REST server.
+	APIServices: []string{"v1.api.orgplane.io", "v1.my.orgplane.io"},
 }
 
 // The rotator reads every webhook configuration and APIService (its cache
-// watches the kinds) but may update only orgplane's.
+// watches the kinds) but may update only orgplane's (DefaultCertRotation's).
 // +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=validatingwebhookconfigurations,verbs=get;list;watch
 // +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=validatingwebhookconfigurations,verbs=update,resourceNames=orgplane-validating-webhook-configuration
 // +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=mutatingwebhookconfigurations,verbs=get;list;watch
 // +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=mutatingwebhookconfigurations,verbs=update,resourceNames=orgplane-mutating-webhook-configuration
 // +kubebuilder:rbac:groups=apiregistration.k8s.io,resources=apiservices,verbs=get;list;watch
-// +kubebuilder:rbac:groups=apiregistration.k8s.io,resources=apiservices,verbs=update,resourceNames=v1.api.orgplane.io
+// +kubebuilder:rbac:groups=apiregistration.k8s.io,resources=apiservices,verbs=update,resourceNames=v1.api.orgplane.io;v1.my.orgplane.io
 // +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;list;watch;update,namespace=orgplane-system
 
 // addCertRotation registers the rotator, which closes ready once this
@@ -68,19 +69,22 @@ func addCertRotation(mgr ctrl.Manager, c CertRotation, certDir string, ready cha
 	if len(c.DNSNames) == 0 || certDir == "" {
 		return errors.New("certificate rotation needs DNS names and a webhook certificate directory")
 	}
+	webhooks := []rotator.WebhookInfo{
+		{Name: c.WebhookConfiguration, Type: rotator.Validating},
+		{Name: c.MutatingWebhookConfiguration, Type: rotator.Mutating},
+	}
+	for _, name := range c.APIServices {
+		webhooks = append(webhooks, rotator.WebhookInfo{Name: name, Type: rotator.APIService})
+	}
 	err := rotator.AddRotator(mgr, &rotator.CertRotator{
-		SecretKey:      c.Secret,
-		CertDir:        certDir,
-		CAName:         "orgplane-ca",
-		CAOrganization: "orgplane",
-		DNSName:        c.DNSNames[0],
-		ExtraDNSNames:  c.DNSNames[1:],
-		IsReady:        ready,
-		Webhooks: []rotator.WebhookInfo{
-			{Name: c.WebhookConfiguration, Type: rotator.Validating},
-			{Name: c.MutatingWebhookConfiguration, Type: rotator.Mutating},
-			{Name: c.APIService, Type: rotator.APIService},
-		},
+		SecretKey:              c.Secret,
+		CertDir:                certDir,
+		CAName:                 "orgplane-ca",
+		CAOrganization:         "orgplane",
+		DNSName:                c.DNSNames[0],
+		ExtraDNSNames:          c.DNSNames[1:],
+		IsReady:                ready,
+		Webhooks:               webhooks,
 		FieldOwner:             "orgplane-cert-rotation",
 		ServerCertDuration:     c.ServerValidity,
 		RotationCheckFrequency: c.CheckInterval,

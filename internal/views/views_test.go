@@ -42,8 +42,8 @@ func newFixture(t *testing.T, history, buffer int) *fixture {
 
 func (f *fixture) nextRV() string { f.rv++; return strconv.Itoa(f.rv) }
 
-func (f *fixture) org(name string, labels map[string]string, members ...v1alpha1.Member) *v1alpha1.Organization {
-	o := &v1alpha1.Organization{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels, ResourceVersion: f.nextRV()},
+func (f *fixture) org(name string, lbls map[string]string, members ...v1alpha1.Member) *v1alpha1.Organization {
+	o := &v1alpha1.Organization{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: lbls, ResourceVersion: f.nextRV()},
 		Spec: v1alpha1.OrganizationSpec{DisplayName: name, Members: members}}
 	f.ix.apply(o, false)
 	return o
@@ -145,14 +145,14 @@ func TestSelectorsNarrowAndNeverWiden(t *testing.T) {
 	f.org("globex", map[string]string{"tier": "silver"}, member("alice", v1alpha1.RoleViewer))
 	f.org("initech", map[string]string{"tier": "gold"}, member("bob", v1alpha1.RoleAdmin))
 	for sel, want := range map[string][]string{
-		"":                           {"acme=admin", "globex=viewer"},
-		"tier=gold":                  {"acme=admin"},
-		"tier in (gold,silver)":      {"acme=admin", "globex=viewer"},
-		"!missing":                   {"acme=admin", "globex=viewer"},
-		"tier notin (bronze)":        {"acme=admin", "globex=viewer"},
-		"field:metadata.name!=x":     {"acme=admin", "globex=viewer"},
+		"":                            {"acme=admin", "globex=viewer"},
+		"tier=gold":                   {"acme=admin"},
+		"tier in (gold,silver)":       {"acme=admin", "globex=viewer"},
+		"!missing":                    {"acme=admin", "globex=viewer"},
+		"tier notin (bronze)":         {"acme=admin", "globex=viewer"},
+		"field:metadata.name!=x":      {"acme=admin", "globex=viewer"},
 		"field:metadata.name=initech": nil,
-		"field:status.role=viewer":   {"globex=viewer"},
+		"field:status.role=viewer":    {"globex=viewer"},
 	} {
 		opts := &metainternalversion.ListOptions{}
 		if f, ok := cutPrefix(sel, "field:"); ok {

@@ -48,7 +48,7 @@ var _ = Describe("orgplane installed with the Helm chart", Ordered, func() {
 // the way it was installed, and take minutes each: they run in the
 // thorough pass (make deploy) only, so CI stays well inside its budget.
 func installed(r report, install, uninstall func(), thorough bool) {
-	It("runs two Ready replicas and an Available APIService", func() {
+	It("runs two Ready replicas and Available APIServices", func() {
 		webhookClientCA()
 		start := time.Now()
 		install()
@@ -68,7 +68,9 @@ func installed(r report, install, uninstall func(), thorough bool) {
 		}
 		Expect(canI("create", "pods")).To(Equal("no"))
 		Expect(canI("get", "pods")).To(Equal("no"))
-		Expect(canI("update", "apiservices/v1.api.orgplane.io")).To(Equal("yes"))
+		for _, name := range apiServices {
+			Expect(canI("update", "apiservices/"+name)).To(Equal("yes"), name)
+		}
 		Expect(canI("update", "apiservices/v1beta1.metrics.k8s.io")).To(Equal("no"))
 	})
 
@@ -101,6 +103,23 @@ func installed(r report, install, uninstall func(), thorough bool) {
 				`jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}`)
 			return out
 		}).WithTimeout(3 * time.Minute).WithPolling(2 * time.Second).Should(MatchRegexp(`^(True )+$`))
+	})
+
+	It("shows each tenant only their own organizations in my.orgplane.io, the CRDs in organizations", func() {
+		// The samples: alice is in acme only, the ServiceAccount ci/deployer
+		// in globex only.
+		for user, want := range map[string]string{
+			"alice@acme.example":                "organization.my.orgplane.io/acme",
+			"system:serviceaccount:ci:deployer": "organization.my.orgplane.io/globex",
+		} {
+			Eventually(func() string {
+				out, _ := k("get", "organizations.my.orgplane.io", "-o", "name",
+					"--as="+user, "--as-group=system:authenticated")
+				return strings.TrimSpace(out)
+			}).WithTimeout(time.Minute).WithPolling(time.Second).Should(Equal(want), "as %s", user)
+		}
+		// my.orgplane.io's APIService priority (900) is below the CRDs'.
+		Expect(mustK("get", "organizations", "-o", "name")).To(HavePrefix("organization.orgplane.io/"))
 	})
 
 	It("refuses a Deployment over the license limit through the webhook's Service", func() {
@@ -261,7 +280,7 @@ func namespaceGone(name string, reasons map[string]bool) bool {
 }
 
 // waitSettled waits (up to 5 minutes each) for exactly two Ready replicas
-// and the APIService Available.
+// and every one of apiServices Available.
 func waitSettled() {
 	GinkgoHelper()
 	const timeout = 5 * time.Minute
@@ -270,10 +289,12 @@ func waitSettled() {
 			`jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}`)
 		return out
 	}).WithTimeout(timeout).WithPolling(time.Second).Should(Equal("True True "))
-	Eventually(func() string {
-		out, _ := k("get", "apiservice", "v1.api.orgplane.io", "-o", apiServiceAvailableJSONPath)
-		return out
-	}).WithTimeout(timeout).WithPolling(time.Second).Should(Equal("True"))
+	for _, name := range apiServices {
+		Eventually(func() string {
+			out, _ := k("get", "apiservice", name, "-o", apiServiceAvailableJSONPath)
+			return out
+		}).WithTimeout(timeout).WithPolling(time.Second).Should(Equal("True"), name)
+	}
 }
 
 // disrupt runs act under REST load and returns the load's figures once the

@@ -14,18 +14,22 @@ import (
 // kube-apiserver's aggregation layer, the Service and a manager replica.
 const restPath = "/apis/api.orgplane.io/v1/organizations"
 
+// apiServices are orgplane's APIServices, both served by the manager's REST
+// server: the REST API and the per-user views.
+var apiServices = []string{"v1.api.orgplane.io", "v1.my.orgplane.io"}
+
 // Figures of one disruption under load.
 type Figures struct {
 	Name        string
 	Sent        int64
 	Failed      int64
-	Unavailable time.Duration // APIService not Available (sampled every 100 ms)
+	Unavailable time.Duration // an APIService not Available (sampled every 100 ms)
 	Took        time.Duration
 	FirstError  string
 }
 
 // load sends GETs from clients goroutines until stop is called, and watches
-// the APIService's Available condition meanwhile.
+// the APIServices' Available conditions meanwhile.
 type load struct {
 	sent, failed atomic.Int64
 	unavailable  atomic.Int64 // nanoseconds
@@ -78,7 +82,7 @@ func startLoad(kubeconfig string, clients int) (*load, error) {
 			case <-ctx.Done():
 				return
 			case <-tick.C:
-				if !apiServiceAvailable(ctx, cs) {
+				if !apiServicesAvailable(ctx, cs) {
 					l.unavailable.Add(int64(100 * time.Millisecond))
 				}
 			}
@@ -87,14 +91,24 @@ func startLoad(kubeconfig string, clients int) (*load, error) {
 	return l, nil
 }
 
-func apiServiceAvailable(ctx context.Context, cs *kubernetes.Clientset) bool {
+// apiServicesAvailable says whether every one of apiServices is Available.
+func apiServicesAvailable(ctx context.Context, cs *kubernetes.Clientset) bool {
+	for _, name := range apiServices {
+		if !apiServiceAvailable(ctx, cs, name) {
+			return false
+		}
+	}
+	return true
+}
+
+func apiServiceAvailable(ctx context.Context, cs *kubernetes.Clientset, name string) bool {
 	var svc struct {
 		Status struct {
 			Conditions []struct{ Type, Status string }
 		}
 	}
 	raw, err := cs.Discovery().RESTClient().Get().
-		AbsPath("/apis/apiregistration.k8s.io/v1/apiservices/v1.api.orgplane.io").DoRaw(ctx)
+		AbsPath("/apis/apiregistration.k8s.io/v1/apiservices/" + name).DoRaw(ctx)
 	if err != nil {
 		return ctx.Err() != nil
 	}

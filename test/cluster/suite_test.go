@@ -1,6 +1,6 @@
 // Package cluster installs orgplane on a real one-node cluster (kubelet,
 // containerd, kube-proxy; hack/node-up.sh) and proves that it runs highly
-// available: replicas Ready, APIService Available, webhooks and REST through
+// available: replicas Ready, APIServices Available, webhooks and REST through
 // Services, and no failed request while replicas are deleted or restarted.
 // It skips, saying why, unless the machine allows a node (root, runc, CNI
 // plugins). Run it with `make test-cluster`.
