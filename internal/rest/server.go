@@ -160,7 +160,7 @@ func (s *Server) Start(ctx context.Context) error {
 // dropped, and resume watches from this many changes back.
 const (
 	viewsBuffer    = 256
-	viewsHistory   = 4096
+	viewsHistory   = 1024
 	viewsBookmarks = 30 * time.Second
 )
 

@@ -74,11 +74,18 @@ func (v viewer) organization(s *snapshot) *myv1.Organization {
 		Status: myv1.OrganizationStatus{Role: role, Usage: o.Status.UsageSummary, Namespace: o.Status.Namespace,
 			Ready: ready(o.Status.Conditions)},
 	}
-	if p := o.Status.Plan; p != nil {
-		out.Status.Plan, out.Status.Phase, out.Status.RenewBy = p.Type, string(p.Phase), p.ExpiresAt
-	}
-	if o.Status.Seats != nil {
-		out.Status.Seats = o.Status.Seats.Summary
+	if role == myv1.RoleAccount {
+		// A member of some accounts only is told which organization they
+		// belong to, not its plan, seats or usage: the REST API shows
+		// those to the organization's members only.
+		out.Status.Usage = ""
+	} else {
+		if p := o.Status.Plan; p != nil {
+			out.Status.Plan, out.Status.Phase, out.Status.RenewBy = p.Type, string(p.Phase), p.ExpiresAt
+		}
+		if o.Status.Seats != nil {
+			out.Status.Seats = o.Status.Seats.Summary
+		}
 	}
 	for _, a := range s.accounts {
 		if v.accountRole(role, a) != "" {

@@ -139,6 +139,26 @@ func TestWhoSeesWhat(t *testing.T) {
 	}
 }
 
+func TestAnAccountMemberIsNotShownTheOrganizationsPlan(t *testing.T) {
+	f := newFixture(t, 100, 10)
+	o := &v1alpha1.Organization{ObjectMeta: metav1.ObjectMeta{Name: "acme", ResourceVersion: f.nextRV()},
+		Spec: v1alpha1.OrganizationSpec{Members: []v1alpha1.Member{member("alice", v1alpha1.RoleAdmin)}},
+		Status: v1alpha1.OrganizationStatus{Plan: &v1alpha1.Plan{Type: "team", Phase: "Active"},
+			Seats: &v1alpha1.Seats{Summary: "2/5"}, UsageSummary: "1/3 accounts"}}
+	f.ix.apply(o, false)
+	f.account("acme", "web", member("carol", v1alpha1.RoleMember))
+	for name, want := range map[string]string{"alice": "admin team Active 2/5 1/3 accounts", "carol": "account    "} {
+		got, err := f.storage(organizations).Get(as(name), "acme", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := got.(*myv1.Organization).Status
+		if s := fmt.Sprint(st.Role, " ", st.Plan, " ", st.Phase, " ", st.Seats, " ", st.Usage); s != want {
+			t.Errorf("%s sees %q, want %q", name, s, want)
+		}
+	}
+}
+
 func TestSelectorsNarrowAndNeverWiden(t *testing.T) {
 	f := newFixture(t, 100, 10)
 	f.org("acme", map[string]string{"tier": "gold"}, member("alice", v1alpha1.RoleAdmin))

@@ -61,7 +61,9 @@ type OrganizationSpec struct {
 }
 
 // OrganizationStatus is the organization as orgplane observed it, and the
-// caller's place in it.
+// caller's place in it. Plan, phase, renewBy, seats and usage are shown to
+// the organization's members and platform admins, not to a caller who is a
+// member of some of its accounts only.
 type OrganizationStatus struct {
 	// Role is the caller's role: admin, member or viewer of the
 	// organization; "account" when they are a member of some of its

@@ -403,7 +403,7 @@ func schema_orgplane_api_my_v1_OrganizationStatus(ref common.ReferenceCallback) 
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
 			SchemaProps: spec.SchemaProps{
-				Description: "OrganizationStatus is the organization as orgplane observed it, and the caller's place in it.",
+				Description: "OrganizationStatus is the organization as orgplane observed it, and the caller's place in it. Plan, phase, renewBy, seats and usage are shown to the organization's members and platform admins, not to a caller who is a member of some of its accounts only.",
 				Type:        []string{"object"},
 				Properties: map[string]spec.Schema{
 					"role": {
