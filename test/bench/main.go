@@ -30,6 +30,7 @@ type Result struct {
 	REST        []Reads           `json:"rest"`
 	Admission   Admission         `json:"admission"`
 	Memory      Memory            `json:"memory"`
+	Views       Views             `json:"views"`
 	Targets     map[string]string `json:"targets"`
 }
 
@@ -40,6 +41,9 @@ type Params struct {
 	Members       int `json:"membersPerOrganization"`
 	Clients       int `json:"clients"`
 	ReadSeconds   int `json:"readSeconds"`
+	// Watchers is how many watches of my.orgplane.io organizations are open
+	// while the views' fan-out is measured.
+	Watchers int `json:"watchers"`
 	// APIServerProfile, when set, is where to write kube-apiserver's CPU
 	// profile during convergence.
 	APIServerProfile string `json:"-"`
@@ -56,6 +60,7 @@ func main() {
 	flag.IntVar(&p.Members, "k", 3, "members per organization")
 	flag.IntVar(&p.Clients, "clients", 16, "concurrent REST clients")
 	flag.IntVar(&p.ReadSeconds, "read-seconds", 5, "seconds per REST read measurement")
+	flag.IntVar(&p.Watchers, "watchers", 100, "concurrent watchers of my.orgplane.io organizations")
 	flag.StringVar(&p.APIServerProfile, "apiserver-cpuprofile", "",
 		"write a CPU profile of kube-apiserver during the first seconds of convergence to this file")
 	flag.StringVar(&p.ReadsProfile, "reads-cpuprofile", "",
@@ -109,13 +114,16 @@ func run(p Params, out string) error {
 	defer env.stop()
 	res := Result{Date: time.Now().UTC().Format(time.RFC3339), Machine: machine(), Params: p}
 	// Memory right after convergence; the capture for the replayed floor
-	// after it (it holds every object) and before admission adds its own.
+	// after it (it holds every object) and before admission adds its own;
+	// the views' membership writes after both, before the replay stops the
+	// stack.
 	steps := []func() error{
 		func() (err error) { res.Convergence, err = env.convergence(ctx, p); return },
 		func() (err error) { res.Memory, err = env.memory(ctx); return },
 		func() (err error) { res.REST, err = env.reads(ctx, p); return },
 		func() (err error) { env.captured, err = env.capture(ctx, res.Convergence.Requests); return },
 		func() (err error) { res.Admission, err = env.admission(ctx); return },
+		func() (err error) { res.Views, err = env.views(ctx, p); return },
 		func() error { return env.replay(ctx, &res.Convergence) },
 	}
 	for _, step := range steps {

@@ -100,6 +100,7 @@ func printTable(r *Result) {
 		"| cached objects | %d |\n"+
 		"| heap per cached object | %.0f bytes |\n\n",
 		float64(m.RSSBytes)/(1<<20), float64(m.HeapBytes)/(1<<20), m.CachedObjects, m.HeapPerObjectByte)
+	printViews(r.Views)
 	fmt.Println("| target | result |\n|---|---|")
 	for _, k := range slices.Sorted(maps.Keys(r.Targets)) {
 		fmt.Printf("| %s | %s |\n", k, r.Targets[k])
@@ -124,6 +125,44 @@ func printRequests(reqs map[string]float64) {
 	fmt.Println("| kube-apiserver requests during convergence (verb resource code) | count |\n|---|---|")
 	for _, k := range keys {
 		fmt.Printf("| %s | %.0f |\n", k, reqs[k])
+	}
+	fmt.Println()
+}
+
+// printViews prints the my.orgplane.io figures: lists, open watches, and
+// the fan-out of one membership change.
+func printViews(v Views) {
+	fmt.Println("| my.orgplane.io list | caller (organizations seen) | via | req/s | p50 ms | p99 ms | errors |\n" +
+		"|---|---|---|---|---|---|---|")
+	for _, x := range v.Lists {
+		fmt.Printf("| %s | %s (%d) | %s | %.0f | %.2f | %.2f | %d |\n",
+			x.Route, x.Caller, x.Items, x.Via, x.RPS, x.P50ms, x.P99ms, x.Errors)
+	}
+	w := v.Watchers
+	fmt.Printf("\n| my.orgplane.io watches, direct | value |\n|---|---|\n"+
+		"| watchers (members of a bench organization) | %d (%d) |\n"+
+		"| time to open them | %.2f s |\n"+
+		"| Go heap after GC (manager + clients): before, open, closed | %.1f MiB, %.1f MiB, %.1f MiB |\n"+
+		"| heap per watcher: opened, released when closed | %.0f bytes, %.0f bytes |\n"+
+		"| goroutines per watcher (left after closing) | %.1f (%d) |\n"+
+		"| watches that ended early | %d %s |\n\n",
+		w.Watchers, w.Members, w.OpenSeconds,
+		float64(w.HeapBeforeBytes)/(1<<20), float64(w.HeapOpenBytes)/(1<<20), float64(w.HeapClosedBytes)/(1<<20),
+		w.HeapPerWatcherBytes, w.HeapReleasedPerWatcherBytes, w.GoroutinesPerWatcher, w.GoroutinesLeftAfterClose,
+		w.Ended, w.EndedBecause)
+	fmt.Println("| fan-out: one Group member written | events received | p50 ms | p99 ms | last watcher, ms | CPU s |\n" +
+		"|---|---|---|---|---|---|")
+	for _, f := range v.FanOut {
+		last := make([]string, 0, len(f.LastMs))
+		for _, l := range f.LastMs {
+			last = append(last, fmt.Sprintf("%.0f", l))
+		}
+		cpu := make([]string, 0, len(f.CPUSeconds))
+		for _, p := range slices.Sorted(maps.Keys(f.CPUSeconds)) {
+			cpu = append(cpu, fmt.Sprintf("%s %.2f", p, f.CPUSeconds[p]))
+		}
+		fmt.Printf("| %s of %s, %d times | %d of %d | %.1f | %.1f | %s | %s |\n", f.Event, f.Organization, f.Repetitions,
+			f.Received, f.Expected, f.P50ms, f.P99ms, strings.Join(last, ", "), strings.Join(cpu, ", "))
 	}
 	fmt.Println()
 }
