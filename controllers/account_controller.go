@@ -55,6 +55,9 @@ func (r *AccountReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 
 	before := acct.DeepCopy()
 	err := r.reconcileNormal(ctx, acct)
+	if wait, ok := briefWait(acct, before.Status.Conditions, err); ok {
+		return ctrl.Result{RequeueAfter: wait}, nil
+	}
 	acct.Status.ObservedGeneration = acct.Generation
 	setKstatusConditions(&acct.Status.Conditions, acct.Generation, err, "Workspace, bindings and API key are provisioned")
 	if perr := patchStatus(ctx, r.Client, before, acct); perr != nil {
@@ -117,7 +120,6 @@ func (r *AccountReconciler) reconcileWorkspace(ctx context.Context, org *v1alpha
 	case err != nil:
 		return err
 	case created:
-		r.Recorder.Eventf(acct, nil, corev1.EventTypeNormal, "NamespaceCreated", "Create", "Created workspace namespace %s", name)
 	case ns.Labels[LabelAccountUID] != string(acct.UID):
 		return stalled(v1alpha1.ReasonNamespaceConflict,
 			"Namespace %s already exists and was not created by orgplane for this account; delete it or choose another account name", name)

@@ -3,9 +3,11 @@ package controllers
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
 )
@@ -65,6 +67,23 @@ func set(conds *[]metav1.Condition, generation int64, t string, s metav1.Conditi
 	meta.SetStatusCondition(conds, metav1.Condition{
 		Type: t, Status: s, Reason: reason, Message: msg, ObservedGeneration: generation,
 	})
+}
+
+// newObjectPatience is how long a new object may wait for something else
+// (its organization's plan, a quota to be enforced) before its status says
+// so: one status write for a brand-new account instead of two.
+const newObjectPatience = 30 * time.Second
+
+// briefWait says whether err is a wait that a new object, never reported
+// on (no Ready condition), need not report yet, and when to look again if
+// its watches have not woken it by then.
+func briefWait(obj client.Object, conds []metav1.Condition, err error) (time.Duration, bool) {
+	var wait *waitingError
+	if !errors.As(err, &wait) || meta.FindStatusCondition(conds, v1alpha1.ConditionReady) != nil {
+		return 0, false
+	}
+	left := newObjectPatience - time.Since(obj.GetCreationTimestamp().Time)
+	return left, left > 0
 }
 
 // resultError turns a phase error into what Reconcile returns: nothing to

@@ -74,12 +74,21 @@ func statusOf(obj client.Object) any {
 	panic(fmt.Sprintf("no status for %T", obj))
 }
 
-// recordTransition emits an event when the Ready condition changes.
+// recordTransition emits an event when the Ready condition changes, and
+// not when a new object first becomes Ready: that is the normal course of
+// provisioning, which the condition itself shows (an event per object
+// created would be a quarter of the writes a converging cluster makes;
+// docs/benchmarks.md, the write budget).
 func recordTransition(rec recorder.EventRecorder, obj client.Object, before, after []metav1.Condition) {
 	old := meta.FindStatusCondition(before, v1alpha1.ConditionReady)
 	cur := meta.FindStatusCondition(after, v1alpha1.ConditionReady)
-	if cur == nil || (old != nil && old.Status == cur.Status && old.Reason == cur.Reason) {
+	switch {
+	case cur == nil, old != nil && old.Status == cur.Status && old.Reason == cur.Reason:
 		return
+	case cur.Status == metav1.ConditionTrue && (old == nil || old.Reason == v1alpha1.ReasonProgressing):
+		return
+	case cur.Reason == v1alpha1.ReasonProgressing:
+		return // on its way: Ready or a failure follows, and is recorded
 	}
 	kind := corev1.EventTypeNormal
 	if cur.Status != metav1.ConditionTrue && cur.Reason != v1alpha1.ReasonProgressing {

@@ -149,7 +149,6 @@ func (r *OrganizationReconciler) reconcileNamespace(ctx context.Context, org *v1
 	case err != nil:
 		return err
 	case created:
-		r.Recorder.Eventf(org, nil, corev1.EventTypeNormal, "NamespaceCreated", "Create", "Created namespace %s", name)
 	case !metav1.IsControlledBy(ns, org):
 		return stalled(v1alpha1.ReasonNamespaceConflict,
 			"Namespace %s already exists and was not created by orgplane for this organization; delete or rename it, or rename the organization", name)

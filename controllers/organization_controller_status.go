@@ -58,7 +58,8 @@ func (r *OrganizationReconciler) setPlan(org *v1alpha1.Organization, p v1alpha1.
 	old := org.Status.Plan
 	org.Status.Plan = &p
 	recordPlanPhase(org.Name, &p)
-	if old != nil && old.Phase == p.Phase && old.License == p.License {
+	// The first plan decided is the organization's start, not a change.
+	if old == nil || (old.Phase == p.Phase && old.License == p.License) {
 		return
 	}
 	kind, msg := corev1.EventTypeNormal, fmt.Sprintf("The %s plan is %s", p.Type, p.Phase)

@@ -69,6 +69,7 @@ var _ = BeforeSuite(func() {
 
 	managerCfg, err = cp.AddManager(ctx, filepath.Join("..", "config"))
 	Expect(err).NotTo(HaveOccurred())
+	managerCfg.Wrap(managerWrites.wrap) // writes_test.go counts the manager's writes
 	_, licenseKey, err = ed25519.GenerateKey(rand.Reader)
 	Expect(err).NotTo(HaveOccurred())
 	_, issuerKey, err = ed25519.GenerateKey(rand.Reader)

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
@@ -71,7 +72,8 @@ func groupResourceOf(obj client.Object) (gr schema.GroupResource) {
 // OrganizationDefaulter records who created an Organization in the
 // orgplane.io/created-by annotation, from the request, not from the client:
 // the requester, or, when the manager writes for the REST API, the REST
-// caller the manager named.
+// caller the manager named. It also adds orgplane's finalizer, so that the
+// reconciler need not write it (finalizerAtCreate).
 type OrganizationDefaulter struct{ guard }
 
 var _ admission.Defaulter[*v1alpha1.Organization] = &OrganizationDefaulter{}
@@ -82,6 +84,7 @@ func (d *OrganizationDefaulter) Default(ctx context.Context, o *v1alpha1.Organiz
 	if err != nil {
 		return err
 	}
+	controllerutil.AddFinalizer(o, v1alpha1.Finalizer)
 	if d.isSelf(u) && o.Annotations[v1alpha1.AnnotationCreatedBy] != "" {
 		return nil
 	}
@@ -89,6 +92,22 @@ func (d *OrganizationDefaulter) Default(ctx context.Context, o *v1alpha1.Organiz
 		o.Annotations = map[string]string{}
 	}
 	o.Annotations[v1alpha1.AnnotationCreatedBy] = u.GetName()
+	return nil
+}
+
+// +kubebuilder:webhook:path=/mutate-orgplane-io-v1alpha1-account,mutating=true,failurePolicy=fail,sideEffects=None,groups=orgplane.io,resources=accounts,verbs=create,versions=v1alpha1,name=accounts.mutate.orgplane.io,admissionReviewVersions=v1,timeoutSeconds=30
+
+// AccountDefaulter adds orgplane's finalizer to a new Account. Organizations
+// and Accounts are made with it, so that provisioning one costs no write
+// to add it (the reconcilers still add it to one made while the webhook was
+// away, or before it was registered).
+type AccountDefaulter struct{}
+
+var _ admission.Defaulter[*v1alpha1.Account] = AccountDefaulter{}
+
+// Default adds the finalizer.
+func (AccountDefaulter) Default(_ context.Context, a *v1alpha1.Account) error {
+	controllerutil.AddFinalizer(a, v1alpha1.Finalizer)
 	return nil
 }
 

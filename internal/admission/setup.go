@@ -57,7 +57,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	opts.Creators.Reader, opts.Creators.Live, opts.Creators.Writer = cached, live, mgr.GetClient()
 	hooks := []func() error{
 		func() error {
-			return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.Account{}).WithValidator(limited[*v1alpha1.Account](&AccountValidator{res, g}, rate)).Complete()
+			return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.Account{}).WithDefaulter(AccountDefaulter{}).WithValidator(limited[*v1alpha1.Account](&AccountValidator{res, g}, rate)).Complete()
 		},
 		func() error {
 			return ctrl.NewWebhookManagedBy(mgr, &appsv1.Deployment{}).WithValidator(limited[*appsv1.Deployment](&DeploymentValidator{res}, rate)).Complete()

@@ -231,7 +231,7 @@ var _ = Describe("my.orgplane.io: each person's own organizations through kubect
 		cmd.Stdout, cmd.Stderr = out, log
 		Expect(cmd.Start()).To(Succeed())
 		defer func() { stop(); _ = cmd.Wait() }()
-		Eventually(log.String).Should(MatchRegexp(`watch=true.* 200 OK`))
+		Eventually(log.String).Should(MatchRegexp(`watch=true.*200 OK`))
 		setMembers("vw-globex", append(membersOf("vw-globex"), v1alpha1.Member{Kind: "User", Name: vDave, Role: "viewer"}))
 		Eventually(out.Lines, 10*time.Second).Should(ContainElement(HavePrefix("ADDED vw-globex Views vw-globex viewer ")))
 		setMembers("vw-globex", slices.DeleteFunc(membersOf("vw-globex"), func(m v1alpha1.Member) bool { return m.Name == vDave }))
