@@ -37,7 +37,7 @@ type AccountReconciler struct {
 // +kubebuilder:rbac:groups=orgplane.io,resources=accounts,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=orgplane.io,resources=accounts/status;accounts/finalizers,verbs=get;update;patch
 // +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=admin;edit;view
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=admin;edit;view;orgplane-organization-admin;orgplane-organization-member
 
 // Reconcile brings an account's workspace, bindings and API key to what its
 // organization and spec say, or removes them when it is deleted.

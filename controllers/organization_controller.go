@@ -159,6 +159,10 @@ func (r *OrganizationReconciler) reconcileNamespace(ctx context.Context, org *v1
 	return nil
 }
 
+// reconcileNamespaceRBAC binds the organization's admins and members, in
+// its namespace, to the ClusterRoles every organization shares
+// (config/rbac/organization_roles.yaml, shipped with the install): two
+// writes fewer for each organization than a pair of Roles of its own.
 func (r *OrganizationReconciler) reconcileNamespaceRBAC(ctx context.Context, org *v1alpha1.Organization) error {
 	ns := org.NamespaceName()
 	for _, role := range []v1alpha1.Role{v1alpha1.RoleAdmin, v1alpha1.RoleMember} {
@@ -166,18 +170,13 @@ func (r *OrganizationReconciler) reconcileNamespaceRBAC(ctx context.Context, org
 		if role == v1alpha1.RoleAdmin {
 			name, members = orgAdminRole, org.MembersWithRole(v1alpha1.RoleAdmin)
 		}
-		roleObj := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
-		if _, err := ensure(ctx, r.Client, r.APIReader, roleObj, func() error {
-			mergeLabels(roleObj, managedLabels(org.Name))
-			roleObj.Rules = orgNamespaceRules(role)
-			return controllerutil.SetControllerReference(org, roleObj, r.Scheme())
-		}); err != nil {
+		binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
+		if err := r.dropRoleKindBinding(ctx, binding); err != nil {
 			return err
 		}
-		binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
 		if _, err := ensure(ctx, r.Client, r.APIReader, binding, func() error {
 			mergeLabels(binding, managedLabels(org.Name))
-			binding.RoleRef = rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: name}
+			binding.RoleRef = rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name}
 			binding.Subjects = subjects(members)
 			return controllerutil.SetControllerReference(org, binding, r.Scheme())
 		}); err != nil {
@@ -185,6 +184,21 @@ func (r *OrganizationReconciler) reconcileNamespaceRBAC(ctx context.Context, org
 		}
 	}
 	return nil
+}
+
+// dropRoleKindBinding deletes a binding made, before the roles were
+// shared, to a Role of the organization's namespace (a binding's roleRef
+// cannot change), and that Role, once, on the upgrade.
+func (r *OrganizationReconciler) dropRoleKindBinding(ctx context.Context, binding *rbacv1.RoleBinding) error {
+	old := &rbacv1.RoleBinding{}
+	if err := r.Get(ctx, client.ObjectKeyFromObject(binding), old); err != nil || old.RoleRef.Kind != "Role" {
+		return client.IgnoreNotFound(err)
+	}
+	if err := r.Delete(ctx, old); client.IgnoreNotFound(err) != nil {
+		return err
+	}
+	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: old.RoleRef.Name, Namespace: old.Namespace}}
+	return client.IgnoreNotFound(r.Delete(ctx, role))
 }
 
 // reconcileClusterRBAC lets members read, and admins patch, the Organization.
@@ -260,7 +274,6 @@ func (r *OrganizationReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Organization{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Owns(&corev1.Namespace{}, owned).
-		Owns(&rbacv1.Role{}, owned).
 		Owns(&rbacv1.RoleBinding{}, owned).
 		Owns(&rbacv1.ClusterRole{}, owned).
 		Owns(&rbacv1.ClusterRoleBinding{}, owned).

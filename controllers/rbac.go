@@ -8,6 +8,9 @@ import (
 
 // Names of the RBAC objects orgplane keeps for organizations and accounts.
 const (
+	// orgAdminRole and orgMemberRole name the shared ClusterRoles of
+	// config/rbac/organization_roles.yaml and their RoleBindings in each
+	// organization's namespace.
 	orgAdminRole       = "orgplane-organization-admin"
 	orgMemberRole      = "orgplane-organization-member"
 	workspaceAdmins    = "orgplane-admins"
@@ -44,36 +47,6 @@ func subjects(members []v1alpha1.Member) []rbacv1.Subject {
 		out = append(out, s)
 	}
 	return out
-}
-
-// orgNamespaceRules are the rules of the organization's namespace roles:
-// admins manage Accounts and read their API-key Secrets, and manage
-// invitations, domains and join requests; members read Accounts and
-// invite.
-func orgNamespaceRules(role v1alpha1.Role) []rbacv1.PolicyRule {
-	if role == v1alpha1.RoleAdmin {
-		return []rbacv1.PolicyRule{
-			{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"accounts"},
-				Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"}},
-			{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"accounts/status"},
-				Verbs: []string{"get"}},
-			{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list", "watch"}},
-			{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"invitations", "domains", "joinrequests"},
-				Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"}},
-			{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"invitations/status", "domains/status", "joinrequests/status"},
-				Verbs: []string{"get"}},
-		}
-	}
-	return []rbacv1.PolicyRule{
-		{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"accounts"},
-			Verbs: []string{"get", "list", "watch"}},
-		{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"accounts/status"},
-			Verbs: []string{"get"}},
-		// Members invite with their own role at most; admission refuses
-		// viewers, who change nothing.
-		{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"invitations"},
-			Verbs: []string{"get", "list", "watch", "create"}},
-	}
 }
 
 // orgObjectRules let members read, and admins also change, their own

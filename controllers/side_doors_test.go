@@ -444,6 +444,12 @@ var _ = Describe("Side door 10: the manager's token is not a cluster takeover", 
 			Expect(err).To(HaveOccurred(), "with the manager's token: %s", what)
 			Expect(apierrors.IsForbidden(err) || apierrors.IsInvalid(err)).To(BeTrue(), "%s: %v", what, err)
 		}
+		// kube-apiserver enforces a policy a moment after it is applied (at
+		// the suite's start): wait, with a dry run, until it refuses.
+		Eventually(func() bool {
+			err := stolen.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "loot", Namespace: "kube-system"}}, client.DryRunAll)
+			return apierrors.IsForbidden(err)
+		}).Should(BeTrue())
 		refused("a Secret in kube-system", stolen.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "loot", Namespace: "kube-system"}}))
 		refused("cluster-admin for itself", stolen.Create(ctx, &rbacv1.ClusterRoleBinding{
 			ObjectMeta: metav1.ObjectMeta{Name: "orgplane:organization:takeover:admin"},

@@ -12,7 +12,10 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
@@ -123,7 +126,6 @@ var writeBudget = map[string]struct {
 }{
 	"POST namespaces":            {4, "the organization's namespace and each account's workspace"},
 	"POST rolebindings":          {11, "admins and members in the organization's namespace; admins, members, viewers in each workspace (admin, edit, view)"},
-	"POST roles":                 {2, "what admins and members may do in the organization's namespace (Roles: the manager's ClusterRoles may grant only orgplane.io resources)"},
 	"POST clusterroles":          {2, "members get, admins also patch, their own Organization (cluster-scoped: a ClusterRole naming it)"},
 	"POST clusterrolebindings":   {2, "the members and the admins to those ClusterRoles"},
 	"POST secrets":               {3, "each account's API key"},
@@ -169,5 +171,31 @@ var _ = Describe("The write budget", func() {
 			Expect(ok).To(BeTrue(), "%d writes of a kind the budget does not have: %s (docs/benchmarks.md, the write budget)\n%s", n, kind, table(settled))
 			Expect(n).To(BeNumerically("<=", b.count), "%s: %d writes, the budget is %d (%s)\n%s", kind, n, b.count, b.why, table(settled))
 		}
+	})
+
+	It("moves an organization provisioned before the roles were shared onto them, and removes its old Roles", func() {
+		org := newOrganization("wupgrade", v1alpha1.Member{Kind: v1alpha1.SubjectUser, Name: "ann@wupgrade.example", Role: v1alpha1.RoleAdmin})
+		Expect(k8sClient.Create(ctx, org)).To(Succeed())
+		key := client.ObjectKey{Namespace: "org-wupgrade", Name: "orgplane-organization-admin"}
+		binding := &rbacv1.RoleBinding{}
+		Eventually(func() error { return k8sClient.Get(ctx, key, binding) }).Should(Succeed())
+		// What an earlier orgplane made: a Role of the namespace, and the
+		// binding to it (its roleRef cannot be changed in place).
+		old := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: key.Name, Namespace: key.Namespace}}
+		Expect(k8sClient.Create(ctx, old)).To(Succeed())
+		Expect(k8sClient.Delete(ctx, binding)).To(Succeed())
+		Eventually(func() error {
+			return k8sClient.Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: key.Name, Namespace: key.Namespace,
+				Labels: map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue, v1alpha1.LabelOrganization: "wupgrade"}},
+				RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: key.Name},
+				Subjects: binding.Subjects})
+		}).Should(Succeed())
+		Eventually(func(g Gomega) {
+			g.Expect(k8sClient.Get(ctx, key, binding)).To(Succeed())
+			g.Expect(binding.RoleRef.Kind).To(Equal("ClusterRole"))
+			g.Expect(apierrors.IsNotFound(k8sClient.Get(ctx, key, &rbacv1.Role{}))).To(BeTrue())
+		}).Should(Succeed())
+		Eventually(func() bool { return can("ann@wupgrade.example", "create", v1alpha1.GroupVersion.Group, "accounts", key.Namespace, "") }).
+			Should(BeTrue())
 	})
 })

@@ -257,7 +257,9 @@ const ManagerUsername = "system:serviceaccount:orgplane-system:orgplane-manager"
 
 // AddManager installs what orgplane ships around its manager from configDir
 // (config/): the ClusterRoles and Roles of rbac/role.yaml, each bound to
-// ManagerUsername, and the ValidatingAdmissionPolicies of policy/. It
+// ManagerUsername, the organizations' shared ClusterRoles of
+// rbac/organization_roles.yaml, and the ValidatingAdmissionPolicies of
+// policy/. It
 // returns a client configuration authenticated as that ServiceAccount (with
 // its groups): the manager runs with exactly the permissions it ships with.
 func (cp *ControlPlane) AddManager(ctx context.Context, configDir string) (*rest.Config, error) {
@@ -276,6 +278,7 @@ func (cp *ControlPlane) AddManager(ctx context.Context, configDir string) (*rest
 		return nil, err
 	}
 	policies = slices.DeleteFunc(policies, func(f string) bool { return filepath.Base(f) == "kustomization.yaml" })
+	policies = append(policies, filepath.Join(configDir, "rbac", "organization_roles.yaml"))
 	if err := cp.ApplyFiles(ctx, policies...); err != nil {
 		return nil, err
 	}
