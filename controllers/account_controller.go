@@ -154,7 +154,7 @@ func (r *AccountReconciler) reconcileBindings(ctx context.Context, org *v1alpha1
 		rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
 		if _, err := ensure(ctx, r.Client, r.APIReader, rb, func() error {
 			mergeLabels(rb, workspaceLabels(org, acct))
-			rb.RoleRef = rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: b.role}
+			rb.RoleRef = rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: kindClusterRole, Name: b.role}
 			rb.Subjects = subjects(b.members)
 			return nil
 		}); err != nil {

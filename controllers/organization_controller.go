@@ -176,7 +176,7 @@ func (r *OrganizationReconciler) reconcileNamespaceRBAC(ctx context.Context, org
 		}
 		if _, err := ensure(ctx, r.Client, r.APIReader, binding, func() error {
 			mergeLabels(binding, managedLabels(org.Name))
-			binding.RoleRef = rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name}
+			binding.RoleRef = rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: kindClusterRole, Name: name}
 			binding.Subjects = subjects(members)
 			return controllerutil.SetControllerReference(org, binding, r.Scheme())
 		}); err != nil {
@@ -220,7 +220,7 @@ func (r *OrganizationReconciler) reconcileClusterRBAC(ctx context.Context, org *
 		crb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name}}
 		if _, err := ensure(ctx, r.Client, r.APIReader, crb, func() error {
 			mergeLabels(crb, managedLabels(org.Name))
-			crb.RoleRef = rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name}
+			crb.RoleRef = rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: kindClusterRole, Name: name}
 			crb.Subjects = subjects(members)
 			return controllerutil.SetControllerReference(org, crb, r.Scheme())
 		}); err != nil {

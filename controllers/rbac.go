@@ -21,6 +21,9 @@ const (
 	workspaceViewRole  = "view"
 )
 
+// kindClusterRole is the roleRef kind of every binding orgplane makes.
+const kindClusterRole = "ClusterRole"
+
 // orgClusterRoleName names the ClusterRole (and its binding) that lets the
 // organization's members with role read or, for admins, patch the
 // Organization object itself.

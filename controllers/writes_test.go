@@ -195,7 +195,9 @@ var _ = Describe("The write budget", func() {
 			g.Expect(binding.RoleRef.Kind).To(Equal("ClusterRole"))
 			g.Expect(apierrors.IsNotFound(k8sClient.Get(ctx, key, &rbacv1.Role{}))).To(BeTrue())
 		}).Should(Succeed())
-		Eventually(func() bool { return can("ann@wupgrade.example", "create", v1alpha1.GroupVersion.Group, "accounts", key.Namespace, "") }).
+		Eventually(func() bool {
+			return can("ann@wupgrade.example", "create", v1alpha1.GroupVersion.Group, "accounts", key.Namespace, "")
+		}).
 			Should(BeTrue())
 	})
 })
