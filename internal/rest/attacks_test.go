@@ -374,7 +374,9 @@ var _ = Describe("Attack: display names (break 8)", func() {
 		Expect(apierrors.IsNotFound(err)).To(BeTrue(), "%v", err)
 		taker := &v1alpha1.Organization{ObjectMeta: metav1.ObjectMeta{Name: "old-name-taker"},
 			Spec: v1alpha1.OrganizationSpec{DisplayName: "OLD NAME LTD", Members: []v1alpha1.Member{{Kind: "User", Name: "taker@names.example", Role: "admin"}}}}
-		Expect(k8sClient.Create(ctx, taker)).To(Succeed())
+		// Admission reads display names from the manager's cache, which sees
+		// the rename a moment after it is written: a grant, so wait for it.
+		Eventually(func() error { return k8sClient.Create(ctx, taker) }).Should(Succeed())
 	})
 })
 
