@@ -1,7 +1,6 @@
 package rest_test
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -9,7 +8,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -23,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/localcp"
 	"github.com/orgplane/orgplane/internal/views"
 )
 
@@ -229,7 +228,7 @@ var _ = Describe("my.orgplane.io: each person's own organizations through kubect
 		// -v=6 logs the watch request's answer on stderr: the watch is
 		// open once it says 200 OK.
 		cmd := kubectlViews(wctx, vDave, nil, "get", "myorgs", "-w", "--output-watch-events", "-v=6")
-		out, log := &syncBuffer{}, &syncBuffer{}
+		out, log := &localcp.SyncBuffer{}, &localcp.SyncBuffer{}
 		cmd.Stdout, cmd.Stderr = out, log
 		Expect(cmd.Start()).To(Succeed())
 		defer func() { stop(); _ = cmd.Wait() }()
@@ -257,32 +256,4 @@ func setMembers(org string, members []v1alpha1.Member) {
 		o.Spec.Members = members
 		return k8sClient.Update(ctx, o)
 	}).Should(Succeed())
-}
-
-// syncBuffer collects a command's output while it runs.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// Lines are the output's lines, each with its spaces collapsed.
-func (b *syncBuffer) Lines() []string {
-	lines := strings.Split(b.String(), "\n")
-	out := make([]string, 0, len(lines))
-	for _, l := range lines {
-		out = append(out, strings.Join(strings.Fields(l), " "))
-	}
-	return out
 }

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,7 +23,7 @@ var root, _ = filepath.Abs(filepath.Join("..", ".."))
 type stack struct {
 	dir     string
 	kubectl string
-	out     *syncBuffer // what make dev printed
+	out     *localcp.SyncBuffer // what make dev printed
 }
 
 // run runs the real kubectl as the admin (or with --kubeconfig in args)
@@ -53,27 +51,10 @@ func (s *stack) as(user string) string {
 	return "--kubeconfig=" + filepath.Join(s.dir, user+".kubeconfig")
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // start runs what `make dev` runs, until the test ends.
 func start(t *testing.T) *stack {
 	ctx, cancel := context.WithCancel(context.Background())
-	out, done := &syncBuffer{}, make(chan error, 1)
+	out, done := &localcp.SyncBuffer{}, make(chan error, 1)
 	dir := t.TempDir()
 	go func() {
 		done <- devenv.Run(ctx, devenv.Options{
