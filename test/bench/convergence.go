@@ -86,10 +86,14 @@ func (s *stack) convergence(ctx context.Context, p Params) (Convergence, error) 
 	before, cpu, start := reconciles(), cpuSeconds(), time.Now()
 	if p.APIServerProfile != "" {
 		go func() {
-			if err := s.profileAPIServer(ctx, p.APIServerProfile, 18); err != nil {
+			if err := s.profileAPIServer(ctx, p.APIServerProfile, 60); err != nil {
 				fmt.Println("bench: profiling kube-apiserver:", err)
 			}
 		}()
+	}
+	stopProfile, err := profileSelf(p.ManagerProfile)
+	if err != nil {
+		return c, err
 	}
 	if err := s.createAll(ctx, obs, p); err != nil {
 		return c, err
@@ -98,6 +102,7 @@ func (s *stack) convergence(ctx context.Context, p Params) (Convergence, error) 
 		return c, err
 	}
 	c.Seconds = time.Since(start).Seconds()
+	stopProfile()
 	stopObserving()
 	c.CPUSeconds = diff(cpuSeconds(), cpu)
 	after, err := s.apiserverRequests(ctx)

@@ -47,6 +47,9 @@ type Params struct {
 	// APIServerProfile, when set, is where to write kube-apiserver's CPU
 	// profile during convergence.
 	APIServerProfile string `json:"-"`
+	// ManagerProfile, when set, is where to write this process's CPU profile
+	// (manager, webhooks, the bench's clients) during convergence.
+	ManagerProfile string `json:"-"`
 	// ReadsProfile, when set, is where to write this process's CPU profile
 	// during the REST reads.
 	ReadsProfile string `json:"-"`
@@ -62,7 +65,9 @@ func main() {
 	flag.IntVar(&p.ReadSeconds, "read-seconds", 5, "seconds per REST read measurement")
 	flag.IntVar(&p.Watchers, "watchers", 100, "concurrent watchers of my.orgplane.io organizations")
 	flag.StringVar(&p.APIServerProfile, "apiserver-cpuprofile", "",
-		"write a CPU profile of kube-apiserver during the first seconds of convergence to this file")
+		"write a CPU profile of kube-apiserver during the first 60 s of convergence to this file")
+	flag.StringVar(&p.ManagerProfile, "manager-cpuprofile", "",
+		"write a CPU profile of this process (manager, webhooks and the bench's clients) during convergence to this file")
 	flag.StringVar(&p.ReadsProfile, "reads-cpuprofile", "",
 		"write a CPU profile of this process (manager, REST server and clients) during the REST reads to this file")
 	flag.IntVar(&floorClients, "floor-clients", floorClients, "concurrent clients of the floors")

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"runtime/pprof"
 	"strconv"
 )
 
@@ -16,4 +17,21 @@ func (s *stack) profileAPIServer(ctx context.Context, path string, seconds int) 
 		return err
 	}
 	return os.WriteFile(path, b, 0o644)
+}
+
+// profileSelf starts a CPU profile of this process into path (nothing when
+// path is empty) and returns what stops it.
+func profileSelf(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
 }
