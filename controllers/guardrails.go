@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/index"
 	"github.com/orgplane/orgplane/internal/license"
 	"github.com/orgplane/orgplane/internal/usage"
 )
@@ -319,7 +320,7 @@ func (r *GuardrailsReconciler) workspacesOf(ctx context.Context, org string) []r
 		return nil
 	}
 	list := &corev1.NamespaceList{}
-	if err := r.List(ctx, list, client.MatchingLabels{v1alpha1.LabelOrganization: org}, client.HasLabels{LabelAccountUID}); err != nil {
+	if err := r.List(ctx, list, client.MatchingFields{index.WorkspaceOrganization: org}); err != nil {
 		return nil
 	}
 	reqs := make([]reconcile.Request, 0, len(list.Items))

@@ -201,30 +201,46 @@ func (r *OrganizationReconciler) dropRoleKindBinding(ctx context.Context, bindin
 	return client.IgnoreNotFound(r.Delete(ctx, role))
 }
 
-// reconcileClusterRBAC lets members read, and admins patch, the Organization.
+// reconcileClusterRBAC lets admins get and patch the Organization. Members
+// read it through my.orgplane.io (kubectl get myorgs), which needs no
+// object per organization: every ClusterRoleBinding is visited by
+// kube-apiserver's RBAC authorizer on every request it authorizes, so
+// each one an organization adds slows every request in the cluster.
 func (r *OrganizationReconciler) reconcileClusterRBAC(ctx context.Context, org *v1alpha1.Organization) error {
-	for _, role := range []v1alpha1.Role{v1alpha1.RoleAdmin, v1alpha1.RoleMember} {
-		name := orgClusterRoleName(org.Name, role)
-		members := org.Spec.Members
-		if role == v1alpha1.RoleAdmin {
-			members = org.MembersWithRole(v1alpha1.RoleAdmin)
-		}
-		cr := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}}
-		if _, err := ensure(ctx, r.Client, r.APIReader, cr, func() error {
-			mergeLabels(cr, managedLabels(org.Name))
-			cr.Rules = orgObjectRules(org.Name, role)
-			return controllerutil.SetControllerReference(org, cr, r.Scheme())
-		}); err != nil {
+	name := orgClusterRoleName(org.Name, v1alpha1.RoleAdmin)
+	cr := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	if _, err := ensure(ctx, r.Client, r.APIReader, cr, func() error {
+		mergeLabels(cr, managedLabels(org.Name))
+		cr.Rules = orgObjectRules(org.Name)
+		return controllerutil.SetControllerReference(org, cr, r.Scheme())
+	}); err != nil {
+		return err
+	}
+	crb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	if _, err := ensure(ctx, r.Client, r.APIReader, crb, func() error {
+		mergeLabels(crb, managedLabels(org.Name))
+		crb.RoleRef = rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: kindClusterRole, Name: name}
+		crb.Subjects = subjects(org.MembersWithRole(v1alpha1.RoleAdmin))
+		return controllerutil.SetControllerReference(org, crb, r.Scheme())
+	}); err != nil {
+		return err
+	}
+	return r.dropMembersClusterRBAC(ctx, org)
+}
+
+// dropMembersClusterRBAC deletes, once, the ClusterRole and binding an
+// earlier orgplane made for the organization's members.
+func (r *OrganizationReconciler) dropMembersClusterRBAC(ctx context.Context, org *v1alpha1.Organization) error {
+	meta := metav1.ObjectMeta{Name: orgClusterRoleName(org.Name, v1alpha1.RoleMember)}
+	for _, obj := range []client.Object{&rbacv1.ClusterRoleBinding{ObjectMeta: meta}, &rbacv1.ClusterRole{ObjectMeta: meta}} {
+		if err := r.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
+			if apierrors.IsNotFound(err) {
+				continue
+			}
 			return err
 		}
-		crb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name}}
-		if _, err := ensure(ctx, r.Client, r.APIReader, crb, func() error {
-			mergeLabels(crb, managedLabels(org.Name))
-			crb.RoleRef = rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: kindClusterRole, Name: name}
-			crb.Subjects = subjects(members)
-			return controllerutil.SetControllerReference(org, crb, r.Scheme())
-		}); err != nil {
-			return err
+		if err := client.IgnoreNotFound(r.Delete(ctx, obj)); err != nil {
+			return fmt.Errorf("failed to delete %T %s: %w", obj, meta.Name, err)
 		}
 	}
 	return nil

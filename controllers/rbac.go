@@ -25,8 +25,8 @@ const (
 const kindClusterRole = "ClusterRole"
 
 // orgClusterRoleName names the ClusterRole (and its binding) that lets the
-// organization's members with role read or, for admins, patch the
-// Organization object itself.
+// organization's admins get and patch the Organization object itself. The
+// members' one (role member) is no longer made; it is deleted where found.
 func orgClusterRoleName(org string, role v1alpha1.Role) string {
 	return "orgplane:organization:" + org + ":" + string(role)
 }
@@ -52,16 +52,11 @@ func subjects(members []v1alpha1.Member) []rbacv1.Subject {
 	return out
 }
 
-// orgObjectRules let members read, and admins also change, their own
-// Organization object.
-func orgObjectRules(org string, role v1alpha1.Role) []rbacv1.PolicyRule {
-	verbs := []string{"get", "watch"}
-	if role == v1alpha1.RoleAdmin {
-		verbs = append(verbs, "update", "patch")
-	}
+// orgObjectRules let admins read and change their own Organization object.
+func orgObjectRules(org string) []rbacv1.PolicyRule {
 	group := []string{v1alpha1.GroupVersion.Group}
 	return []rbacv1.PolicyRule{
-		{APIGroups: group, Resources: []string{"organizations"}, ResourceNames: []string{org}, Verbs: verbs},
+		{APIGroups: group, Resources: []string{"organizations"}, ResourceNames: []string{org}, Verbs: []string{"get", "watch", "update", "patch"}},
 		{APIGroups: group, Resources: []string{"organizations/status"}, ResourceNames: []string{org}, Verbs: []string{"get"}},
 	}
 }

@@ -215,7 +215,7 @@ var _ = Describe("Side door 3: ServiceAccount members as a ladder", func() {
 			return o.Status.Usage.Users
 		}).Should(Equal(int64(3)))
 		Eventually(func() bool {
-			return can("system:serviceaccount:team-b:ci", "get", v1alpha1.GroupVersion.Group, "organizations", "", org)
+			return can("system:serviceaccount:team-b:ci", "list", v1alpha1.GroupVersion.Group, "accounts", "org-"+org, "")
 		}).Should(BeTrue())
 	})
 })

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
+	"github.com/orgplane/orgplane/internal/index"
 )
 
 // WorkspaceReconciler removes a workspace namespace whose Account is gone
@@ -84,7 +85,7 @@ func (r *WorkspaceReconciler) SetupWithManager(mgr ctrl.Manager) error {
 // accountToWorkspaces maps a deleted Account to the namespaces labelled with its UID.
 func (r *WorkspaceReconciler) accountToWorkspaces(ctx context.Context, o client.Object) []reconcile.Request {
 	list := &corev1.NamespaceList{}
-	if err := r.List(ctx, list, client.MatchingLabels{v1alpha1.LabelAccountUID: string(o.GetUID())}); err != nil {
+	if err := r.List(ctx, list, client.MatchingFields{index.WorkspaceAccount: string(o.GetUID())}); err != nil {
 		return nil
 	}
 	reqs := make([]reconcile.Request, 0, len(list.Items))

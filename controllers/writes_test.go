@@ -126,8 +126,8 @@ var writeBudget = map[string]struct {
 }{
 	"POST namespaces":            {4, "the organization's namespace and each account's workspace"},
 	"POST rolebindings":          {11, "admins and members in the organization's namespace; admins, members, viewers in each workspace (admin, edit, view)"},
-	"POST clusterroles":          {2, "members get, admins also patch, their own Organization (cluster-scoped: a ClusterRole naming it)"},
-	"POST clusterrolebindings":   {2, "the members and the admins to those ClusterRoles"},
+	"POST clusterroles":          {1, "admins get and patch their own Organization (cluster-scoped: only a ClusterRole naming it can grant that); members read it through my.orgplane.io"},
+	"POST clusterrolebindings":   {1, "the admins to that ClusterRole"},
 	"POST secrets":               {3, "each account's API key"},
 	"POST users":                 {3, "a User for each member"},
 	"PATCH users/status":         {3, "the User's organizations and roles (status cannot be written on create)"},
@@ -135,7 +135,6 @@ var writeBudget = map[string]struct {
 	"PATCH organizations/status": {1, "the organization once: Ready, with its plan, usage and seats"},
 	"PUT organizations/status":   {3, "admission reserves a slot for each account against the accounts limit (compare-and-swap on the organization: the limit holds across replicas and concurrent creates)"},
 	"POST leases":                {1, "admission claims the display name (one claim per normalized name, for every writer)"},
-	"PATCH leases":               {1, "the claim is given to the organization, so it goes when the organization goes"},
 }
 
 var _ = Describe("The write budget", func() {
@@ -199,5 +198,31 @@ var _ = Describe("The write budget", func() {
 			return can("ann@wupgrade.example", "create", v1alpha1.GroupVersion.Group, "accounts", key.Namespace, "")
 		}).
 			Should(BeTrue())
+	})
+
+	It("deletes the ClusterRole and binding an earlier orgplane made for the members of an organization", func() {
+		org := newOrganization(uniqueName("wmembers"), v1alpha1.Member{Kind: v1alpha1.SubjectUser, Name: "ann@wmembers.example", Role: v1alpha1.RoleAdmin},
+			v1alpha1.Member{Kind: v1alpha1.SubjectUser, Name: "ben@wmembers.example", Role: v1alpha1.RoleMember})
+		Expect(k8sClient.Create(ctx, org)).To(Succeed())
+		expectReady(org)
+		name := "orgplane:organization:" + org.Name + ":member"
+		labels := map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue, v1alpha1.LabelOrganization: org.Name}
+		Expect(k8sClient.Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
+			Rules: []rbacv1.PolicyRule{{APIGroups: []string{"orgplane.io"}, Resources: []string{"organizations"}, ResourceNames: []string{org.Name}, Verbs: []string{"get"}}}})).To(Succeed())
+		Expect(k8sClient.Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name},
+			Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "User", Name: "ben@wmembers.example"}}})).To(Succeed())
+		Eventually(func() bool { return can("ben@wmembers.example", "get", "orgplane.io", "organizations", "", org.Name) }).Should(BeTrue())
+
+		By("the next pass of the organization (here: a new member) removes both")
+		patch := client.MergeFrom(org.DeepCopy())
+		org.Spec.Members = append(org.Spec.Members, v1alpha1.Member{Kind: v1alpha1.SubjectUser, Name: "cat@wmembers.example", Role: v1alpha1.RoleMember})
+		Expect(k8sClient.Patch(ctx, org, patch)).To(Succeed())
+		Eventually(func(g Gomega) {
+			g.Expect(apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKey{Name: name}, &rbacv1.ClusterRoleBinding{}))).To(BeTrue())
+			g.Expect(apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKey{Name: name}, &rbacv1.ClusterRole{}))).To(BeTrue())
+		}).Should(Succeed())
+		Eventually(func() bool { return can("ben@wmembers.example", "get", "orgplane.io", "organizations", "", org.Name) }).Should(BeFalse())
+		Expect(can("ann@wmembers.example", "patch", "orgplane.io", "organizations", "", org.Name)).To(BeTrue())
 	})
 })

@@ -157,10 +157,14 @@ func claimFor(org *v1alpha1.Organization) *coordinationv1.Lease {
 	}}
 }
 
-// Keep makes sure org holds the claim of its display name, owned by org
-// (so that the garbage collector removes it should org vanish without its
-// finalizer). It is called by the Organization reconciler; an organization
-// made before claims existed gets one here unless another holds it.
+// Keep makes sure org holds the claim of its display name. It is called by
+// the Organization reconciler; an organization made before claims existed
+// gets one here (owned by org) unless another holds it. A claim admission
+// made is left as it is: it carries org's uid already (validating admission
+// sees the uid kube-apiserver gave the create), and it goes when org goes by
+// the finalizer (Release), by the delete event (ReleaseOrphans), or, should
+// both be missed, by the next claimant finding it stale. Making org its
+// owner too would cost a write per organization for a fourth way.
 func (c *Claims) Keep(ctx context.Context, org *v1alpha1.Organization) error {
 	lease := &coordinationv1.Lease{}
 	err := c.Reader.Get(ctx, types.NamespacedName{Namespace: Namespace, Name: ClaimName(org.Spec.DisplayName)}, lease)
@@ -169,13 +173,10 @@ func (c *Claims) Keep(ctx context.Context, org *v1alpha1.Organization) error {
 		lease.OwnerReferences = ownedBy(org)
 		return client.IgnoreAlreadyExists(c.Client.Create(ctx, lease))
 	}
-	if err != nil || !holds(lease, org) || len(lease.OwnerReferences) > 0 {
+	if err != nil || !holds(lease, org) {
 		return err
 	}
-	patch := client.MergeFromWithOptions(lease.DeepCopy(), client.MergeFromWithOptimisticLock{})
-	lease.OwnerReferences = ownedBy(org)
-	lease.Annotations[AnnotationOrganizationUID] = string(org.UID)
-	return c.Client.Patch(ctx, lease, patch)
+	return c.adopt(ctx, lease, org)
 }
 
 // Drop removes org's claim on a display name it no longer uses (after a

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apiserver/pkg/authentication/serviceaccount"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -49,6 +50,12 @@ const (
 	InvitationEmail = "spec.email"
 	// DomainName indexes Domains by spec.domain, in every organization.
 	DomainName = "spec.domain"
+	// WorkspaceOrganization indexes workspace namespaces (labelled by
+	// orgplane with an organization and an Account's UID) by organization:
+	// an organization's workspaces without a scan of every namespace.
+	WorkspaceOrganization = "metadata.labels.workspace-organization"
+	// WorkspaceAccount indexes workspace namespaces by their Account's UID.
+	WorkspaceAccount = "metadata.labels.workspace-account"
 )
 
 // Setup registers the field indexes the reconcilers and the REST API read.
@@ -93,6 +100,8 @@ func Setup(ctx context.Context, indexer client.FieldIndexer) error {
 		{&v1alpha1.Domain{}, DomainName, func(o client.Object) []string {
 			return []string{o.(*v1alpha1.Domain).Spec.Domain}
 		}},
+		{&corev1.Namespace{}, WorkspaceOrganization, workspaceLabel(v1alpha1.LabelOrganization)},
+		{&corev1.Namespace{}, WorkspaceAccount, workspaceLabel(v1alpha1.LabelAccountUID)},
 		{&v1alpha1.User{}, UserOrganizations, func(o client.Object) []string {
 			orgs := o.(*v1alpha1.User).Status.Organizations
 			names := make([]string, 0, len(orgs))
@@ -108,6 +117,18 @@ func Setup(ctx context.Context, indexer client.FieldIndexer) error {
 		}
 	}
 	return nil
+}
+
+// workspaceLabel indexes a workspace namespace by the value of its label
+// key; other namespaces are not indexed.
+func workspaceLabel(key string) client.IndexerFunc {
+	return func(o client.Object) []string {
+		l := o.GetLabels()
+		if l[v1alpha1.LabelManagedBy] != v1alpha1.ManagedByValue || l[v1alpha1.LabelAccountUID] == "" || l[key] == "" {
+			return nil
+		}
+		return []string{l[key]}
+	}
 }
 
 // MemberSubjects are the MemberSubject keys of an Organization's members.

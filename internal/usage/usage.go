@@ -9,6 +9,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -104,11 +105,19 @@ func Subjects(org *v1alpha1.Organization, accounts []v1alpha1.Account) []string 
 // Workspaces lists the workspace namespaces organization org really owns:
 // those orgplane labelled with its name and an Account's UID, whatever
 // their names, and whether or not their Account still exists (a workspace
-// counts until it is removed).
+// counts until it is removed). From the manager's cache it is a lookup in
+// the index of workspaces by organization (a label selector would scan
+// every namespace of the cluster, per organization reconciled); from the
+// API server, which has no such index (admission's live recounts), the
+// label selector.
 func Workspaces(ctx context.Context, r client.Reader, org string) ([]corev1.Namespace, error) {
 	list := &corev1.NamespaceList{}
-	if err := r.List(ctx, list, client.MatchingLabels{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue, v1alpha1.LabelOrganization: org},
-		client.HasLabels{v1alpha1.LabelAccountUID}); err != nil {
+	err := r.List(ctx, list, client.MatchingFields{index.WorkspaceOrganization: org})
+	if apierrors.IsBadRequest(err) {
+		err = r.List(ctx, list, client.MatchingLabels{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue, v1alpha1.LabelOrganization: org},
+			client.HasLabels{v1alpha1.LabelAccountUID})
+	}
+	if err != nil {
 		return nil, fmt.Errorf("failed to list the workspaces of %s: %w", org, err)
 	}
 	return list.Items, nil
