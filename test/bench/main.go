@@ -30,6 +30,7 @@ type Result struct {
 	REST        []Reads           `json:"rest"`
 	Admission   Admission         `json:"admission"`
 	Memory      Memory            `json:"memory"`
+	Restart     Restart           `json:"restart"`
 	Views       Views             `json:"views"`
 	Targets     map[string]string `json:"targets"`
 }
@@ -118,13 +119,15 @@ func run(p Params, out string) error {
 	}
 	defer env.stop()
 	res := Result{Date: time.Now().UTC().Format(time.RFC3339), Machine: machine(), Params: p}
-	// Memory right after convergence; the capture for the replayed floor
+	// Memory right after convergence, then a cold restart of the manager
+	// (before anything else is written); the capture for the replayed floor
 	// after it (it holds every object) and before admission adds its own;
 	// the views' membership writes after both, before the replay stops the
 	// stack.
 	steps := []func() error{
 		func() (err error) { res.Convergence, err = env.convergence(ctx, p); return },
 		func() (err error) { res.Memory, err = env.memory(ctx); return },
+		func() (err error) { res.Restart, err = env.restart(ctx, res.Convergence); return },
 		func() (err error) { res.REST, err = env.reads(ctx, p); return },
 		func() (err error) { env.captured, err = env.capture(ctx, res.Convergence.Requests); return },
 		func() (err error) { res.Admission, err = env.admission(ctx); return },

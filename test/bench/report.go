@@ -28,6 +28,7 @@ func targets(r *Result) map[string]string {
 	t["at most 2 reconciles per object"] = verdict(c.ReconcilesPerObject <= 2, "%.2f", c.ReconcilesPerObject)
 	t["no writes after convergence"] =
 		verdict(c.WritesAfterConvergence == 0, "%.0f writes in 5 s", c.WritesAfterConvergence)
+	t["restart writes nothing"] = verdict(r.Restart.Writes == 0, "%.0f writes", r.Restart.Writes)
 	t["exactly the limit admitted"] = verdict(a.Admitted == a.Limit, "%d of %d", a.Admitted, a.Limit)
 	t["under 8 KiB of heap per cached object"] =
 		verdict(m.HeapPerObjectByte < 8192, "%.0f bytes", m.HeapPerObjectByte)
@@ -100,11 +101,27 @@ func printTable(r *Result) {
 		"| cached objects | %d |\n"+
 		"| heap per cached object | %.0f bytes |\n\n",
 		float64(m.RSSBytes)/(1<<20), float64(m.HeapBytes)/(1<<20), m.CachedObjects, m.HeapPerObjectByte)
+	printRestart(r.Restart)
 	printViews(r.Views)
 	fmt.Println("| target | result |\n|---|---|")
 	for _, k := range slices.Sorted(maps.Keys(r.Targets)) {
 		fmt.Printf("| %s | %s |\n", k, r.Targets[k])
 	}
+}
+
+// printRestart prints the cold restart: time to serve and to settle, and
+// what it wrote.
+func printRestart(x Restart) {
+	fmt.Printf("| cold restart | value |\n|---|---|\n"+
+		"| time to ready (caches synced, webhooks serving) | %.2f s |\n"+
+		"| time to settled (every object reconciled once) | %.2f s |\n"+
+		"| reconciles | %.0f |\n"+
+		"| this process's writes, until 5 s after settled | %.0f |\n",
+		x.ReadySeconds, x.SettledSeconds, sum(x.Reconciles), x.Writes)
+	for _, k := range slices.Sorted(maps.Keys(x.ServerWrites)) {
+		fmt.Printf("| kube-apiserver served %s | %.0f |\n", k, x.ServerWrites[k])
+	}
+	fmt.Printf("\nRestart reconciles by controller/result: %v\n\n", x.Reconciles)
 }
 
 // printCPU prints where the CPU time went, during convergence and during

@@ -12,6 +12,7 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/internal/devenv"
@@ -32,9 +33,12 @@ type stack struct {
 	reader    *rest.Config
 	restPort  int
 	vendorKey ed25519.PrivateKey
-	stopMgr   context.CancelFunc
-	mgrDone   chan error
-	stopOnce  sync.Once
+	// mgrCfg is the manager's identity, made once: the restarted manager
+	// reuses it rather than applying its RBAC again.
+	mgrCfg   *rest.Config
+	stopMgr  context.CancelFunc
+	mgrDone  chan error
+	stopOnce sync.Once
 	// captured is what convergence wrote, for the replayed floor.
 	captured *capture
 }
@@ -47,7 +51,7 @@ func startStack(ctx context.Context) (*stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &stack{cp: cp, mgrDone: make(chan error, 1)}
+	s := &stack{cp: cp}
 	if err := s.init(ctx, config); err != nil {
 		s.stop()
 		return nil, err
@@ -92,8 +96,8 @@ func (s *stack) init(ctx context.Context, config string) error {
 }
 
 func (s *stack) startManager(ctx context.Context, config string) error {
-	cfg, err := s.cp.AddManager(ctx, config)
-	if err != nil {
+	var err error
+	if s.mgrCfg, err = s.cp.AddManager(ctx, config); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -102,20 +106,35 @@ func (s *stack) startManager(ctx context.Context, config string) error {
 	}
 	s.restPort = ln.Addr().(*net.TCPAddr).Port
 	_ = ln.Close()
-	mgr, err := manager.New(cfg, manager.Options{
+	mgr, err := s.newManager()
+	if err != nil {
+		return err
+	}
+	s.runManager(ctx, mgr)
+	return nil
+}
+
+// newManager builds a manager on the stack's ports: the REST port is the
+// one the APIServices point at, so a restarted manager must keep it.
+func (s *stack) newManager() (ctrl.Manager, error) {
+	return manager.New(s.mgrCfg, manager.Options{
 		MetricsAddr: "0", ProbeAddr: "0", Plan: manager.DefaultPlan,
 		LicenseVerifier: license.NewVerifier(s.vendorKey.Public().(ed25519.PublicKey)),
 		Webhooks:        true, WebhookHost: s.cp.Webhook.LocalServingHost, WebhookPort: s.cp.Webhook.LocalServingPort,
 		WebhookCertDir: s.cp.Webhook.LocalServingCertDir, WebhookClientCAFile: s.cp.WebhookClientAuth.CAFile,
 		RESTAddr: fmt.Sprintf("127.0.0.1:%d", s.restPort), RESTCertDir: s.cp.Aggregation.ServingCertDir,
+		// The restart runs a second manager in this process, with the
+		// same controller names.
+		SkipNameValidation: true,
 	})
-	if err != nil {
-		return err
-	}
+}
+
+// runManager starts mgr; stopMgr and mgrDone are then this manager's.
+func (s *stack) runManager(ctx context.Context, mgr ctrl.Manager) {
 	mctx, cancel := context.WithCancel(ctx)
-	s.stopMgr = cancel
-	go func() { s.mgrDone <- mgr.Start(mctx) }()
-	return nil
+	done := make(chan error, 1)
+	s.stopMgr, s.mgrDone = cancel, done
+	go func() { done <- mgr.Start(mctx) }()
 }
 
 func (s *stack) stop() {
