@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"os"
 	"runtime"
+	"runtime/pprof"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -27,6 +29,9 @@ func (s *stack) memory(ctx context.Context) (Memory, error) {
 		return Memory{}, err
 	}
 	runtime.GC()
+	if err := writeHeapProfile(); err != nil {
+		return Memory{}, err
+	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return Memory{RSSBytes: rssBytes(), HeapBytes: ms.HeapAlloc, CachedObjects: n,
@@ -60,4 +65,22 @@ func (s *stack) cachedObjects(ctx context.Context) (int, error) {
 		total += len(mustItems(l.list))
 	}
 	return total, nil
+}
+
+// heapProfile, when set (-heapprofile), is where the first memory
+// measurement writes this process's heap profile (go tool pprof
+// -sample_index=inuse_space): what the cache holds, by allocation site.
+var heapProfile string
+
+func writeHeapProfile() error {
+	if heapProfile == "" {
+		return nil
+	}
+	f, err := os.Create(heapProfile)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = f.Close() }()
+	heapProfile = ""
+	return pprof.WriteHeapProfile(f)
 }

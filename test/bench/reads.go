@@ -64,6 +64,9 @@ func (s *stack) reads(ctx context.Context, p Params) ([]Reads, error) {
 				return err
 			}),
 			measure(route, "naive: kube-apiserver LIST/GET", p.Clients, d, func() error { return s.naive(ctx, route) }),
+			// One client: a read's own latency, without the queue that 16
+			// clients on 2 cores (clients and server in one process) make.
+			measure(route, "REST direct, 1 client", 1, d, func() error { return s.getDirect(ctx, direct, route) }),
 		)
 	}
 	return out, nil
