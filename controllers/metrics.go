@@ -1,6 +1,8 @@
 package controllers
 
 import (
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
@@ -34,22 +36,45 @@ func init() {
 	metrics.Registry.MustRegister(usageGauge, limitGauge, expiryGauge, planPhaseGauge, transitions)
 }
 
+// planPhases are the phases a plan can be in, so that one organization's
+// other series are deleted by name: DeletePartialMatch visits every series
+// of every organization, which made each organization's reconcile cost
+// grow with their number.
+var planPhases = []v1alpha1.PlanPhase{v1alpha1.PlanPhaseFree, v1alpha1.PlanPhaseActive, v1alpha1.PlanPhaseGrace, v1alpha1.PlanPhaseRestricted}
+
 // recordPlanPhase exports the phase of an organization's plan.
 func recordPlanPhase(org string, p *v1alpha1.Plan) {
-	planPhaseGauge.DeletePartialMatch(prometheus.Labels{"organization": org})
+	for _, phase := range planPhases {
+		if p == nil || phase != p.Phase {
+			planPhaseGauge.DeleteLabelValues(org, string(phase))
+		}
+	}
 	if p != nil {
 		planPhaseGauge.WithLabelValues(org, string(p.Phase)).Set(1)
 	}
 }
 
+// expiryOrganizations remembers, per License, the organization its expiry
+// series was last exported for: the one series to delete when that
+// changes, found without visiting every License's series.
+var expiryOrganizations sync.Map // license name → organization
+
 // recordExpiry exports when an active, assigned license expires, and drops
 // the series of any other.
 func recordExpiry(name string, lic *v1alpha1.License) {
-	expiryGauge.DeletePartialMatch(prometheus.Labels{"license": name})
-	if lic == nil || lic.Status.Phase != v1alpha1.LicenseActive || lic.Status.Organization == "" || lic.Status.ExpiresAt == nil {
+	org := ""
+	if lic != nil && lic.Status.Phase == v1alpha1.LicenseActive && lic.Status.ExpiresAt != nil {
+		org = lic.Status.Organization
+	}
+	if last, ok := expiryOrganizations.Load(name); ok && last.(string) != org {
+		expiryGauge.DeleteLabelValues(name, last.(string))
+	}
+	if org == "" {
+		expiryOrganizations.Delete(name)
 		return
 	}
-	expiryGauge.WithLabelValues(name, lic.Status.Organization).Set(float64(lic.Status.ExpiresAt.Unix()))
+	expiryOrganizations.Store(name, org)
+	expiryGauge.WithLabelValues(name, org).Set(float64(lic.Status.ExpiresAt.Unix()))
 }
 
 // recordUsage exports an organization's usage and limits.

@@ -71,7 +71,8 @@ func main() {
 		"write a CPU profile of this process (manager, webhooks and the bench's clients) during convergence to this file")
 	flag.StringVar(&p.ReadsProfile, "reads-cpuprofile", "",
 		"write a CPU profile of this process (manager, REST server and clients) during the REST reads to this file")
-	flag.StringVar(&heapProfile, "heapprofile", "", "write this process's heap profile, right after convergence and a GC, to this file")
+	flag.StringVar(&heapProfile, "heapprofile", "",
+		"write this process's heap profile, right after convergence and a GC, to this file")
 	flag.IntVar(&floorClients, "floor-clients", floorClients, "concurrent clients of the floors")
 	flood := flag.Bool("flood", false,
 		"measure only another tenant's create latency while one tenant floods dry-run creates (writes no JSON)")

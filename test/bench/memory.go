@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
@@ -21,50 +22,84 @@ type Memory struct {
 	HeapBytes         uint64  `json:"heapBytes"`
 	CachedObjects     int     `json:"cachedObjects"`
 	HeapPerObjectByte float64 `json:"heapPerCachedObjectBytes"`
+	// Kinds are, per kind the manager caches, how many it holds and the
+	// heap one more copy of each takes, as the cache's transforms left them
+	// (the cache's indexes come on top).
+	Kinds []KindMemory `json:"kinds"`
+}
+
+// KindMemory is what one kind costs the manager's cache.
+type KindMemory struct {
+	Kind           string  `json:"kind"`
+	Objects        int     `json:"objects"`
+	BytesPerObject float64 `json:"bytesPerObject"`
 }
 
 func (s *stack) memory(ctx context.Context) (Memory, error) {
-	n, err := s.cachedObjects(ctx)
-	if err != nil {
-		return Memory{}, err
-	}
 	runtime.GC()
 	if err := writeHeapProfile(); err != nil {
 		return Memory{}, err
 	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return Memory{RSSBytes: rssBytes(), HeapBytes: ms.HeapAlloc, CachedObjects: n,
-		HeapPerObjectByte: float64(ms.HeapAlloc) / float64(n)}, nil
+	m := Memory{RSSBytes: rssBytes(), HeapBytes: ms.HeapAlloc}
+	for _, k := range cachedKinds() {
+		km, err := s.kindMemory(ctx, k.name, k.list, k.opts...)
+		if err != nil {
+			return m, err
+		}
+		m.Kinds = append(m.Kinds, km)
+		m.CachedObjects += km.Objects
+	}
+	m.HeapPerObjectByte = float64(m.HeapBytes) / float64(m.CachedObjects)
+	return m, nil
 }
 
-// cachedObjects counts what the manager's cache holds: every orgplane
-// object, and the Namespaces, Secrets and RBAC objects orgplane labels.
-func (s *stack) cachedObjects(ctx context.Context) (int, error) {
+// cachedKinds are what the manager's cache holds: every orgplane object,
+// and the Namespaces, Secrets and RBAC objects orgplane labels.
+func cachedKinds() []struct {
+	name string
+	list client.ObjectList
+	opts []client.ListOption
+} {
 	managed := client.MatchingLabels{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue}
-	lists := []struct {
+	return []struct {
+		name string
 		list client.ObjectList
 		opts []client.ListOption
 	}{
-		{&v1alpha1.OrganizationList{}, nil},
-		{&v1alpha1.AccountList{}, nil},
-		{&v1alpha1.UserList{}, nil},
-		{&v1alpha1.LicenseList{}, nil},
-		{&corev1.NamespaceList{}, []client.ListOption{managed}},
-		{&corev1.SecretList{}, []client.ListOption{managed}},
-		{&rbacv1.RoleList{}, []client.ListOption{managed}},
-		{&rbacv1.RoleBindingList{}, []client.ListOption{managed}},
-		{&rbacv1.ClusterRoleList{}, []client.ListOption{managed}},
-		{&rbacv1.ClusterRoleBindingList{}, []client.ListOption{managed}},
+		{"organizations", &v1alpha1.OrganizationList{}, nil},
+		{"accounts", &v1alpha1.AccountList{}, nil},
+		{"users", &v1alpha1.UserList{}, nil},
+		{"licenses", &v1alpha1.LicenseList{}, nil},
+		{"namespaces", &corev1.NamespaceList{}, []client.ListOption{managed}},
+		{"secrets", &corev1.SecretList{}, []client.ListOption{managed}},
+		{"roles", &rbacv1.RoleList{}, []client.ListOption{managed}},
+		{"rolebindings", &rbacv1.RoleBindingList{}, []client.ListOption{managed}},
+		{"clusterroles", &rbacv1.ClusterRoleList{}, []client.ListOption{managed}},
+		{"clusterrolebindings", &rbacv1.ClusterRoleBindingList{}, []client.ListOption{managed}},
 	}
-	total := 0
-	for _, l := range lists {
-		if err := s.admin.List(ctx, l.list, l.opts...); err != nil {
-			return 0, err
-		}
-		total += len(mustItems(l.list))
+}
+
+// kindMemory copies every cached object of one kind out of the manager's
+// cache and measures the heap the copies hold.
+func (s *stack) kindMemory(ctx context.Context, kind string, list client.ObjectList,
+	opts ...client.ListOption) (KindMemory, error) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	if err := s.cache.List(ctx, list, opts...); err != nil {
+		return KindMemory{}, err
 	}
-	return total, nil
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	n := meta.LenList(list)
+	runtime.KeepAlive(list)
+	km := KindMemory{Kind: kind, Objects: n}
+	if n > 0 {
+		km.BytesPerObject = (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(n)
+	}
+	return km, nil
 }
 
 // heapProfile, when set (-heapprofile), is where the first memory

@@ -6,16 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
-
-	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 )
-
-func mustItems(l client.ObjectList) []runtime.Object {
-	items, _ := meta.ExtractList(l)
-	return items
-}
 
 // targets says, for each target of the benchmark, whether this run met it.
 func targets(r *Result) map[string]string {
@@ -115,6 +106,11 @@ func printTable(r *Result) {
 		"| cached objects | %d |\n"+
 		"| heap per cached object | %.0f bytes |\n\n",
 		float64(m.RSSBytes)/(1<<20), float64(m.HeapBytes)/(1<<20), m.CachedObjects, m.HeapPerObjectByte)
+	fmt.Println("| cached kind | objects | heap per object (a copy, as cached) |\n|---|---|---|")
+	for _, k := range m.Kinds {
+		fmt.Printf("| %s | %d | %.0f bytes |\n", k.Kind, k.Objects, k.BytesPerObject)
+	}
+	fmt.Println()
 	printRestart(r.Restart)
 	printViews(r.Views)
 	fmt.Println("| target | result |\n|---|---|")

@@ -35,7 +35,9 @@ type stack struct {
 	vendorKey ed25519.PrivateKey
 	// mgrCfg is the manager's identity, made once: the restarted manager
 	// reuses it rather than applying its RBAC again.
-	mgrCfg   *rest.Config
+	mgrCfg *rest.Config
+	// cache reads the running manager's cache.
+	cache    client.Reader
 	stopMgr  context.CancelFunc
 	mgrDone  chan error
 	stopOnce sync.Once
@@ -134,6 +136,7 @@ func (s *stack) runManager(ctx context.Context, mgr ctrl.Manager) {
 	mctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	s.stopMgr, s.mgrDone = cancel, done
+	s.cache = mgr.GetClient()
 	go func() { done <- mgr.Start(mctx) }()
 }
 
