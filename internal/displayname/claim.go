@@ -169,14 +169,29 @@ func (c *Claims) Keep(ctx context.Context, org *v1alpha1.Organization) error {
 	lease := &coordinationv1.Lease{}
 	err := c.Reader.Get(ctx, types.NamespacedName{Namespace: Namespace, Name: ClaimName(org.Spec.DisplayName)}, lease)
 	if apierrors.IsNotFound(err) {
-		lease = claimFor(org)
-		lease.OwnerReferences = ownedBy(org)
-		return client.IgnoreAlreadyExists(c.Client.Create(ctx, lease))
+		return c.claimAgain(ctx, org)
 	}
 	if err != nil || !holds(lease, org) {
 		return err
 	}
 	return c.adopt(ctx, lease, org)
+}
+
+// claimAgain makes the missing claim of org's display name, unless org, as
+// kube-apiserver has it now, no longer has that name: the reconciler's
+// copy may predate a rename whose admission has just dropped the claim,
+// and claiming the old name again would hold it from others.
+func (c *Claims) claimAgain(ctx context.Context, org *v1alpha1.Organization) error {
+	live := &v1alpha1.Organization{}
+	if err := c.Reader.Get(ctx, types.NamespacedName{Name: org.Name}, live); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	if live.UID != org.UID || ClaimName(live.Spec.DisplayName) != ClaimName(org.Spec.DisplayName) {
+		return nil
+	}
+	lease := claimFor(live)
+	lease.OwnerReferences = ownedBy(live)
+	return client.IgnoreAlreadyExists(c.Client.Create(ctx, lease))
 }
 
 // Drop removes org's claim on a display name it no longer uses (after a
