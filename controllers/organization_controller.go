@@ -225,25 +225,8 @@ func (r *OrganizationReconciler) reconcileClusterRBAC(ctx context.Context, org *
 	}); err != nil {
 		return err
 	}
-	return r.dropMembersClusterRBAC(ctx, org)
-}
-
-// dropMembersClusterRBAC deletes, once, the ClusterRole and binding an
-// earlier orgplane made for the organization's members.
-func (r *OrganizationReconciler) dropMembersClusterRBAC(ctx context.Context, org *v1alpha1.Organization) error {
-	meta := metav1.ObjectMeta{Name: orgClusterRoleName(org.Name, v1alpha1.RoleMember)}
-	for _, obj := range []client.Object{&rbacv1.ClusterRoleBinding{ObjectMeta: meta}, &rbacv1.ClusterRole{ObjectMeta: meta}} {
-		if err := r.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
-			if apierrors.IsNotFound(err) {
-				continue
-			}
-			return err
-		}
-		if err := client.IgnoreNotFound(r.Delete(ctx, obj)); err != nil {
-			return fmt.Errorf("failed to delete %T %s: %w", obj, meta.Name, err)
-		}
-	}
-	return nil
+	// The members' ClusterRole and binding an earlier orgplane made.
+	return r.deleteOrgClusterRBAC(ctx, org, v1alpha1.RoleMember)
 }
 
 // reconcileUsers creates a User for every User member that has none.

@@ -68,11 +68,26 @@ func (r *OrganizationReconciler) deleteAccounts(ctx context.Context, org *v1alph
 
 func (r *OrganizationReconciler) deleteClusterRBAC(ctx context.Context, org *v1alpha1.Organization) error {
 	for _, role := range []v1alpha1.Role{v1alpha1.RoleAdmin, v1alpha1.RoleMember} {
-		meta := metav1.ObjectMeta{Name: orgClusterRoleName(org.Name, role)}
-		for _, obj := range []client.Object{&rbacv1.ClusterRoleBinding{ObjectMeta: meta}, &rbacv1.ClusterRole{ObjectMeta: meta}} {
-			if err := client.IgnoreNotFound(r.Delete(ctx, obj)); err != nil {
-				return fmt.Errorf("failed to delete %T %s: %w", obj, meta.Name, err)
-			}
+		if err := r.deleteOrgClusterRBAC(ctx, org, role); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteOrgClusterRBAC deletes the ClusterRoleBinding and ClusterRole that
+// role's members of org have (the members' ones only earlier versions
+// made), those the cache holds: nothing is sent for what is already gone.
+func (r *OrganizationReconciler) deleteOrgClusterRBAC(ctx context.Context, org *v1alpha1.Organization, role v1alpha1.Role) error {
+	meta := metav1.ObjectMeta{Name: orgClusterRoleName(org.Name, role)}
+	for _, obj := range []client.Object{&rbacv1.ClusterRoleBinding{ObjectMeta: meta}, &rbacv1.ClusterRole{ObjectMeta: meta}} {
+		if err := r.Get(ctx, client.ObjectKeyFromObject(obj), obj); apierrors.IsNotFound(err) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if err := client.IgnoreNotFound(r.Delete(ctx, obj)); err != nil {
+			return fmt.Errorf("failed to delete %T %s: %w", obj, meta.Name, err)
 		}
 	}
 	return nil

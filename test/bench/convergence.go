@@ -69,11 +69,7 @@ var floorClients = 64
 
 func (s *stack) convergence(ctx context.Context, p Params) (Convergence, error) {
 	c := Convergence{Organizations: p.Organizations, Accounts: p.Organizations * p.Accounts}
-	w0, err := s.apiWrites(ctx)
-	if err != nil {
-		return c, err
-	}
-	requests, err := s.apiserverRequests(ctx)
+	c0, err := s.counts(ctx)
 	if err != nil {
 		return c, err
 	}
@@ -109,13 +105,13 @@ func (s *stack) convergence(ctx context.Context, p Params) (Convergence, error) 
 	if err != nil {
 		return c, err
 	}
-	c.Requests = diff(after, requests)
+	c.Requests = diff(after, c0.requests)
 	w1, err := s.apiWrites(ctx)
 	if err != nil {
 		return c, err
 	}
 	objects := float64(c.Organizations + c.Accounts)
-	c.APIWrites = w1 - w0
+	c.APIWrites = w1 - c0.writes
 	users := &v1alpha1.UserList{}
 	if err := s.admin.List(ctx, users); err != nil {
 		return c, err

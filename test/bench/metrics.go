@@ -68,3 +68,19 @@ func (s *stack) apiWrites(context.Context) (float64, error) {
 	}
 	return total, err
 }
+
+// counts are this process's successful writes and kube-apiserver's
+// requests (by "VERB resource code") at one moment: what a step diffs.
+type counts struct {
+	writes   float64
+	requests map[string]float64
+}
+
+func (s *stack) counts(ctx context.Context) (counts, error) {
+	w, err := s.apiWrites(ctx)
+	if err != nil {
+		return counts{}, err
+	}
+	r, err := s.apiserverRequests(ctx)
+	return counts{writes: w, requests: r}, err
+}

@@ -51,11 +51,7 @@ func (s *stack) restart(ctx context.Context, c Convergence) (Restart, error) {
 	// Counted from the new manager's start: building it creates a
 	// SelfSubjectReview (admission learns its own username), which
 	// kube-apiserver answers and stores nothing of.
-	w0, err := s.apiWrites(ctx)
-	if err != nil {
-		return r, err
-	}
-	requests, err := s.apiserverRequests(ctx)
+	c0, err := s.counts(ctx)
 	if err != nil {
 		return r, err
 	}
@@ -72,15 +68,12 @@ func (s *stack) restart(ctx context.Context, c Convergence) (Restart, error) {
 	r.SettledSeconds = settled.Sub(start).Seconds()
 	// As convergence does: 5 s more for the writes a late requeue makes.
 	time.Sleep(time.Until(settled.Add(5 * time.Second)))
-	w1, err := s.apiWrites(ctx)
+	c1, err := s.counts(ctx)
 	if err != nil {
 		return r, err
 	}
-	after, err := s.apiserverRequests(ctx)
-	if err != nil {
-		return r, err
-	}
-	r.Writes, r.Reconciles, r.ServerWrites = w1-w0, diff(reconciles(), before), writesOnly(diff(after, requests))
+	r.Writes, r.Reconciles = c1.writes-c0.writes, diff(reconciles(), before)
+	r.ServerWrites = writesOnly(diff(c1.requests, c0.requests))
 	return r, nil
 }
 
