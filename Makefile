@@ -84,8 +84,14 @@ fmt-check: ## Fail if a Go file is not gofmt-clean.
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "Not gofmt-clean:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 
 .PHONY: test-go
-test-go: envtest ## Run every Go test suite (unit, envtest, e2e) with the race detector.
-	go test -race ./... -count=1 -timeout 40m
+test-go: envtest axe ## Run every Go test suite (unit, envtest, e2e, the console in Chromium when installed) with the race detector.
+	AXE_JS=$(AXE_JS) go test -race ./... -count=1 -timeout 40m
+
+SCREENSHOTS ?= $(CURDIR)/docs/images
+.PHONY: screenshots
+screenshots: envtest axe ## Regenerate the console's screenshots (docs/images/console-*.png) from its browser test.
+	@mkdir -p $(SCREENSHOTS)
+	AXE_JS=$(AXE_JS) SCREENSHOTS=$(SCREENSHOTS) go test ./test/e2e -run TestConsole -count=1 -timeout 15m
 
 OPENAPI_OUT ?= $(CURDIR)/.openapi/openapi.json
 .PHONY: openapi-lint
@@ -187,8 +193,8 @@ build-installer: manifests envtest ## Write everything config/default installs i
 	@echo "wrote $(DIST)/install.yaml"
 
 .PHONY: test-cluster
-test-cluster: envtest node-binaries image manifests helm ## As root: start a real one-node cluster, install orgplane, prove HA and failure isolation, tear down.
-	ORGPLANE_TEST_CLUSTER=1 go test ./test/cluster -count=1 -timeout 60m -v -ginkgo.v
+test-cluster: envtest node-binaries image manifests helm axe ## As root: start a real one-node cluster, install orgplane, prove HA and failure isolation, tear down.
+	AXE_JS=$(AXE_JS) ORGPLANE_TEST_CLUSTER=1 go test ./test/cluster -count=1 -timeout 60m -v -ginkgo.v
 
 .PHONY: node-binaries
 node-binaries: ## Build kubelet, kube-scheduler, kube-proxy and containerd from the Go module proxy into bin/ (once).
@@ -257,6 +263,14 @@ SPECTRAL ?= $(SPECTRAL_DIR)/node_modules/.bin/spectral
 SPECTRAL_STAMP = $(SPECTRAL_DIR)/.installed-owasp-$(SPECTRAL_OWASP_VERSION)
 
 .PHONY: spectral
+AXE_VERSION ?= 4.14.1
+AXE_DIR ?= $(LOCALBIN)/axe-core-$(AXE_VERSION)
+AXE_JS = $(AXE_DIR)/node_modules/axe-core/axe.min.js
+.PHONY: axe
+axe: $(AXE_JS) ## Install axe-core from npm into bin/ (once per version): the console's browser tests run it in the page.
+$(AXE_JS):
+	npm install --no-audit --no-fund --prefix $(AXE_DIR) axe-core@$(AXE_VERSION)
+
 spectral: $(SPECTRAL_STAMP) ## Install Spectral and its OWASP ruleset from npm into bin/ (once per version).
 $(SPECTRAL_STAMP):
 	npm install --no-audit --no-fund --prefix $(SPECTRAL_DIR) @stoplight/spectral-cli@$(SPECTRAL_VERSION) @stoplight/spectral-owasp-ruleset@$(SPECTRAL_OWASP_VERSION)

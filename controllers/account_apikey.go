@@ -14,12 +14,10 @@ import (
 	"github.com/orgplane/orgplane/api/v1alpha1"
 )
 
-// Keys of the API-key Secret and the annotation recording which
-// spec.keyRotation its keys answer.
+// Keys of the API-key Secret.
 const (
 	SecretKeyField          = "secretKey"
 	AlternateSecretKeyField = "alternateSecretKeys"
-	AnnotationKeyRotation   = "orgplane.io/key-rotation"
 	apiKeyPrefix            = "opk_"
 )
 
@@ -80,12 +78,12 @@ func setAPIKeys(secret *corev1.Secret, rotation int64) error {
 	if secret.Annotations == nil {
 		secret.Annotations = map[string]string{}
 	}
-	secret.Annotations[AnnotationKeyRotation] = strconv.FormatInt(rotation, 10)
+	secret.Annotations[v1alpha1.AnnotationKeyRotation] = strconv.FormatInt(rotation, 10)
 	return nil
 }
 
 func rotationOf(secret *corev1.Secret) int64 {
-	n, _ := strconv.ParseInt(secret.Annotations[AnnotationKeyRotation], 10, 64)
+	n, _ := strconv.ParseInt(secret.Annotations[v1alpha1.AnnotationKeyRotation], 10, 64)
 	return n
 }
 

@@ -130,6 +130,9 @@ const (
 	// caller when the manager writes for the REST API) and refuses any
 	// change to it.
 	AnnotationCreatedBy = "orgplane.io/created-by"
+	// AnnotationKeyRotation, on an account's API-key Secret, records which
+	// spec.keyRotation its keys answer.
+	AnnotationKeyRotation = "orgplane.io/key-rotation"
 	// LabelAccountUID marks a workspace namespace with the UID of the
 	// Account it was created for: a namespace of that name is never
 	// adopted, and a workspace whose Account is gone is found and removed.

@@ -22,6 +22,7 @@ import (
 	"github.com/orgplane/orgplane/internal/admission"
 	"github.com/orgplane/orgplane/internal/devenv"
 	"github.com/orgplane/orgplane/internal/localcp"
+	"github.com/orgplane/orgplane/internal/console"
 	"github.com/orgplane/orgplane/internal/manager"
 )
 
@@ -123,8 +124,9 @@ func managerFlags(cmd *cobra.Command, opts *manager.Options) {
 
 func managerCommand() *cobra.Command {
 	var opts manager.Options
-	var rotate bool
+	var rotate, serveConsole bool
 	var secret string
+	var consoleOpts console.Options
 	certs := manager.DefaultCertRotation
 	cmd := &cobra.Command{
 		Use:   "manager",
@@ -139,6 +141,9 @@ func managerCommand() *cobra.Command {
 					return err
 				}
 				opts.CertRotation = &certs
+			}
+			if serveConsole {
+				opts.Console = &consoleOpts
 			}
 			mgr, err := manager.New(cfg, opts)
 			if err != nil {
@@ -168,6 +173,13 @@ func managerCommand() *cobra.Command {
 	f.DurationVar(&certs.Lookahead, "cert-lookahead", 0,
 		"renew the serving certificate when it expires within this (default 90 days)")
 	f.DurationVar(&certs.CheckInterval, "cert-check-interval", 0, "how often to check whether to renew (default 12 hours)")
+	f.BoolVar(&serveConsole, "console", false,
+		"serve the web console at /console/ on --rest-bind-address (the REST API's own origin)")
+	f.StringVar(&consoleOpts.OIDCIssuer, "console-oidc-issuer-url", "",
+		"OIDC issuer the console signs people in with (authorization code with PKCE); "+
+			"the same issuer kube-apiserver trusts; empty: bearer tokens only")
+	f.StringVar(&consoleOpts.OIDCClientID, "console-oidc-client-id", "",
+		"public OIDC client id of the console at --console-oidc-issuer-url")
 	return cmd
 }
 

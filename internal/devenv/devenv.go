@@ -10,15 +10,18 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/orgplane/orgplane/internal/console"
 	"github.com/orgplane/orgplane/internal/localcp"
 	"github.com/orgplane/orgplane/internal/manager"
 )
@@ -33,6 +36,9 @@ type Options struct {
 	ConfigDir string
 	// Manager configures the manager.
 	Manager manager.Options
+	// OIDC, when set, is an issuer kube-apiserver trusts and the console
+	// signs people in with.
+	OIDC *localcp.OIDC
 }
 
 // DemoUsers are the users `make dev` writes kubeconfigs for, as in the samples.
@@ -45,14 +51,23 @@ var DemoUsers = []struct{ Name, Role string }{
 // then it stops the manager and the control plane and returns.
 func Run(ctx context.Context, opts Options, out io.Writer) error {
 	_, _ = fmt.Fprintln(out, "Starting etcd, kube-apiserver and kube-controller-manager ...")
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+		return err
+	}
+	tokens, err := ensureTokens(opts.Dir)
+	if err != nil {
+		return err
+	}
 	cp, err := localcp.Start(localcp.Options{
-		AssetsDir:   opts.AssetsDir,
-		CRDDir:      filepath.Join(opts.ConfigDir, "crd", "bases"),
-		Dir:         opts.Dir,
-		EtcdDataDir: filepath.Join(opts.Dir, "etcd"),
-		WebhookDir:  filepath.Join(opts.ConfigDir, "webhook"),
-		Aggregation: true,
-		Controllers: slices.Concat(localcp.BaseControllers, localcp.QuotaControllers),
+		TokenAuthFile: TokenFile(opts.Dir),
+		OIDC:          opts.OIDC,
+		AssetsDir:     opts.AssetsDir,
+		CRDDir:        filepath.Join(opts.ConfigDir, "crd", "bases"),
+		Dir:           opts.Dir,
+		EtcdDataDir:   filepath.Join(opts.Dir, "etcd"),
+		WebhookDir:    filepath.Join(opts.ConfigDir, "webhook"),
+		Aggregation:   true,
+		Controllers:   slices.Concat(localcp.BaseControllers, localcp.QuotaControllers),
 	})
 	if err != nil {
 		return err
@@ -63,10 +78,10 @@ func Run(ctx context.Context, opts Options, out io.Writer) error {
 			_, _ = fmt.Fprintf(out, "Failed to stop the control plane cleanly: %v\n", err)
 		}
 	}()
-	return runManager(ctx, cp, opts, out)
+	return runManager(ctx, cp, opts, tokens, out)
 }
 
-func runManager(ctx context.Context, cp *localcp.ControlPlane, opts Options, out io.Writer) error {
+func runManager(ctx context.Context, cp *localcp.ControlPlane, opts Options, tokens map[string]string, out io.Writer) error {
 	cfg, err := cp.AddManager(ctx, opts.ConfigDir)
 	if err != nil {
 		return err
@@ -86,6 +101,12 @@ func runManager(ctx context.Context, cp *localcp.ControlPlane, opts Options, out
 		mopts.RESTAddr = "127.0.0.1:8443"
 	}
 	mopts.RESTCertDir = cp.Aggregation.ServingCertDir
+	if mopts.Console == nil {
+		mopts.Console = &console.Options{}
+		if opts.OIDC != nil {
+			mopts.Console = &console.Options{OIDCIssuer: opts.OIDC.IssuerURL, OIDCClientID: opts.OIDC.ClientID}
+		}
+	}
 	mopts.Webhooks, mopts.WebhookHost, mopts.WebhookPort, mopts.WebhookCertDir = true,
 		cp.Webhook.LocalServingHost, cp.Webhook.LocalServingPort, cp.Webhook.LocalServingCertDir
 	mopts.WebhookClientCAFile = cp.WebhookClientAuth.CAFile
@@ -100,7 +121,7 @@ func runManager(ctx context.Context, cp *localcp.ControlPlane, opts Options, out
 			return err
 		}
 		opts.Manager = mopts
-		printWelcome(out, cp, opts)
+		printWelcome(out, cp, opts, tokens)
 		return nil
 	})
 	return g.Wait()
@@ -177,7 +198,7 @@ func retry(ctx context.Context, timeout time.Duration, fn func() error) error {
 	}
 }
 
-func printWelcome(out io.Writer, cp *localcp.ControlPlane, opts Options) {
+func printWelcome(out io.Writer, cp *localcp.ControlPlane, opts Options, tokens map[string]string) {
 	alice := filepath.Join(cp.Dir, DemoUsers[0].Name+".kubeconfig")
 	bob := filepath.Join(cp.Dir, DemoUsers[1].Name+".kubeconfig")
 	_, _ = fmt.Fprintf(out, `
@@ -189,7 +210,7 @@ the manager (reconcilers, webhooks, REST API at https://%s and /apis/api.orgplan
   logs:               %s
   license vendor key: %s.key (orgplane license issue --key ...); the manager trusts %s.pub
   Ctrl-C stops everything; state is kept in %s (make dev-clean wipes it).
-
+%s
 Try, in another terminal:
   export KUBECONFIG=%s PATH=%s:$PATH
   kubectl get organizations
@@ -198,7 +219,22 @@ Try, in another terminal:
 `, localcp.KubernetesVersion, cp.Config.Host, opts.Manager.RESTAddr,
 		cp.AdminKubeconfig, alice, DemoUsers[0].Role, bob, DemoUsers[1].Role,
 		filepath.Join(cp.Dir, "manager.log"), VendorKeyPath(cp.Dir), VendorKeyPath(cp.Dir), cp.Dir,
-		cp.AdminKubeconfig, opts.AssetsDir, bob, alice)
+		signInLinks(opts.Manager, tokens), cp.AdminKubeconfig, opts.AssetsDir, bob, alice)
+}
+
+// signInLinks tells how to open the console as each console user: the
+// token rides in the fragment, which the browser never sends, and the page
+// drops it from the address bar as soon as it has read it.
+func signInLinks(m manager.Options, tokens map[string]string) string {
+	if m.Console == nil {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("The console, signed in as each user (its certificate is from make dev's own CA: your browser warns once):\n")
+	for _, name := range ConsoleUsers {
+		fmt.Fprintf(&b, "  %-20s https://%s/console/#token=%s\n", name, m.RESTAddr, tokens[name])
+	}
+	return b.String()
 }
 
 // registerAPI lets authenticated users reach api.orgplane.io and registers

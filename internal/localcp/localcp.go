@@ -52,6 +52,21 @@ type Options struct {
 	// test suites that play the quota controller themselves (writing
 	// ResourceQuota status) keep the base set.
 	Controllers []string
+	// TokenAuthFile, when set, is kube-apiserver's --token-auth-file: a CSV
+	// of bearer tokens (token,user,uid) it authenticates, for the console's
+	// sign-in in `make dev` and its browser tests.
+	TokenAuthFile string
+	// OIDC, when set, makes kube-apiserver trust an OpenID Connect issuer's
+	// ID tokens (the console's OIDC sign-in).
+	OIDC *OIDC
+}
+
+// OIDC is an issuer kube-apiserver trusts: its ID tokens' email claim is
+// the username, unprefixed.
+type OIDC struct {
+	IssuerURL, ClientID string
+	// CAFile verifies the issuer's serving certificate.
+	CAFile string
 }
 
 // BaseControllers are what orgplane needs from kube-controller-manager and
@@ -111,6 +126,14 @@ func Start(opts Options) (*ControlPlane, error) {
 	}
 	env.ControlPlane.Etcd = &envtest.Etcd{DataDir: opts.EtcdDataDir, Out: opts.Output, Err: opts.Output}
 	env.ControlPlane.APIServer = &envtest.APIServer{Out: opts.Output, Err: opts.Output}
+	if opts.TokenAuthFile != "" {
+		env.ControlPlane.APIServer.Configure().Set("token-auth-file", opts.TokenAuthFile)
+	}
+	if o := opts.OIDC; o != nil {
+		args := env.ControlPlane.APIServer.Configure()
+		args.Set("oidc-issuer-url", o.IssuerURL).Set("oidc-client-id", o.ClientID).Set("oidc-ca-file", o.CAFile)
+		args.Set("oidc-username-claim", "email").Set("oidc-username-prefix", "-")
+	}
 	var webhookAuth *WebhookClientAuth
 	if opts.WebhookDir != "" {
 		env.WebhookInstallOptions = envtest.WebhookInstallOptions{Paths: []string{opts.WebhookDir}}

@@ -32,6 +32,7 @@ import (
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/controllers"
 	"github.com/orgplane/orgplane/internal/admission"
+	"github.com/orgplane/orgplane/internal/console"
 	"github.com/orgplane/orgplane/internal/domains"
 	"github.com/orgplane/orgplane/internal/index"
 	"github.com/orgplane/orgplane/internal/license"
@@ -105,6 +106,9 @@ type Options struct {
 	// certificate in RESTCertDir.
 	RESTAddr    string
 	RESTCertDir string
+	// Console, when set, serves the web console at /console/ on the REST
+	// API's address (same origin), with OIDC sign-in when it names an issuer.
+	Console *console.Options
 	// OrgCreatorGroups may create organizations; empty lets every
 	// authenticated user (self-service).
 	OrgCreatorGroups []string
@@ -306,9 +310,13 @@ func setup(mgr ctrl.Manager, opts Options, issuerKey ed25519.PrivateKey, certs <
 		if issuerKey != nil {
 			issuer = &license.SelfIssuer{Client: mgr.GetClient(), Key: issuerKey, Offers: license.DefaultOffers}
 		}
-		server := restapi.New(mgr, restapi.Options{Addr: opts.RESTAddr, CertDir: opts.RESTCertDir, Config: mgr.GetConfig(),
+		ropts := restapi.Options{Addr: opts.RESTAddr, CertDir: opts.RESTCertDir, Config: mgr.GetConfig(),
 			Issuer: issuer, Verifier: opts.LicenseVerifier, Recorder: mgr.GetEventRecorder("orgplane-rest"),
-			Creators: &creators, Plan: opts.Plan, ReportKey: opts.reportKey, Consumer: domains.NewConsumer(opts.ConsumerDomains)})
+			Creators: &creators, Plan: opts.Plan, ReportKey: opts.reportKey, Consumer: domains.NewConsumer(opts.ConsumerDomains)}
+		if opts.Console != nil {
+			ropts.Console = console.Handler(*opts.Console)
+		}
+		server := restapi.New(mgr, ropts)
 		if err := mgr.Add(gatedRunnable{Runnable: server, ready: certs}); err != nil {
 			return err
 		}

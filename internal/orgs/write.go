@@ -160,6 +160,40 @@ func (s *Service) AddMember(ctx context.Context, u user.Info, id, email string, 
 	return role, nil
 }
 
+// SetMemberRole gives role to the members of organization id, which the
+// caller administers, that member names (as RemoveMember takes it), and
+// returns the first of them as written. Admission keeps the last admin.
+func (s *Service) SetMemberRole(ctx context.Context, u user.Info, id, member string, role v1alpha1.Role) (v1alpha1.Member, error) {
+	if err := CheckRole(role); err != nil {
+		return v1alpha1.Member{}, err
+	}
+	org, err := s.AdminOf(ctx, u, id)
+	if err != nil {
+		return v1alpha1.Member{}, err
+	}
+	var changed v1alpha1.Member
+	err = s.updateMembers(ctx, org, func(org *v1alpha1.Organization) error {
+		found := false
+		for i, m := range org.Spec.Members {
+			if s.memberIs(ctx, m, member) {
+				org.Spec.Members[i].Role = role
+				if !found {
+					changed, found = org.Spec.Members[i], true
+				}
+			}
+		}
+		if !found {
+			return refuse(NotFound, "%q is not a member of %s: give a member's User id, username or member id, as its members list shows them", member, org.Name)
+		}
+		return nil
+	})
+	if err != nil {
+		return v1alpha1.Member{}, err
+	}
+	s.Record(org, u, fmt.Sprintf("Made %s %s", member, role))
+	return changed, nil
+}
+
 // CheckRole refuses a role that is not admin, member or viewer.
 func CheckRole(role v1alpha1.Role) error {
 	switch role {

@@ -43,7 +43,7 @@ var _ = Describe("The OpenAPI document", func() {
 			}
 		}
 		Expect(documented).To(ConsistOf(append(append(rest.Routes(), rest.Seed004Routes()...), "GET /v1/openapi.json")))
-		Expect(documented).To(HaveLen(41 + 12 + 1))
+		Expect(documented).To(HaveLen(47 + 12 + 1))
 	})
 
 	It("is listed route by route in docs/api.md", func() {

@@ -1,10 +1,12 @@
 package rest
 
 import (
+	"context"
 	"net/http"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apiserver/pkg/authentication/user"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
 	"github.com/orgplane/orgplane/internal/orgs"
@@ -22,6 +24,7 @@ type inviteRequest struct {
 type invitationResource struct {
 	ID           string                     `json:"id" desc:"The invitation's id (uid)"`
 	Organization string                     `json:"organization"`
+	OrgDisplay   string                     `json:"organizationDisplayName" desc:"The organization's display name, for the person invited"`
 	Email        string                     `json:"email"`
 	Role         v1alpha1.Role              `json:"role"`
 	Account      string                     `json:"account" desc:"The account invited to; empty for the organization"`
@@ -35,7 +38,7 @@ type invitationList struct {
 	Invitations []invitationResource `json:"invitations"`
 }
 
-func renderInvitation(inv *v1alpha1.Invitation) invitationResource {
+func (s *Server) renderInvitation(ctx context.Context, inv *v1alpha1.Invitation) invitationResource {
 	phase := inv.Status.Phase
 	if phase == "" {
 		phase = v1alpha1.InvitationPending
@@ -44,15 +47,18 @@ func renderInvitation(inv *v1alpha1.Invitation) invitationResource {
 	if history == nil {
 		history = []v1alpha1.InvitationEvent{}
 	}
-	return invitationResource{ID: string(inv.UID), Organization: inv.Namespace[len(v1alpha1.OrganizationNamespacePrefix):],
+	org := &v1alpha1.Organization{}
+	org.Name = inv.Namespace[len(v1alpha1.OrganizationNamespacePrefix):]
+	_ = s.cache.Get(ctx, client.ObjectKeyFromObject(org), org)
+	return invitationResource{ID: string(inv.UID), Organization: org.Name, OrgDisplay: org.Spec.DisplayName,
 		Email: inv.Spec.Email, Role: inv.Spec.Role, Account: inv.Spec.Account, Phase: phase,
 		InvitedBy: inv.Annotations[v1alpha1.AnnotationCreatedBy], ExpiresAt: inv.Status.ExpiresAt, History: history}
 }
 
-func renderInvitations(list []v1alpha1.Invitation) invitationList {
+func (s *Server) renderInvitations(ctx context.Context, list []v1alpha1.Invitation) invitationList {
 	out := invitationList{Invitations: make([]invitationResource, 0, len(list))}
 	for i := range list {
-		out.Invitations = append(out.Invitations, renderInvitation(&list[i]))
+		out.Invitations = append(out.Invitations, s.renderInvitation(ctx, &list[i]))
 	}
 	return out
 }
@@ -63,7 +69,7 @@ func (s *Server) listInvitations(w http.ResponseWriter, r *http.Request, u user.
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, renderInvitations(list))
+	writeJSON(w, http.StatusOK, s.renderInvitations(r.Context(), list))
 	return nil
 }
 
@@ -78,7 +84,7 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request, u user.Info) err
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, renderInvitation(inv))
+	writeJSON(w, http.StatusCreated, s.renderInvitation(r.Context(), inv))
 	return nil
 }
 
@@ -88,7 +94,7 @@ func (s *Server) resendInvitation(w http.ResponseWriter, r *http.Request, u user
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, renderInvitation(inv))
+	writeJSON(w, http.StatusOK, s.renderInvitation(r.Context(), inv))
 	return nil
 }
 
@@ -107,7 +113,7 @@ func (s *Server) myInvitations(w http.ResponseWriter, r *http.Request, u user.In
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, renderInvitations(list))
+	writeJSON(w, http.StatusOK, s.renderInvitations(r.Context(), list))
 	return nil
 }
 
@@ -126,6 +132,6 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, u user.Info, ans
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, renderInvitation(inv))
+	writeJSON(w, http.StatusOK, s.renderInvitation(r.Context(), inv))
 	return nil
 }

@@ -10,7 +10,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/orgplane/orgplane/api/v1alpha1"
-	"github.com/orgplane/orgplane/internal/index"
 	"github.com/orgplane/orgplane/internal/orgs"
 	"github.com/orgplane/orgplane/internal/usage"
 )
@@ -120,11 +119,7 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, u user.Info
 	}
 	out := []Member{}
 	for _, m := range org.Spec.Members {
-		member := Member{ID: index.SubjectKey(m), Kind: m.Kind, Name: m.Name, Role: m.Role}
-		if found, err := s.orgs.UserNamed(r.Context(), m.Name); err == nil && found != nil && m.Kind == v1alpha1.SubjectUser {
-			member.ID, member.Email = string(found.UID), found.Spec.Email
-		}
-		out = append(out, member)
+		out = append(out, s.renderMember(r.Context(), m))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"members": out})
 	return nil

@@ -308,6 +308,9 @@ var components = []struct {
 	{"IdentityCreateRequest", identityCreateRequest{}, true, ""},
 	{"UpdateOrganizationRequest", updateRequest{}, true, ""},
 	{"MemberRequest", memberRequest{}, true, ""},
+	{"CreateAccountRequest", createAccountRequest{}, true, ""},
+	{"RenameAccountRequest", renameAccountRequest{}, true, ""},
+	{"RoleRequest", roleRequest{}, true, ""},
 }
 
 // Media types of bodies.

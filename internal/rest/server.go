@@ -63,6 +63,9 @@ type Options struct {
 	Consumer domains.Consumer
 	// ReportKey signs usage reports: the installation's own key.
 	ReportKey ed25519.PrivateKey
+	// Console serves the web console at /console/ when set: static files
+	// that call this API from the same origin (internal/console).
+	Console http.Handler
 }
 
 // +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
@@ -118,6 +121,12 @@ func (s *Server) Start(ctx context.Context) error {
 	mux.Handle("/", authn.wrap(s.routes()))
 	for _, path := range views.Paths {
 		mux.Handle(path, mine)
+	}
+	if s.opts.Console != nil {
+		// The console's files hold no data: they are served to anyone, and
+		// every call they make is authenticated by the routes.
+		mux.Handle("/console/", s.opts.Console)
+		mux.Handle("GET /console", http.RedirectHandler("/console/", http.StatusMovedPermanently))
 	}
 	srv := &http.Server{
 		Addr:              s.opts.Addr,

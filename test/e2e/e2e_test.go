@@ -22,6 +22,7 @@ var root, _ = filepath.Abs(filepath.Join("..", ".."))
 // stack is the local control plane and manager `make dev` runs.
 type stack struct {
 	dir     string
+	base    string // the REST API and console: https://127.0.0.1:<port>
 	kubectl string
 	out     *localcp.SyncBuffer // what make dev printed
 }
@@ -51,18 +52,21 @@ func (s *stack) as(user string) string {
 	return "--kubeconfig=" + filepath.Join(s.dir, user+".kubeconfig")
 }
 
-// start runs what `make dev` runs, until the test ends.
-func start(t *testing.T) *stack {
+// start runs what `make dev` runs, until the test ends; with, changes
+// make dev's options first.
+func start(t *testing.T, with ...func(*devenv.Options)) *stack {
 	ctx, cancel := context.WithCancel(context.Background())
 	out, done := &localcp.SyncBuffer{}, make(chan error, 1)
-	dir := t.TempDir()
-	go func() {
-		done <- devenv.Run(ctx, devenv.Options{
-			AssetsDir: localcp.DefaultAssetsDir(), Dir: dir, ConfigDir: filepath.Join(root, "config"),
-			Manager: manager.Options{MetricsAddr: "0", ProbeAddr: "0", Plan: manager.DefaultPlan,
-				RESTAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t))},
-		}, out)
-	}()
+	dir, rest := t.TempDir(), fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	opts := devenv.Options{
+		AssetsDir: localcp.DefaultAssetsDir(), Dir: dir, ConfigDir: filepath.Join(root, "config"),
+		Manager: manager.Options{MetricsAddr: "0", ProbeAddr: "0", Plan: manager.DefaultPlan,
+			RESTAddr: rest},
+	}
+	for _, f := range with {
+		f(&opts)
+	}
+	go func() { done <- devenv.Run(ctx, opts, out) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -75,7 +79,7 @@ func start(t *testing.T) *stack {
 		}
 		return nil
 	})
-	return &stack{dir: dir, kubectl: filepath.Join(localcp.DefaultAssetsDir(), "kubectl"), out: out}
+	return &stack{dir: dir, base: "https://" + rest, kubectl: filepath.Join(localcp.DefaultAssetsDir(), "kubectl"), out: out}
 }
 
 func freePort(t *testing.T) int {
@@ -141,17 +145,7 @@ func printedCommands(t *testing.T, s *stack) {
 // vendorLicense issues a key with `orgplane license issue` and the dev
 // vendor key, applies it with kubectl, and waits for globex's new plan.
 func vendorLicense(t *testing.T, s *stack) {
-	bin := filepath.Join(t.TempDir(), "orgplane")
-	build := exec.Command("go", "build", "-o", bin, filepath.Join(root, "cmd", "orgplane"))
-	if b, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
-	}
-	key, err := exec.Command(bin, "license", "issue", "--key", filepath.Join(s.dir, "vendor", "license-signing.key"),
-		"--licensee", "Globex", "--organization", "globex", "--type", "enterprise",
-		"--accounts", "20", "--users", "30", "--deployments", "40").Output()
-	if err != nil {
-		t.Fatalf("orgplane license issue: %v", err)
-	}
+	key := issueLicense(t, s)
 	apply := exec.Command(s.kubectl, "--kubeconfig", filepath.Join(s.dir, "admin.kubeconfig"), "apply", "-f", "-")
 	apply.Stdin = strings.NewReader("apiVersion: orgplane.io/v1alpha1\nkind: License\n" +
 		"metadata:\n  name: globex-enterprise\n" +
@@ -164,6 +158,23 @@ func vendorLicense(t *testing.T, s *stack) {
 			"jsonpath={.status.plan.type} {.status.plan.limits.accounts}")
 		return expect(plan, "enterprise 20")
 	})
+}
+
+// issueLicense issues globex an enterprise key (20 accounts, 30 users, 40
+// deployments) with `orgplane license issue` and make dev's vendor key.
+func issueLicense(t *testing.T, s *stack) []byte {
+	bin := filepath.Join(t.TempDir(), "orgplane")
+	build := exec.Command("go", "build", "-o", bin, filepath.Join(root, "cmd", "orgplane"))
+	if b, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, b)
+	}
+	key, err := exec.Command(bin, "license", "issue", "--key", filepath.Join(s.dir, "vendor", "license-signing.key"),
+		"--licensee", "Globex", "--organization", "globex", "--type", "enterprise",
+		"--accounts", "20", "--users", "30", "--deployments", "40").Output()
+	if err != nil {
+		t.Fatalf("orgplane license issue: %v", err)
+	}
+	return key
 }
 
 // readmeWalkthrough runs every `$` line of the README and compares its

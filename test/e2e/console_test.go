@@ -1,0 +1,357 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/orgplane/orgplane/internal/devenv"
+	"github.com/orgplane/orgplane/internal/localcp"
+	"github.com/orgplane/orgplane/test/browser"
+	"github.com/orgplane/orgplane/test/oidctest"
+)
+
+// console is make dev's stack seen through the console in Chromium, one
+// tab (one sign-in) per person.
+type console struct {
+	s      *stack
+	b      *browser.Browser
+	tokens map[string]string
+	axe    string
+	shots  string // where screenshots go: $SCREENSHOTS (make screenshots), else nowhere
+}
+
+func (c *console) as(t *testing.T, user string) *browser.Page {
+	t.Helper()
+	p := c.b.Page(t)
+	p.SignIn(c.s.base, c.tokens[user])
+	return p
+}
+
+// TestConsole plays the console's people on make dev's stack: alice (admin
+// of acme), bob (member of acme, admin of globex) and vera (nobody, until
+// alice makes her a viewer of globex).
+func TestConsole(t *testing.T) {
+	b := browser.New(t)
+	issuer, err := oidctest.Start("orgplane-console", "alice@acme.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(issuer.Close)
+	ca := filepath.Join(t.TempDir(), "issuer-ca.crt")
+	if err := issuer.WriteCA(ca); err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, func(o *devenv.Options) {
+		o.OIDC = &localcp.OIDC{IssuerURL: issuer.URL, ClientID: issuer.ClientID, CAFile: ca}
+	})
+	tokens, err := devenv.Tokens(s.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &console{s: s, b: b, tokens: tokens, axe: browser.AxePath(root), shots: os.Getenv("SCREENSHOTS")}
+	t.Run("the page is served with a strict policy and holds the token in memory only", func(t *testing.T) { pageHeaders(t, c) })
+	t.Run("bob invites alice to globex; she accepts and switches to it by keyboard", func(t *testing.T) { joinGlobex(t, c) })
+	t.Run("alice creates an account and sees its key once", func(t *testing.T) { accountKeyOnce(t, c) })
+	t.Run("alice adds members by keyboard and removes one", func(t *testing.T) { addRemoveMember(t, c) })
+	t.Run("over the plan's limit, the refusal is shown as text", func(t *testing.T) { overLimit(t, c) })
+	t.Run("alice applies a license and sees the plan change", func(t *testing.T) { applyLicense(t, c) })
+	t.Run("bob, a member of acme, sees no admin button and a forged write is refused", func(t *testing.T) { memberView(t, c) })
+	t.Run("vera, a viewer of globex, sees read-only pages", func(t *testing.T) { viewerView(t, c) })
+	t.Run("alice creates an organization and deletes it after confirming", func(t *testing.T) { createDelete(t, c) })
+	t.Run("a bad token is refused with a message", func(t *testing.T) { badToken(t, c) })
+	t.Run("alice signs in with OIDC (authorization code with PKCE)", func(t *testing.T) { oidcSignIn(t, c, issuer) })
+}
+
+// pageHeaders: the console's own files carry the policy that keeps script
+// to the console's own files and its calls to its own origin, and the token
+// leaves the address bar at once and is never stored.
+func pageHeaders(t *testing.T, c *console) {
+	p := c.as(t, "alice@acme.example")
+	var got struct {
+		URL, Storage string
+		Cookies      string
+	}
+	raw := p.Eval(`({URL: location.href, Storage: JSON.stringify(localStorage) + JSON.stringify(sessionStorage),
+		Cookies: document.cookie})`)
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(got.URL, "token") || got.Storage != "{}{}" || got.Cookies != "" {
+		t.Errorf("after sign-in: address %q, storage %s, cookies %q: the token must live in memory only", got.URL, got.Storage, got.Cookies)
+	}
+	csp := string(p.Eval(`fetch("/console/").then(r => r.headers.get("Content-Security-Policy"))`))
+	for _, want := range []string{"default-src 'none'", "script-src 'self'", "connect-src 'self'", "frame-ancestors 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("Content-Security-Policy %s lacks %s", csp, want)
+		}
+	}
+	// A script the page did not ship is not run: the policy refuses it.
+	p.Eval(`(() => { const s = document.createElement("script"); s.textContent = "window.injected = true";
+		document.body.appendChild(s); return true })()`)
+	if string(p.Eval(`window.injected === true`)) != "false" {
+		t.Error("an inline script ran: the Content-Security-Policy does not hold")
+	}
+}
+
+// joinGlobex: bob invites alice from globex's members page; alice sees the
+// invitation by the switcher, accepts it, and switches to globex with the
+// keyboard alone.
+func joinGlobex(t *testing.T, c *console) {
+	bob := c.as(t, "bob@globex.example")
+	bob.Go(c.s.base, "#/org/globex/members", "#invite")
+	bob.Fill("#invite-email", "alice@acme.example")
+	bob.Select("#invite-role", "admin")
+	bob.Click("#invite button[type=submit]")
+	bob.WaitText("#notice", "alice@acme.example")
+
+	alice := c.as(t, "alice@acme.example")
+	alice.WaitText("#invitations", "Globex")
+	alice.Screenshot(c.shots, "console-switcher")
+	alice.Axe(c.axe, "the switcher with an invitation")
+	alice.Click("#invitations button.accept")
+	alice.WaitText("#org-switcher", "Globex")
+	// Keyboard only, on a page just opened: Tab to the switcher, then choose
+	// globex with the arrows.
+	alice = c.as(t, "alice@acme.example")
+	for i := 0; i < 10 && alice.Focused() != "#org-switcher"; i++ {
+		alice.Keys(kb.Tab)
+	}
+	if alice.Focused() != "#org-switcher" {
+		t.Fatalf("Tab never reached the organization switcher (focus: %s)", alice.Focused())
+	}
+	for i := 0; i < 5 && !strings.Contains(string(alice.Eval(`location.hash`)), "globex"); i++ {
+		alice.Keys(kb.ArrowDown)
+	}
+	alice.WaitText("main", "Globex")
+	alice.WaitText("#role", "admin")
+}
+
+// accountKeyOnce: the new account's key is shown once, and on no other
+// page or visit.
+func accountKeyOnce(t *testing.T, c *console) {
+	alice := c.as(t, "alice@acme.example")
+	alice.Go(c.s.base, "#/org/globex/accounts", "#create-account")
+	alice.Fill("#account-display-name", "Reports")
+	alice.Click("#create-account button[type=submit]")
+	alice.WaitText("#api-key", "not be shown again")
+	key := alice.Text("#api-key-value")
+	if !strings.HasPrefix(key, "opk_") {
+		t.Fatalf("the key shown is %q", key)
+	}
+	alice.WaitText("#accounts", "Reports")
+	alice.Screenshot(c.shots, "console-accounts")
+	alice.Axe(c.axe, "accounts, with a new key")
+	alice.Click("#api-key button")
+	alice.Go(c.s.base, "#/org/globex/overview", "#plan")
+	alice.Go(c.s.base, "#/org/globex/accounts", "#accounts")
+	alice.WaitText("#accounts", "Reports")
+	if body := alice.Text("body"); strings.Contains(body, key) || alice.Count("#api-key") != 0 {
+		t.Error("the key is shown again after it was dismissed")
+	}
+	alice.Click("#accounts tr[data-name=reports] button.rotate")
+	alice.WaitText("#api-key", "not be shown again")
+	if rotated := alice.Text("#api-key-value"); rotated == key || !strings.HasPrefix(rotated, "opk_") {
+		t.Errorf("rotating gave %q (was %q)", rotated, key)
+	}
+}
+
+// addRemoveMember: alice adds vera as a viewer with the keyboard alone,
+// adds dave, and removes him.
+func addRemoveMember(t *testing.T, c *console) {
+	alice := c.as(t, "alice@acme.example")
+	alice.Go(c.s.base, "#/org/globex/members", "#add-member")
+	alice.Do(chromedp.Focus(chromedp.CSS("#member-email")))
+	alice.Keys("vera@acme.example")
+	alice.Keys(kb.Tab)
+	if alice.Focused() != "#member-role" {
+		t.Fatalf("Tab from the e-mail went to %s, not the role", alice.Focused())
+	}
+	for i := 0; i < 3 && string(alice.Eval(`document.querySelector("#member-role").value`)) != `"viewer"`; i++ {
+		alice.Keys(kb.ArrowDown)
+	}
+	alice.Keys(kb.Tab)
+	alice.Keys(kb.Enter)
+	alice.WaitText("#members", "vera@acme.example")
+	alice.Fill("#member-email", "dave@globex.example")
+	alice.Click("#add-member button[type=submit]")
+	alice.WaitText("#members", "dave@globex.example")
+	alice.Screenshot(c.shots, "console-members")
+	alice.Axe(c.axe, "members")
+	alice.Click(`#members tr[data-name="dave@globex.example"] button.remove`)
+	alice.Click(`#members tr[data-name="dave@globex.example"] button.confirm`)
+	alice.WaitText("#notice", "dave@globex.example")
+	if strings.Contains(alice.Text("#members"), "dave@globex.example") {
+		t.Error("dave is still listed after his removal")
+	}
+}
+
+// overLimit: globex is on the free plan (3 accounts, 2 made): the fourth is
+// refused, and admission's reason is shown to alice as text.
+func overLimit(t *testing.T, c *console) {
+	alice := c.as(t, "alice@acme.example")
+	alice.Go(c.s.base, "#/org/globex/accounts", "#create-account")
+	alice.Fill("#account-display-name", "Billing")
+	alice.Click("#create-account button[type=submit]")
+	alice.WaitText("#accounts", "Billing")
+	alice.Click("#api-key button")
+	alice.Fill("#account-display-name", "One too many")
+	alice.Click("#create-account button[type=submit]")
+	alice.WaitText("#error", "limit")
+	if strings.Contains(alice.Text("#accounts"), "One too many") {
+		t.Error("the account over the limit is listed")
+	}
+	alice.Screenshot(c.shots, "console-over-limit")
+}
+
+// applyLicense: alice pastes a vendor key; the plan changes from free.
+func applyLicense(t *testing.T, c *console) {
+	alice := c.as(t, "alice@acme.example")
+	alice.Go(c.s.base, "#/org/globex/overview", "#plan")
+	alice.WaitText("#plan", "free")
+	alice.Go(c.s.base, "#/org/globex/license", "#apply-license")
+	alice.Fill("#license-key", strings.TrimSpace(string(issueLicense(t, c.s))))
+	alice.Click("#apply-license button[type=submit]")
+	alice.WaitText("#license-claims", "Globex")
+	alice.WaitText("#license-claims", "enterprise")
+	alice.Screenshot(c.shots, "console-license")
+	alice.Axe(c.axe, "license")
+	alice.Go(c.s.base, "#/org/globex/overview", "#plan")
+	alice.WaitText("#plan", "enterprise")
+	alice.WaitText("#usage", "20")
+	alice.Screenshot(c.shots, "console-overview")
+	alice.Axe(c.axe, "overview")
+}
+
+// adminOnly are the forms and buttons only admins are shown.
+var adminOnly = []string{"#create-account", "#add-member", "#apply-license", "#rename-org", "#delete-org",
+	"button.remove", "button.rotate", "button.rename", "button.delete", "button.revoke", "select.role"}
+
+// memberView: bob is a member of acme: no admin form or button on any
+// page, and the write the button would have made, sent anyway from his
+// page with his own token, is refused by the server.
+func memberView(t *testing.T, c *console) {
+	bob := c.as(t, "bob@globex.example")
+	for _, page := range []string{"overview", "accounts", "members", "license", "settings"} {
+		bob.Go(c.s.base, "#/org/acme/"+page, "#role")
+		bob.WaitText("#role", "member")
+		for _, sel := range adminOnly {
+			if n := bob.Count(sel); n != 0 {
+				t.Errorf("bob (member) sees %d %s on acme's %s page", n, sel, page)
+			}
+		}
+	}
+	bob.Screenshot(c.shots, "console-member")
+	forged := fmt.Sprintf(`fetch("/v1/organizations/acme/accounts", {method: "POST",
+		headers: {"Authorization": "Bearer %s", "Content-Type": "application/json"},
+		body: JSON.stringify({displayName: "Forged"})}).then(r => r.status)`, c.tokens["bob@globex.example"])
+	if status := string(bob.Eval(forged)); status != "403" {
+		t.Errorf("bob's forged account create answered %s, not 403", status)
+	}
+	forged = fmt.Sprintf(`fetch("/v1/organizations/acme/members", {method: "POST",
+		headers: {"Authorization": "Bearer %s", "Content-Type": "application/json"},
+		body: JSON.stringify({email: "mallory@evil.example", role: "admin"})}).then(r => r.status)`, c.tokens["bob@globex.example"])
+	if status := string(bob.Eval(forged)); status != "403" {
+		t.Errorf("bob's forged member add answered %s, not 403", status)
+	}
+	if out := c.s.must(t, "get", "organization", "acme", "-o", "jsonpath={.spec.members[*].name}"); strings.Contains(out, "mallory") {
+		t.Errorf("acme's members after the forged request: %s", out)
+	}
+}
+
+// viewerView: vera, whom alice made a viewer of globex, reads every page,
+// with no form to write, not even an invitation.
+func viewerView(t *testing.T, c *console) {
+	vera := c.as(t, "vera@acme.example")
+	for _, page := range []string{"overview", "accounts", "members", "license", "settings"} {
+		vera.Go(c.s.base, "#/org/globex/"+page, "#role")
+		vera.WaitText("#role", "viewer")
+		for _, sel := range append(adminOnly, "#invite") {
+			if n := vera.Count(sel); n != 0 {
+				t.Errorf("vera (viewer) sees %d %s on globex's %s page", n, sel, page)
+			}
+		}
+	}
+	vera.Go(c.s.base, "#/org/globex/accounts", "#accounts")
+	vera.WaitText("#accounts", "Reports")
+}
+
+// createDelete: alice creates Initech, which the switcher then offers, and
+// deletes it only once she has typed its name.
+func createDelete(t *testing.T, c *console) {
+	alice := c.as(t, "alice@acme.example")
+	alice.Go(c.s.base, "#/new", "#create-org")
+	alice.Screenshot(c.shots, "console-new-organization")
+	alice.Axe(c.axe, "new organization")
+	alice.Fill("#org-name", "Initech")
+	alice.Fill("#account-name", "Printers")
+	alice.Click("#eula")
+	alice.Click("#create-org button[type=submit]")
+	alice.WaitText("#api-key", "not be shown again")
+	alice.WaitText("#org-switcher", "Initech")
+	alice.Go(c.s.base, "#/org/initech/settings", "#delete-org")
+	alice.Screenshot(c.shots, "console-settings")
+	alice.Axe(c.axe, "settings")
+	alice.Fill("#confirm-delete", "not-initech")
+	alice.Click("#delete-org button[type=submit]")
+	alice.WaitText("#error", "initech")
+	if out, err := c.s.run("get", "organization", "initech"); err != nil {
+		t.Fatalf("initech was deleted without its name typed: %v %s", err, out)
+	}
+	alice.Fill("#confirm-delete", "initech")
+	alice.Click("#delete-org button[type=submit]")
+	alice.WaitText("#notice", "initech")
+	eventuallyGone(t, c.s, "initech")
+}
+
+func eventuallyGone(t *testing.T, s *stack, org string) {
+	t.Helper()
+	eventually(t, 60*time.Second, func() error {
+		if out, err := s.run("get", "organization", org); err == nil {
+			return fmt.Errorf("organization %s is still there: %s", org, out)
+		}
+		return nil
+	})
+}
+
+// badToken: a token kube-apiserver does not know leaves the person on the
+// sign-in page with the reason.
+func badToken(t *testing.T, c *console) {
+	p := c.b.Page(t)
+	p.Do(chromedp.Navigate(c.s.base + "/console/"))
+	p.Do(chromedp.WaitVisible(chromedp.CSS("#signin")))
+	p.Screenshot(c.shots, "console-sign-in")
+	p.Axe(c.axe, "sign-in")
+	p.Fill("#token", "not-a-token")
+	p.Click("#signin button[type=submit]")
+	p.WaitText("#error", "Authentication required")
+	if p.Count("#org-switcher") != 0 {
+		t.Error("a bad token signed in")
+	}
+}
+
+// oidcSignIn: the console sends alice to the issuer with a PKCE challenge,
+// exchanges the code it gets back with the verifier, and calls the API
+// with the ID token, which kube-apiserver verifies; nothing of it is kept
+// in storage or in the address bar.
+func oidcSignIn(t *testing.T, c *console, issuer *oidctest.Issuer) {
+	p := c.b.Page(t)
+	p.Do(chromedp.Navigate(c.s.base+"/console/"), chromedp.WaitVisible(chromedp.CSS("#oidc")))
+	p.Click("#oidc")
+	p.Do(chromedp.WaitVisible(chromedp.CSS("#org-switcher")))
+	p.WaitText("#org-switcher", "Acme Corporation")
+	if issuer.Exchanged() != 1 {
+		t.Errorf("the issuer exchanged %d codes for a matching verifier, not 1", issuer.Exchanged())
+	}
+	raw := string(p.Eval(`location.search + location.hash + JSON.stringify(localStorage) + JSON.stringify(sessionStorage)`))
+	if strings.Contains(raw, "code") || strings.Contains(raw, "token") || strings.Contains(raw, "verifier") {
+		t.Errorf("after the OIDC sign-in the page keeps: %s", raw)
+	}
+}
