@@ -20,9 +20,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/orgplane/orgplane/internal/admission"
+	"github.com/orgplane/orgplane/internal/console"
 	"github.com/orgplane/orgplane/internal/devenv"
 	"github.com/orgplane/orgplane/internal/localcp"
-	"github.com/orgplane/orgplane/internal/console"
 	"github.com/orgplane/orgplane/internal/manager"
 )
 
