@@ -110,6 +110,23 @@ func (p *Page) Do(steps ...chromedp.Action[chromedp.Void]) {
 func (p *Page) SignIn(base, token string) {
 	p.t.Helper()
 	p.Do(chromedp.Navigate(base+"/console/#token="+token), chromedp.WaitVisible(chromedp.CSS("#org-switcher")))
+	p.RecordCalls()
+}
+
+// RecordCalls makes the page note each request it sends from now on, for
+// Calls. A hash route keeps the page, and so the note.
+func (p *Page) RecordCalls() {
+	p.t.Helper()
+	p.Eval(`(() => { if (window.__calls) return true; window.__calls = []; const f = window.fetch;
+		window.fetch = (url, opts) => { window.__calls.push(((opts && opts.method) || "GET") + " " +
+			new URL(url, location.href).pathname); return f(url, opts) }; return true })()`)
+}
+
+// Calls lists "METHOD /path" of each request the page sent since RecordCalls.
+func (p *Page) Calls() []string {
+	var calls []string
+	_ = p.evalInto(`window.__calls || []`, &calls)
+	return calls
 }
 
 // Go opens a route of the console (#/org/acme/members) and waits for sel.
@@ -213,9 +230,10 @@ func (p *Page) Screenshot(dir, name string) {
 	if dir == "" {
 		return
 	}
+	p.Eval(`window.scrollTo(0, 0), true`) // a sticky element shows where the top of the page has it
 	ctx, cancel := context.WithTimeout(p.ctx, Timeout)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err == nil {
 		err = os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
 	}

@@ -3,6 +3,8 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/orgplane/orgplane/internal/devenv"
 	"github.com/orgplane/orgplane/internal/localcp"
+	"github.com/orgplane/orgplane/internal/rest"
 	"github.com/orgplane/orgplane/test/browser"
 	"github.com/orgplane/orgplane/test/oidctest"
 )
@@ -25,13 +28,19 @@ type console struct {
 	b      *browser.Browser
 	tokens map[string]string
 	axe    string
-	shots  string // where screenshots go: $SCREENSHOTS (make screenshots), else nowhere
+	shots  string          // where screenshots go: $SCREENSHOTS (make screenshots), else nowhere
+	calls  map[string]bool // each "METHOD /path" the pages sent
 }
 
 func (c *console) as(t *testing.T, user string) *browser.Page {
 	t.Helper()
 	p := c.b.Page(t)
 	p.SignIn(c.s.base, c.tokens[user])
+	t.Cleanup(func() { // before the tab closes
+		for _, call := range p.Calls() {
+			c.calls[call] = true
+		}
+	})
 	return p
 }
 
@@ -56,7 +65,8 @@ func TestConsole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &console{s: s, b: b, tokens: tokens, axe: browser.AxePath(root), shots: os.Getenv("SCREENSHOTS")}
+	c := &console{s: s, b: b, tokens: tokens, axe: browser.AxePath(root), shots: os.Getenv("SCREENSHOTS"),
+		calls: map[string]bool{}}
 	t.Run("the page is served with a strict policy and holds the token in memory only", func(t *testing.T) { pageHeaders(t, c) })
 	t.Run("bob invites alice to globex; she accepts and switches to it by keyboard", func(t *testing.T) { joinGlobex(t, c) })
 	t.Run("alice creates an account and sees its key once", func(t *testing.T) { accountKeyOnce(t, c) })
@@ -68,6 +78,7 @@ func TestConsole(t *testing.T) {
 	t.Run("alice creates an organization and deletes it after confirming", func(t *testing.T) { createDelete(t, c) })
 	t.Run("a bad token is refused with a message", func(t *testing.T) { badToken(t, c) })
 	t.Run("alice signs in with OIDC (authorization code with PKCE)", func(t *testing.T) { oidcSignIn(t, c, issuer) })
+	t.Run("every request the console sent is a route of the OpenAPI document", func(t *testing.T) { onlyPublicAPI(t, c) })
 }
 
 // pageHeaders: the console's own files carry the policy that keeps script
@@ -118,14 +129,21 @@ func joinGlobex(t *testing.T, c *console) {
 	alice.Axe(c.axe, "the switcher with an invitation")
 	alice.Click("#invitations button.accept")
 	alice.WaitText("#org-switcher", "Globex")
-	// Keyboard only, on a page just opened: Tab to the switcher, then choose
+	// Keyboard only, on a page just opened (the console puts the focus on
+	// its heading): back with Shift+Tab to the switcher, then choose
 	// globex with the arrows.
 	alice = c.as(t, "alice@acme.example")
+	eventually(t, 10*time.Second, func() error {
+		if f := alice.Focused(); !strings.HasPrefix(f, "h1:") {
+			return fmt.Errorf("the focus is on %s, not the page's heading", f)
+		}
+		return nil
+	})
 	for i := 0; i < 10 && alice.Focused() != "#org-switcher"; i++ {
-		alice.Keys(kb.Tab)
+		alice.Do(chromedp.KeyEvent(kb.Tab, chromedp.KeyModifiers(chromedp.ModifierShift)))
 	}
 	if alice.Focused() != "#org-switcher" {
-		t.Fatalf("Tab never reached the organization switcher (focus: %s)", alice.Focused())
+		t.Fatalf("Shift+Tab never reached the organization switcher (focus: %s)", alice.Focused())
 	}
 	for i := 0; i < 5 && !strings.Contains(string(alice.Eval(`location.hash`)), "globex"); i++ {
 		alice.Keys(kb.ArrowDown)
@@ -161,6 +179,14 @@ func accountKeyOnce(t *testing.T, c *console) {
 	if rotated := alice.Text("#api-key-value"); rotated == key || !strings.HasPrefix(rotated, "opk_") {
 		t.Errorf("rotating gave %q (was %q)", rotated, key)
 	}
+	alice.Click("#api-key button")
+	alice.Click("#accounts tr[data-name=reports] button.rename")
+	alice.Fill("#rename-input-reports", "Reports EU")
+	alice.Click("#accounts tr[data-name=reports] button[type=submit]")
+	alice.WaitText("#accounts tr[data-name=reports]", "Reports EU")
+	if out := c.s.must(t, "get", "account", "reports", "-n", "org-globex", "-o", "jsonpath={.spec.displayName}"); out != "Reports EU" {
+		t.Errorf("after the rename kubectl shows the account's display name %q", out)
+	}
 }
 
 // addRemoveMember: alice adds vera as a viewer with the keyboard alone,
@@ -185,6 +211,12 @@ func addRemoveMember(t *testing.T, c *console) {
 	alice.WaitText("#members", "dave@globex.example")
 	alice.Screenshot(c.shots, "console-members")
 	alice.Axe(c.axe, "members")
+	alice.Select(`#members tr[data-name="dave@globex.example"] select.role`, "admin")
+	alice.Click(`#members tr[data-name="dave@globex.example"] button.save`)
+	alice.WaitText("#notice", "dave@globex.example is now an admin")
+	if out := c.s.must(t, "get", "organization", "globex", "-o", `jsonpath={.spec.members[?(@.name=="dave@globex.example")].role}`); out != "admin" {
+		t.Errorf("after the role change kubectl shows dave's role %q", out)
+	}
 	alice.Click(`#members tr[data-name="dave@globex.example"] button.remove`)
 	alice.Click(`#members tr[data-name="dave@globex.example"] button.confirm`)
 	alice.WaitText("#notice", "dave@globex.example")
@@ -209,6 +241,15 @@ func overLimit(t *testing.T, c *console) {
 		t.Error("the account over the limit is listed")
 	}
 	alice.Screenshot(c.shots, "console-over-limit")
+	alice.Click("#accounts tr[data-name=billing] button.delete")
+	alice.Click("#accounts tr[data-name=billing] button.confirm")
+	alice.WaitText("#notice", "billing deleted")
+	eventually(t, 60*time.Second, func() error {
+		if out, err := c.s.run("get", "account", "billing", "-n", "org-globex"); err == nil {
+			return fmt.Errorf("account billing is still there: %s", out)
+		}
+		return nil
+	})
 }
 
 // applyLicense: alice pastes a vendor key; the plan changes from free.
@@ -353,5 +394,27 @@ func oidcSignIn(t *testing.T, c *console, issuer *oidctest.Issuer) {
 	raw := string(p.Eval(`location.search + location.hash + JSON.stringify(localStorage) + JSON.stringify(sessionStorage)`))
 	if strings.Contains(raw, "code") || strings.Contains(raw, "token") || strings.Contains(raw, "verifier") {
 		t.Errorf("after the OIDC sign-in the page keeps: %s", raw)
+	}
+}
+
+// onlyPublicAPI: the console is built on the public REST API alone; each
+// request its pages sent matches a route of the OpenAPI document.
+func onlyPublicAPI(t *testing.T, c *console) {
+	mux := http.NewServeMux()
+	for _, route := range rest.Routes() {
+		mux.HandleFunc(route, func(http.ResponseWriter, *http.Request) {})
+	}
+	seen := c.calls
+	if len(seen) < 10 {
+		t.Fatalf("the pages sent only %d distinct requests: %v", len(seen), seen)
+	}
+	for call := range seen {
+		method, path, _ := strings.Cut(call, " ")
+		if strings.HasPrefix(path, "/console/") {
+			continue // the console's own files (this test fetched one)
+		}
+		if _, pattern := mux.Handler(httptest.NewRequest(method, path, nil)); pattern == "" {
+			t.Errorf("the console sent %s, which is no route of the REST API", call)
+		}
 	}
 }
