@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"regexp"
 	"strconv"
 
 	"github.com/orgplane/orgplane/internal/orgs"
@@ -65,8 +66,14 @@ func fromAPIStatus(w http.ResponseWriter, err error) *Error {
 	if msg == "" {
 		msg = err.Error()
 	}
-	return httpError(int(status.Code), msg, nil)
+	return httpError(int(status.Code), admissionPrefix.ReplaceAllString(msg, ""), nil)
 }
+
+// admissionPrefix is what kube-apiserver writes before the reason of a
+// webhook's or a ValidatingAdmissionPolicy's denial: which check refused,
+// which a person cannot act on. The reason, which says what to do, stays.
+var admissionPrefix = regexp.MustCompile(`^(admission webhook "[^"]+" denied the request: )?` +
+	`([^ ]+ "?[^ ]*"? ?is forbidden: )?(ValidatingAdmissionPolicy '[^']+' with binding '[^']+' denied request: )?`)
 
 // refusalCodes are the HTTP codes of the organization service's refusals;
 // seed 000's form routes answer Invalid with 422 (see unprocessable).

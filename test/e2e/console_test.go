@@ -289,6 +289,9 @@ func memberView(t *testing.T, c *console) {
 			}
 		}
 	}
+	// acme's demo license has guardrails: its overview shows the quota.
+	bob.Go(c.s.base, "#/org/acme/overview", "#quota")
+	bob.WaitText("#quota", "pods")
 	bob.Screenshot(c.shots, "console-member")
 	forged := fmt.Sprintf(`fetch("/v1/organizations/acme/accounts", {method: "POST",
 		headers: {"Authorization": "Bearer %s", "Content-Type": "application/json"},

@@ -548,9 +548,10 @@ async function pageOrg(name, page) {
   return [h('div', { class: 'page-head' }, h('h1', { tabIndex: -1 }, `${pageName}: ${title}`), h('p', { id: 'role', class: 'role-text' }, roleText(role))), body];
 }
 
-/** Overview: plan, phase, dates, usage against limits, seats. */
+/** Overview: plan, phase, dates, usage against limits, seats, workspace quota. */
 async function pageOverview(ctx) {
-  const [lic, one] = await Promise.all([api('GET', orgPath(ctx.name, '/license')), api('GET', orgPath(ctx.name))]);
+  const [lic, one, accts] = await Promise.all([api('GET', orgPath(ctx.name, '/license')), api('GET', orgPath(ctx.name)),
+    api('GET', orgPath(ctx.name, '/accounts'))]);
   const seats = one && one.organization && one.organization.status && one.organization.status.seats;
   const phaseHelp = {
     Grace: 'The license has expired: the plan is kept until the grace period ends. Apply a renewed license key.',
@@ -572,7 +573,31 @@ async function pageOverview(ctx) {
       h('h2', { id: 'usage-title' }, 'Usage'),
       usageTable(lic.limits, lic.usage),
       seats ? h('p', { id: 'seats' }, `Seats: ${seats.used} of ${seats.limit} used by members and pending invitations (${seats.pending} pending).`) : null),
+    quotaCard(one && one.organization && one.organization.status, (accts && accts.accounts) || []),
   ];
+}
+
+/** quotaCard shows the plan's guardrails in use: the organization-wide total and each workspace's quota. */
+function quotaCard(status, accounts) {
+  const total = status && status.quota;
+  const perWorkspace = accounts.filter((a) => a.status && a.status.quota && a.status.quota.summary);
+  const parts = [h('h2', { id: 'quota-title' }, 'Workspace quota')];
+  if (!total && !perWorkspace.length) {
+    parts.push(h('p', {}, 'The plan sets no quota on the workspaces.'));
+  }
+  if (total) {
+    const body = h('tbody');
+    for (const [res, hard] of Object.entries(total.hard || {})) {
+      body.append(h('tr', {}, h('th', { scope: 'row' }, res), h('td', { class: 'num' }, (total.used || {})[res] || '0'), h('td', { class: 'num' }, hard)));
+    }
+    parts.push(h('table', { id: 'quota-total' }, h('caption', {}, 'All workspaces together, against the organization\'s total'),
+      h('thead', {}, h('tr', {}, th('Resource'), th('Used'), th('Total'))), body));
+  }
+  if (perWorkspace.length) {
+    parts.push(h('h3', {}, 'Each workspace'), h('ul', { class: 'quota-list' },
+      ...perWorkspace.map((a) => h('li', {}, h('strong', {}, a.metadata.displayName || a.metadata.name), ': ', a.status.quota.summary))));
+  }
+  return h('section', { id: 'quota', class: 'card', 'aria-labelledby': 'quota-title' }, ...parts);
 }
 
 /** usageTable shows each limit against its usage, with a meter. */
@@ -611,13 +636,14 @@ async function pageAccounts(ctx) {
       h('td', {}, h('code', {}, a.metadata.name)),
       h('td', {}, readyText(a.status)),
       h('td', {}, a.status && a.status.namespace ? h('code', {}, a.status.namespace) : '—'),
+      h('td', {}, a.status && a.status.quota && a.status.quota.summary ? a.status.quota.summary : '—'),
     ];
     if (ctx.admin) cells.push(accountActions(ctx, a, nameId));
     body.append(h('tr', { 'data-name': a.metadata.name }, cells));
   }
-  if (!accounts.length) body.append(h('tr', {}, h('td', { colSpan: ctx.admin ? 5 : 4 }, 'No accounts yet.')));
+  if (!accounts.length) body.append(h('tr', {}, h('td', { colSpan: ctx.admin ? 6 : 5 }, 'No accounts yet.')));
   const table = h('table', { id: 'accounts' }, h('caption', {}, 'Accounts'),
-    h('thead', {}, h('tr', {}, th('Display name'), th('Name'), th('Ready'), th('Workspace namespace'), ctx.admin ? th('Actions') : null)), body);
+    h('thead', {}, h('tr', {}, th('Display name'), th('Name'), th('Ready'), th('Workspace namespace'), th('Quota used'), ctx.admin ? th('Actions') : null)), body);
   const out = [h('div', { class: 'card table-wrap' }, table)];
   if (ctx.admin) out.push(createAccountForm(ctx));
   return out;
