@@ -10,7 +10,7 @@ func TestAdmissionPrefix(t *testing.T) {
 			`organization globex has reached its limit of 3 accounts`: "organization globex has reached its limit of 3 accounts",
 		`organizations.orgplane.io "acme" is forbidden: ValidatingAdmissionPolicy 'orgplane-suspended' with binding ` +
 			`'orgplane-suspended' denied request: organization acme is suspended`: "organization acme is suspended",
-		`admission webhook "organizations.orgplane.io" denied the request: the display name is taken`: "the display name is taken",
+		`admission webhook "organizations.orgplane.io" denied the request: the display name is taken`:     "the display name is taken",
 		`Organization.orgplane.io "x" is invalid: spec.members: an organization needs at least one admin`: `Organization.orgplane.io "x" is invalid: spec.members: an organization needs at least one admin`,
 		`organization acme is suspended`: `organization acme is suspended`,
 	} {

@@ -235,7 +235,7 @@ func (p *Page) Screenshot(dir, name string) {
 	defer cancel()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err == nil {
-		err = os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
+		err = os.WriteFile(filepath.Join(dir, name+".png"), png, 0o600)
 	}
 	if err != nil {
 		p.t.Fatal(err)

@@ -122,7 +122,7 @@ func installed(r report, install, uninstall func(), thorough bool) {
 		Expect(mustK("get", "organizations", "-o", "name")).To(HavePrefix("organization.orgplane.io/"))
 	})
 
-	It("serves the console through the Service: a member reads, creates and deletes an organization of their own", consoleSmoke)
+	It("serves the console through the Service: a member reads, creates and deletes an organization", consoleSmoke)
 
 	It("refuses a Deployment over the license limit through the webhook's Service", func() {
 		workspace := mustK("get", "account", "web", "-n", "org-acme", "-o", "jsonpath={.status.namespace}")

@@ -61,19 +61,26 @@ func TestConsole(t *testing.T) {
 	s := start(t, func(o *devenv.Options) {
 		o.OIDC = &localcp.OIDC{IssuerURL: issuer.URL, ClientID: issuer.ClientID, CAFile: ca}
 	})
+	issuer.Register(s.base + "/console/")
 	tokens, err := devenv.Tokens(s.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := &console{s: s, b: b, tokens: tokens, axe: browser.AxePath(root), shots: os.Getenv("SCREENSHOTS"),
 		calls: map[string]bool{}}
-	t.Run("the page is served with a strict policy and holds the token in memory only", func(t *testing.T) { pageHeaders(t, c) })
-	t.Run("bob invites alice to globex; she accepts and switches to it by keyboard", func(t *testing.T) { joinGlobex(t, c) })
+	t.Run("the page is served with a strict policy and holds the token in memory only", func(t *testing.T) {
+		pageHeaders(t, c)
+	})
+	t.Run("bob invites alice to globex; she accepts and switches to it by keyboard", func(t *testing.T) {
+		joinGlobex(t, c)
+	})
 	t.Run("alice creates an account and sees its key once", func(t *testing.T) { accountKeyOnce(t, c) })
 	t.Run("alice adds members by keyboard and removes one", func(t *testing.T) { addRemoveMember(t, c) })
 	t.Run("over the plan's limit, the refusal is shown as text", func(t *testing.T) { overLimit(t, c) })
 	t.Run("alice applies a license and sees the plan change", func(t *testing.T) { applyLicense(t, c) })
-	t.Run("bob, a member of acme, sees no admin button and a forged write is refused", func(t *testing.T) { memberView(t, c) })
+	t.Run("bob, a member of acme, sees no admin button and a forged write is refused", func(t *testing.T) {
+		memberView(t, c)
+	})
 	t.Run("vera, a viewer of globex, sees read-only pages", func(t *testing.T) { viewerView(t, c) })
 	t.Run("alice creates an organization and deletes it after confirming", func(t *testing.T) { createDelete(t, c) })
 	t.Run("a bad token is refused with a message", func(t *testing.T) { badToken(t, c) })
@@ -96,10 +103,12 @@ func pageHeaders(t *testing.T, c *console) {
 		t.Fatal(err)
 	}
 	if strings.Contains(got.URL, "token") || got.Storage != "{}{}" || got.Cookies != "" {
-		t.Errorf("after sign-in: address %q, storage %s, cookies %q: the token must live in memory only", got.URL, got.Storage, got.Cookies)
+		t.Errorf("after sign-in: address %q, storage %s, cookies %q: the token must live in memory only",
+			got.URL, got.Storage, got.Cookies)
 	}
 	csp := string(p.Eval(`fetch("/console/").then(r => r.headers.get("Content-Security-Policy"))`))
-	for _, want := range []string{"default-src 'none'", "script-src 'self'", "connect-src 'self'", "frame-ancestors 'none'"} {
+	for _, want := range []string{"default-src 'none'", "script-src 'self'", "connect-src 'self'",
+		"frame-ancestors 'none'"} {
 		if !strings.Contains(csp, want) {
 			t.Errorf("Content-Security-Policy %s lacks %s", csp, want)
 		}
@@ -184,7 +193,8 @@ func accountKeyOnce(t *testing.T, c *console) {
 	alice.Fill("#rename-input-reports", "Reports EU")
 	alice.Click("#accounts tr[data-name=reports] button[type=submit]")
 	alice.WaitText("#accounts tr[data-name=reports]", "Reports EU")
-	if out := c.s.must(t, "get", "account", "reports", "-n", "org-globex", "-o", "jsonpath={.spec.displayName}"); out != "Reports EU" {
+	out := c.s.must(t, "get", "account", "reports", "-n", "org-globex", "-o", "jsonpath={.spec.displayName}")
+	if out != "Reports EU" {
 		t.Errorf("after the rename kubectl shows the account's display name %q", out)
 	}
 }
@@ -214,7 +224,8 @@ func addRemoveMember(t *testing.T, c *console) {
 	alice.Select(`#members tr[data-name="dave@globex.example"] select.role`, "admin")
 	alice.Click(`#members tr[data-name="dave@globex.example"] button.save`)
 	alice.WaitText("#notice", "dave@globex.example is now an admin")
-	if out := c.s.must(t, "get", "organization", "globex", "-o", `jsonpath={.spec.members[?(@.name=="dave@globex.example")].role}`); out != "admin" {
+	role := `jsonpath={.spec.members[?(@.name=="dave@globex.example")].role}`
+	if out := c.s.must(t, "get", "organization", "globex", "-o", role); out != "admin" {
 		t.Errorf("after the role change kubectl shows dave's role %q", out)
 	}
 	alice.Click(`#members tr[data-name="dave@globex.example"] button.remove`)
@@ -301,11 +312,13 @@ func memberView(t *testing.T, c *console) {
 	}
 	forged = fmt.Sprintf(`fetch("/v1/organizations/acme/members", {method: "POST",
 		headers: {"Authorization": "Bearer %s", "Content-Type": "application/json"},
-		body: JSON.stringify({email: "mallory@evil.example", role: "admin"})}).then(r => r.status)`, c.tokens["bob@globex.example"])
+		body: JSON.stringify({email: "mallory@evil.example", role: "admin"})}).then(r => r.status)`,
+		c.tokens["bob@globex.example"])
 	if status := string(bob.Eval(forged)); status != "403" {
 		t.Errorf("bob's forged member add answered %s, not 403", status)
 	}
-	if out := c.s.must(t, "get", "organization", "acme", "-o", "jsonpath={.spec.members[*].name}"); strings.Contains(out, "mallory") {
+	out := c.s.must(t, "get", "organization", "acme", "-o", "jsonpath={.spec.members[*].name}")
+	if strings.Contains(out, "mallory") {
 		t.Errorf("acme's members after the forged request: %s", out)
 	}
 }
@@ -394,7 +407,8 @@ func oidcSignIn(t *testing.T, c *console, issuer *oidctest.Issuer) {
 	if issuer.Exchanged() != 1 {
 		t.Errorf("the issuer exchanged %d codes for a matching verifier, not 1", issuer.Exchanged())
 	}
-	raw := string(p.Eval(`location.search + location.hash + JSON.stringify(localStorage) + JSON.stringify(sessionStorage)`))
+	raw := string(p.Eval(`location.search + location.hash +
+		JSON.stringify(localStorage) + JSON.stringify(sessionStorage)`))
 	if strings.Contains(raw, "code") || strings.Contains(raw, "token") || strings.Contains(raw, "verifier") {
 		t.Errorf("after the OIDC sign-in the page keeps: %s", raw)
 	}

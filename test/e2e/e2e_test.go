@@ -79,7 +79,8 @@ func start(t *testing.T, with ...func(*devenv.Options)) *stack {
 		}
 		return nil
 	})
-	return &stack{dir: dir, base: "https://" + rest, kubectl: filepath.Join(localcp.DefaultAssetsDir(), "kubectl"), out: out}
+	kubectl := filepath.Join(localcp.DefaultAssetsDir(), "kubectl")
+	return &stack{dir: dir, base: "https://" + rest, kubectl: kubectl, out: out}
 }
 
 func freePort(t *testing.T) int {

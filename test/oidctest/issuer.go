@@ -30,6 +30,8 @@ type Issuer struct {
 	ClientID string
 	// Email is the person it signs in.
 	Email string
+	// redirects are where it may send the browser back to (Register).
+	redirects []string
 
 	exchanged int
 	srv       *httptest.Server
@@ -39,6 +41,8 @@ type Issuer struct {
 }
 
 type grant struct{ challenge, redirect string }
+
+const rs256 = "RS256"
 
 // Start starts an issuer signing in email for clientID.
 func Start(clientID, email string) (*Issuer, error) {
@@ -56,6 +60,25 @@ func Start(clientID, email string) (*Issuer, error) {
 	is.srv = httptest.NewTLSServer(mux)
 	is.URL = is.srv.URL
 	return is, nil
+}
+
+// Register allows redirectURI (the client's registration).
+func (is *Issuer) Register(redirectURI string) {
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	is.redirects = append(is.redirects, redirectURI)
+}
+
+// registered is the registered redirect URI equal to uri, or "".
+func (is *Issuer) registered(uri string) string {
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	for _, r := range is.redirects {
+		if r == uri {
+			return r
+		}
+	}
+	return ""
 }
 
 // Exchanged counts the codes exchanged for a verifier matching their challenge.
@@ -88,7 +111,7 @@ func (is *Issuer) discovery(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{
 			"issuer": is.URL, "authorization_endpoint": is.URL + "/authorize", "token_endpoint": is.URL + "/token",
 			"jwks_uri": is.URL + "/keys", "response_types_supported": []string{"code"},
-			"subject_types_supported": []string{"public"}, "id_token_signing_alg_values_supported": []string{"RS256"},
+			"subject_types_supported": []string{"public"}, "id_token_signing_alg_values_supported": []string{rs256},
 			"code_challenge_methods_supported": []string{"S256"},
 		})
 	})(w, r)
@@ -97,7 +120,7 @@ func (is *Issuer) discovery(w http.ResponseWriter, r *http.Request) {
 func (is *Issuer) keys(w http.ResponseWriter, _ *http.Request) {
 	pub := is.key.PublicKey
 	writeJSON(w, map[string]any{"keys": []map[string]string{{
-		"kty": "RSA", "kid": "k1", "use": "sig", "alg": "RS256",
+		"kty": "RSA", "kid": "k1", "use": "sig", "alg": rs256,
 		"n": b64(pub.N.Bytes()), "e": b64(big.NewInt(int64(pub.E)).Bytes()),
 	}}})
 }
@@ -115,9 +138,9 @@ func (is *Issuer) authorize(w http.ResponseWriter, r *http.Request) {
 	is.mu.Lock()
 	is.codes[code] = grant{challenge: q.Get("code_challenge"), redirect: q.Get("redirect_uri")}
 	is.mu.Unlock()
-	back, err := url.Parse(q.Get("redirect_uri"))
-	if err != nil {
-		http.Error(w, "bad redirect_uri", http.StatusBadRequest)
+	back, err := url.Parse(is.registered(q.Get("redirect_uri")))
+	if err != nil || back.Scheme == "" {
+		http.Error(w, "redirect_uri is not registered", http.StatusBadRequest)
 		return
 	}
 	v := back.Query()
@@ -151,7 +174,7 @@ func (is *Issuer) token(w http.ResponseWriter, r *http.Request) {
 // idToken is an RS256 JWT for the person.
 func (is *Issuer) idToken() string {
 	now := time.Now()
-	header, _ := json.Marshal(map[string]string{"alg": "RS256", "kid": "k1", "typ": "JWT"})
+	header, _ := json.Marshal(map[string]string{"alg": rs256, "kid": "k1", "typ": "JWT"})
 	claims, _ := json.Marshal(map[string]any{"iss": is.URL, "aud": is.ClientID, "sub": is.Email, "email": is.Email,
 		"email_verified": true, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
 	signed := b64(header) + "." + b64(claims)
