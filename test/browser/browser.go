@@ -104,13 +104,20 @@ func (p *Page) Do(steps ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
+// Open opens a sign-in link (https://host:port/console/#token=...) and
+// waits for the organization switcher.
+func (p *Page) Open(link string) {
+	p.t.Helper()
+	p.Do(chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("#org-switcher")))
+	p.RecordCalls()
+}
+
 // SignIn opens the console at base (https://host:port) with token in the
 // URL's fragment, as make dev's sign-in links do, and waits for the
 // organization switcher.
 func (p *Page) SignIn(base, token string) {
 	p.t.Helper()
-	p.Do(chromedp.Navigate(base+"/console/#token="+token), chromedp.WaitVisible(chromedp.CSS("#org-switcher")))
-	p.RecordCalls()
+	p.Open(base + "/console/#token=" + token)
 }
 
 // RecordCalls makes the page note each request it sends from now on, for

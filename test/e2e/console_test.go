@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,7 @@ type console struct {
 	s      *stack
 	b      *browser.Browser
 	tokens map[string]string
+	links  map[string]string // the sign-in link make dev printed for each user
 	axe    string
 	shots  string          // where screenshots go: $SCREENSHOTS (make screenshots), else nowhere
 	calls  map[string]bool // each "METHOD /path" the pages sent
@@ -35,7 +37,7 @@ type console struct {
 func (c *console) as(t *testing.T, user string) *browser.Page {
 	t.Helper()
 	p := c.b.Page(t)
-	p.SignIn(c.s.base, c.tokens[user])
+	p.Open(c.links[user])
 	t.Cleanup(func() { // before the tab closes
 		for _, call := range p.Calls() {
 			c.calls[call] = true
@@ -43,6 +45,9 @@ func (c *console) as(t *testing.T, user string) *browser.Page {
 	})
 	return p
 }
+
+// printedLink is a sign-in link as make dev prints it: user, then link.
+var printedLink = regexp.MustCompile(`(?m)^ +(\S+@\S+) +(https://\S+/console/#token=\S+)$`)
 
 // TestConsole plays the console's people on make dev's stack: alice (admin
 // of acme), bob (member of acme, admin of globex) and vera (nobody, until
@@ -66,7 +71,16 @@ func TestConsole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &console{s: s, b: b, tokens: tokens, axe: browser.AxePath(root), shots: os.Getenv("SCREENSHOTS"),
+	links := map[string]string{}
+	for _, m := range printedLink.FindAllStringSubmatch(s.out.String(), -1) {
+		links[m[1]] = m[2]
+	}
+	for _, user := range devenv.ConsoleUsers {
+		if links[user] != s.base+"/console/#token="+tokens[user] {
+			t.Fatalf("make dev printed no sign-in link for %s with its token:\n%s", user, s.out.String())
+		}
+	}
+	c := &console{s: s, b: b, tokens: tokens, axe: browser.AxePath(root), links: links, shots: os.Getenv("SCREENSHOTS"),
 		calls: map[string]bool{}}
 	t.Run("the page is served with a strict policy and holds the token in memory only", func(t *testing.T) {
 		pageHeaders(t, c)
@@ -353,7 +367,13 @@ func createDelete(t *testing.T, c *console) {
 	alice.Click("#create-org button[type=submit]")
 	alice.WaitText("#api-key", "not be shown again")
 	alice.WaitText("#org-switcher", "Initech")
-	alice.Go(c.s.base, "#/org/initech/settings", "#delete-org")
+	alice.Go(c.s.base, "#/org/initech/settings", "#rename-org")
+	alice.Fill("#org-display-name", "Initech Labs")
+	alice.Click("#rename-org button[type=submit]")
+	alice.WaitText("#org-switcher", "Initech Labs")
+	if out := c.s.must(t, "get", "organization", "initech", "-o", "jsonpath={.spec.displayName}"); out != "Initech Labs" {
+		t.Errorf("after the rename kubectl shows the display name %q", out)
+	}
 	alice.Screenshot(c.shots, "console-settings")
 	alice.Axe(c.axe, "settings")
 	alice.Fill("#confirm-delete", "not-initech")
