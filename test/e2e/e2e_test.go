@@ -60,8 +60,9 @@ func start(t *testing.T, with ...func(*devenv.Options)) *stack {
 	dir, rest := t.TempDir(), fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	opts := devenv.Options{
 		AssetsDir: localcp.DefaultAssetsDir(), Dir: dir, ConfigDir: filepath.Join(root, "config"),
+		// Two tests each run a stack, and so a manager, in this process.
 		Manager: manager.Options{MetricsAddr: "0", ProbeAddr: "0", Plan: manager.DefaultPlan,
-			RESTAddr: rest},
+			RESTAddr: rest, SkipNameValidation: true},
 	}
 	for _, f := range with {
 		f(&opts)
