@@ -92,6 +92,7 @@ func TestConsole(t *testing.T) {
 	t.Run("alice adds members by keyboard and removes one", func(t *testing.T) { addRemoveMember(t, c) })
 	t.Run("over the plan's limit, the refusal is shown as text", func(t *testing.T) { overLimit(t, c) })
 	t.Run("alice applies a license and sees the plan change", func(t *testing.T) { applyLicense(t, c) })
+	t.Run("vera declines an invitation; bob revokes another", func(t *testing.T) { declineRevoke(t, c) })
 	t.Run("bob, a member of acme, sees no admin button and a forged write is refused", func(t *testing.T) {
 		memberView(t, c)
 	})
@@ -173,6 +174,53 @@ func joinGlobex(t *testing.T, c *console) {
 	}
 	alice.WaitText("main", "Globex")
 	alice.WaitText("#role", "admin")
+}
+
+// declineRevoke: vera declines alice's invitation to acme and does not
+// join it; bob revokes the invitation he sent zed to globex, which stays
+// listed as Revoked with no button. Both seats come back. (Run on
+// enterprise limits: a seat a revoked invitation held stays reserved for
+// admission's 30 s ledger, docs/licenses.md.)
+func declineRevoke(t *testing.T, c *console) {
+	alice := c.as(t, "alice@acme.example")
+	alice.Go(c.s.base, "#/org/acme/members", "#invite")
+	alice.Fill("#invite-email", "vera@acme.example")
+	alice.Click("#invite button[type=submit]")
+	alice.WaitText("#notice", "vera@acme.example")
+	vera := c.as(t, "vera@acme.example")
+	vera.WaitText("#invitations", "Acme Corporation")
+	vera.Click("#invitations button.decline")
+	vera.WaitText("#notice", "You declined the invitation to Acme Corporation")
+	if strings.Contains(vera.Text("#org-switcher"), "Acme") {
+		t.Error("vera declined, yet acme is in her switcher")
+	}
+
+	bob := c.as(t, "bob@globex.example")
+	bob.Go(c.s.base, "#/org/globex/members", "#invite")
+	bob.Fill("#invite-email", "zed@globex.example")
+	bob.Click("#invite button[type=submit]")
+	bob.WaitText("#notice", "zed@globex.example")
+	zed := `#org-invitations tr[data-name="zed@globex.example"]`
+	bob.Click(zed + " button.revoke")
+	bob.WaitText("#notice", "Invitation to zed@globex.example revoked")
+	bob.WaitText(zed, "Revoked")
+	if bob.Count(zed+" button") != 0 {
+		t.Error("a revoked invitation still offers a button")
+	}
+	for ns, want := range map[string]string{"org-acme": "Declined", "org-globex": "Revoked"} {
+		out := c.s.must(t, "get", "invitations", "-n", ns, "-o", "jsonpath={.items[*].status.phase}")
+		if !strings.Contains(out, want) {
+			t.Errorf("kubectl shows %s's invitations in phases %q, none %s", ns, out, want)
+		}
+	}
+	// zed's seat comes back: bob, ci/deployer, alice and vera hold four.
+	eventually(t, 30*time.Second, func() error {
+		bob.Go(c.s.base, "#/org/globex/overview", "#seats")
+		if seats := bob.Text("#seats"); !strings.Contains(seats, "4 of 30") {
+			return fmt.Errorf("globex's overview shows %q", seats)
+		}
+		return nil
+	})
 }
 
 // accountKeyOnce: the new account's key is shown once, and on no other
