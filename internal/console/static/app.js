@@ -784,6 +784,7 @@ function invitationsSection(ctx, invitations) {
       ctx.admin ? h('td', { class: 'actions' }, inv.phase === 'Pending'
         ? h('button', { type: 'button', id: `revoke-${inv.id}`, class: 'danger revoke', 'aria-describedby': emailId, onclick: () => run(async () => {
           await api('DELETE', orgPath(ctx.name, `/invitations/${enc(inv.id)}`));
+          await untilInvitations(ctx, (list) => !list.some((i) => i.id === inv.id && i.phase === 'Pending'));
           await refresh();
           showNotice(`Invitation to ${inv.email} revoked.`);
         }) }, 'Revoke') : '') : null));
@@ -793,6 +794,11 @@ function invitationsSection(ctx, invitations) {
     h('h2', { id: 'org-invitations-title' }, 'Invitations'),
     h('table', { id: 'org-invitations' }, h('caption', { class: 'visually-hidden' }, 'Invitations'),
       h('thead', {}, h('tr', {}, th('E-mail'), th('Role'), th('Status'), th('Expires'), th('Invited by'), ctx.admin ? th('Actions') : null)), body));
+}
+
+/** untilInvitations re-reads the organization's invitations until done(list) holds (the API reads a cache). */
+function untilInvitations(ctx, done) {
+  return until(async () => (await api('GET', orgPath(ctx.name, '/invitations'))).invitations || [], done);
 }
 
 function inviteForm(ctx) {
@@ -805,6 +811,7 @@ function inviteForm(ctx) {
     field('invite-email', 'E-mail', email), field('invite-role', 'Role', role),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Send invitation'))), async () => {
     const inv = await api('POST', orgPath(ctx.name, '/invitations'), { email: email.value.trim(), role: role.value });
+    await untilInvitations(ctx, (list) => list.some((i) => i.id === inv.id));
     await refresh('invite-email');
     showNotice(`Invitation sent to ${inv.email}` + (inv.expiresAt ? `; it expires ${new Date(inv.expiresAt).toLocaleString()}.` : '.'));
   });
