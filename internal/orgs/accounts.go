@@ -57,21 +57,6 @@ func checkAccountDisplayName(name string) error {
 	return CheckDisplayName("displayName", name)
 }
 
-// Accounts lists, from the cache, the accounts of organization id, which
-// the caller belongs to, with the caller's role there (which decides
-// whether they see the API keys).
-func (s *Service) Accounts(ctx context.Context, u user.Info, id string) ([]v1alpha1.Account, v1alpha1.Role, error) {
-	org, role, err := s.MemberOf(ctx, u, id)
-	if err != nil {
-		return nil, "", err
-	}
-	list := &v1alpha1.AccountList{}
-	if err := s.Cache.List(ctx, list, client.InNamespace(org.NamespaceName())); err != nil {
-		return nil, "", err
-	}
-	return list.Items, role, nil
-}
-
 // CreateAccount creates account a in organization id, which the caller
 // administers, and returns it once it is Ready. Admission applies the
 // plan's accounts limit: its refusal (403 naming the limit) reaches the

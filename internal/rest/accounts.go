@@ -31,14 +31,13 @@ type roleRequest struct {
 // listOrganizationAccounts lists the accounts of organization id (any
 // member), with their API keys for admins only.
 func (s *Server) listOrganizationAccounts(w http.ResponseWriter, r *http.Request, u user.Info) error {
-	accounts, role, err := s.orgs.Accounts(r.Context(), u, r.PathValue("id"))
+	org, role, err := s.orgs.MemberOf(r.Context(), u, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	out := make([]Resource, 0, len(accounts))
-	for i := range accounts {
-		a := &accounts[i]
-		out = append(out, renderAccount(a, s.apiKeys(r.Context(), a, role), s.parameterValues(r.Context(), a.Namespace, role)))
+	out, err := s.accounts(r.Context(), orgs.Membership{Org: org, Role: role})
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"accounts": out})
 	return nil

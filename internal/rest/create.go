@@ -37,7 +37,7 @@ func (s *Server) createOrganization(w http.ResponseWriter, r *http.Request, u us
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"organization": s.renderOrganization(ctx, org, v1alpha1.RoleAdmin),
-		"account": renderAccount(acct, s.waitAPIKeys(ctx, acct), s.parameterValues(ctx, acct.Namespace, v1alpha1.RoleAdmin))})
+		"account": s.adminView(ctx, acct, s.waitAPIKeys(ctx, acct))})
 	return nil
 }
 

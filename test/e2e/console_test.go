@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -353,30 +354,20 @@ var adminOnly = []string{"#create-account", "#add-member", "#apply-license", "#r
 // page with his own token, is refused by the server.
 func memberView(t *testing.T, c *console) {
 	bob := c.as(t, "bob@globex.example")
-	for _, page := range []string{"overview", "accounts", "members", "license", "settings"} {
-		bob.Go(c.s.base, "#/org/acme/"+page, "#role")
-		bob.WaitText("#role", "member")
-		for _, sel := range adminOnly {
-			if n := bob.Count(sel); n != 0 {
-				t.Errorf("bob (member) sees %d %s on acme's %s page", n, sel, page)
-			}
-		}
-	}
+	readOnly(t, c, bob, "acme", "member", adminOnly)
 	// acme's demo license has guardrails: its overview shows the quota.
 	bob.Go(c.s.base, "#/org/acme/overview", "#quota")
 	bob.WaitText("#quota", "pods")
 	bob.Screenshot(c.shots, "console-member")
-	forged := fmt.Sprintf(`fetch("/v1/organizations/acme/accounts", {method: "POST",
-		headers: {"Authorization": "Bearer %s", "Content-Type": "application/json"},
-		body: JSON.stringify({displayName: "Forged"})}).then(r => r.status)`, c.tokens["bob@globex.example"])
-	if status := string(bob.Eval(forged)); status != "403" {
+	token := c.tokens["bob@globex.example"]
+	if status := forge(bob, token, "/v1/organizations/acme/accounts", `{"displayName": "Forged"}`); status != "403" {
 		t.Errorf("bob's forged account create answered %s, not 403", status)
 	}
-	forged = fmt.Sprintf(`fetch("/v1/organizations/acme/members", {method: "POST",
-		headers: {"Authorization": "Bearer %s", "Content-Type": "application/json"},
-		body: JSON.stringify({email: "mallory@evil.example", role: "admin"})}).then(r => r.status)`,
-		c.tokens["bob@globex.example"])
-	if status := string(bob.Eval(forged)); status != "403" {
+	if out, err := c.s.run("get", "account", "forged", "-n", "org-acme"); err == nil {
+		t.Errorf("the forged account was created: %s", out)
+	}
+	body := `{"email": "mallory@evil.example", "role": "admin"}`
+	if status := forge(bob, token, "/v1/organizations/acme/members", body); status != "403" {
 		t.Errorf("bob's forged member add answered %s, not 403", status)
 	}
 	out := c.s.must(t, "get", "organization", "acme", "-o", "jsonpath={.spec.members[*].name}")
@@ -385,19 +376,39 @@ func memberView(t *testing.T, c *console) {
 	}
 }
 
+// forge sends, from page p, the POST an admin's button would send, with
+// token, and answers the status.
+func forge(p *browser.Page, token, path, body string) string {
+	js := `fetch(%q, {method: "POST", body: %q,
+		headers: {"Authorization": "Bearer %s", "Content-Type": "application/json"}}).then(r => r.status)`
+	return string(p.Eval(fmt.Sprintf(js, path, body, token)))
+}
+
+// pageContent is, for each page of an organization, an element that is
+// there once the page has loaded what it shows, so that what is absent
+// then is absent for good.
+var pageContent = map[string]string{"overview": "#plan", "accounts": "#accounts", "members": "#members",
+	"license": "#license-claims", "settings": "#org-details"}
+
+// readOnly: on every page of org, p (with role) is shown none of hidden.
+func readOnly(t *testing.T, c *console, p *browser.Page, org, role string, hidden []string) {
+	t.Helper()
+	for page, content := range pageContent {
+		p.Go(c.s.base, "#/org/"+org+"/"+page, content)
+		p.WaitText("#role", role)
+		for _, sel := range hidden {
+			if n := p.Count(sel); n != 0 {
+				t.Errorf("a %s of %s sees %d %s on its %s page", role, org, n, sel, page)
+			}
+		}
+	}
+}
+
 // viewerView: vera, whom alice made a viewer of globex, reads every page,
 // with no form to write, not even an invitation.
 func viewerView(t *testing.T, c *console) {
 	vera := c.as(t, "vera@acme.example")
-	for _, page := range []string{"overview", "accounts", "members", "license", "settings"} {
-		vera.Go(c.s.base, "#/org/globex/"+page, "#role")
-		vera.WaitText("#role", "viewer")
-		for _, sel := range append(adminOnly, "#invite") {
-			if n := vera.Count(sel); n != 0 {
-				t.Errorf("vera (viewer) sees %d %s on globex's %s page", n, sel, page)
-			}
-		}
-	}
+	readOnly(t, c, vera, "globex", "viewer", append(slices.Clone(adminOnly), "#invite"))
 	vera.Go(c.s.base, "#/org/globex/accounts", "#accounts")
 	vera.WaitText("#accounts", "Reports")
 }
